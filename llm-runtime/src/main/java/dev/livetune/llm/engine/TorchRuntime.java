@@ -1,0 +1,62 @@
+package dev.livetune.llm.engine;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.jni.JniUtils;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+/**
+ * The PyTorch engine of this process and the root of its native memory.
+ *
+ * <p>PyTorch's native library loads once per JVM, so this starts it once with explicit settings:
+ * offline (natives come from the {@code pytorch-native-cpu} jar; nothing is downloaded) and with
+ * a thread count that matches the cores the process really has. Everything else takes a
+ * {@code TorchRuntime} and allocates below {@link #manager()}.
+ */
+public final class TorchRuntime implements AutoCloseable {
+
+    private final NDManager manager;
+    private final ObjectMapper json;
+    private final int threads;
+
+    private TorchRuntime(NDManager manager, ObjectMapper json, int threads) {
+        this.manager = manager;
+        this.json = json;
+        this.threads = threads;
+    }
+
+    /**
+     * @param threads intra-op threads for PyTorch; {@code 0} means the available processors
+     * @return a runtime whose manager is a fresh child of the engine's system manager
+     */
+    public static TorchRuntime start(int threads) {
+        int n = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
+        System.setProperty("ai.djl.offline", "true");
+        System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(n));
+        System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
+        Engine engine = Engine.getEngine("PyTorch");
+        // The properties only apply on first initialisation; make a later start's choice take effect too.
+        JniUtils.setNumThreads(n);
+        return new TorchRuntime(engine.newBaseManager(), new ObjectMapper(), n);
+    }
+
+    /** @return the root manager of this runtime; close the runtime to free everything below it */
+    public NDManager manager() {
+        return manager;
+    }
+
+    /** @return the JSON mapper used to read model and adapter files */
+    public ObjectMapper json() {
+        return json;
+    }
+
+    /** @return PyTorch intra-op threads */
+    public int threads() {
+        return threads;
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+}

@@ -1,0 +1,318 @@
+package dev.livetune.llm.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
+import ai.djl.nn.core.Linear;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.livetune.llm.lora.LoraAdapter;
+import dev.livetune.llm.lora.LoraBatch;
+import dev.livetune.llm.lora.LoraTarget;
+import dev.livetune.llm.safetensors.SafetensorsCheckpoint;
+import java.nio.file.Path;
+
+/**
+ * A Llama / Qwen2 / Qwen3 decoder on PyTorch through DJL, in float32.
+ *
+ * <p>One forward pass takes a batch of new tokens, appends their keys and values to a
+ * {@link KvCache} and returns logits. Each row may carry its own LoRA adapter ({@link LoraBatch}),
+ * applied unmerged: {@code y = xW^T + s·(xA^T)B^T}. Every intermediate tensor of a pass lives in an
+ * {@link NDScope} closed when the pass returns, so a long generation holds only the weights, the
+ * cache and the adapters.
+ */
+public final class DecoderModel implements AutoCloseable {
+
+    /** Additive mask for hidden slots: finite, so a row that sees nothing stays finite (no NaN). */
+    private static final float MASKED = -1e30f;
+    private static final int Q = 0;
+    private static final int K = 1;
+    private static final int V = 2;
+    private static final int O = 3;
+    private static final int GATE = 4;
+    private static final int UP = 5;
+    private static final int DOWN = 6;
+
+    private final ModelConfig config;
+    private final NDManager manager;
+    private final NDArray embed;
+    private final NDArray lmHead;
+    private final NDArray finalNorm;
+    private final LayerWeights[] layers;
+    private final Rope rope;
+    private final int qOut;
+    private final int kvOut;
+    private final float eps;
+    private final float attentionScale;
+
+    private DecoderModel(ModelConfig config, NDManager manager, NDArray embed, NDArray lmHead, NDArray finalNorm,
+            LayerWeights[] layers) {
+        this.config = config;
+        this.manager = manager;
+        this.embed = embed;
+        this.lmHead = lmHead;
+        this.finalNorm = finalNorm;
+        this.layers = layers;
+        this.rope = new Rope(config.rope(), config.headDim());
+        this.qOut = config.numHeads() * config.headDim();
+        this.kvOut = config.numKvHeads() * config.headDim();
+        this.eps = (float) config.rmsNormEps();
+        this.attentionScale = (float) (1.0 / Math.sqrt(config.headDim()));
+    }
+
+    /**
+     * Loads a Hugging Face model directory ({@code config.json}, {@code generation_config.json},
+     * {@code model.safetensors} or a sharded index).
+     *
+     * @param dir    the model directory
+     * @param parent manager whose child owns the weights
+     * @throws ModelFormatException naming the file when something is missing, malformed or unsupported
+     */
+    public static DecoderModel load(Path dir, NDManager parent, ObjectMapper json) {
+        ModelConfig config = new ModelConfigReader(json).read(dir);
+        SafetensorsCheckpoint ckpt = SafetensorsCheckpoint.openDirectory(dir, "model", json);
+        NDManager manager = parent.newSubManager();
+        try {
+            WeightLoader loader = new WeightLoader(ckpt, config, manager);
+            NDArray embed = loader.embedTokens();
+            NDArray head = loader.lmHead(embed);
+            NDArray norm = loader.finalNorm();
+            LayerWeights[] layers = new LayerWeights[config.numLayers()];
+            for (int i = 0; i < layers.length; i++) {
+                layers[i] = loader.layer(i);
+            }
+            return new DecoderModel(config, manager, embed, head, norm, layers);
+        } catch (RuntimeException e) {
+            manager.close();
+            throw e;
+        }
+    }
+
+    /** @return the model's shape */
+    public ModelConfig config() {
+        return config;
+    }
+
+    /** @return the manager that owns the weights; adapters and caches hang below it */
+    public NDManager manager() {
+        return manager;
+    }
+
+    /**
+     * @param batch    rows
+     * @param capacity initial slots per row (grows on demand)
+     * @return an empty cache for this model
+     */
+    public KvCache newCache(int batch, int capacity) {
+        return new KvCache(manager, config.numLayers(), batch, config.numKvHeads(), config.headDim(), capacity);
+    }
+
+    /**
+     * The first pass over prompts of different lengths: rows are left-padded to the longest, and the
+     * padding is masked out, so every row computes exactly what it would compute alone.
+     *
+     * @param cache        an empty cache with one row per prompt
+     * @param prompts      token ids per row, each non-empty
+     * @param lora         adapters per row
+     * @param allPositions logits for every position (else only the last of each row)
+     * @return logits {@code [batch, longest or 1, vocab]}; with all positions, row {@code b}'s
+     *         token {@code i} is at position {@code longest - len(b) + i}
+     */
+    public Logits prefill(KvCache cache, int[][] prompts, LoraBatch lora, boolean allPositions) {
+        int longest = 0;
+        for (int[] p : prompts) {
+            if (p.length == 0) {
+                throw new IllegalArgumentException("empty prompt");
+            }
+            longest = Math.max(longest, p.length);
+        }
+        int[] starts = new int[prompts.length];
+        int[][] padded = new int[prompts.length][longest];
+        for (int b = 0; b < prompts.length; b++) {
+            starts[b] = longest - prompts[b].length;
+            System.arraycopy(prompts[b], 0, padded[b], starts[b], prompts[b].length);
+        }
+        cache.setStarts(starts);
+        return forward(cache, padded, lora, allPositions);
+    }
+
+    /**
+     * Runs {@code n} new tokens of every row through the model and appends them to the cache.
+     *
+     * @param cache        the batch's cache, one row per entry of {@code tokens}
+     * @param tokens       {@code [batch][n]} new token ids
+     * @param lora         adapters per row
+     * @param allPositions logits for every new position (else only the last)
+     * @return logits {@code [batch, n or 1, vocab]}
+     */
+    public Logits forward(KvCache cache, int[][] tokens, LoraBatch lora, boolean allPositions) {
+        int batch = tokens.length;
+        int n = tokens[0].length;
+        if (batch != cache.batchSize()) {
+            throw new IllegalArgumentException("batch " + batch + " != cache rows " + cache.batchSize());
+        }
+        try (NDScope scope = new NDScope(); NDManager step = manager.newSubManager()) {
+            cache.reserve(n);
+            int past = cache.length();
+            long[] ids = new long[batch * n];
+            int[][] positions = new int[batch][n];
+            for (int b = 0; b < batch; b++) {
+                if (tokens[b].length != n) {
+                    throw new IllegalArgumentException("rows must add the same number of tokens");
+                }
+                for (int t = 0; t < n; t++) {
+                    int id = tokens[b][t];
+                    if (id < 0 || id >= config.vocabSize()) {
+                        throw new IllegalArgumentException("token id " + id + " outside vocabulary [0, "
+                                + config.vocabSize() + ")");
+                    }
+                    ids[b * n + t] = id;
+                    positions[b][t] = Math.max(0, past + t - cache.start(b));
+                }
+            }
+            int d = config.headDim();
+            float[][] cs = rope.tables(positions);
+            NDArray cos = step.create(cs[0], new Shape(batch, 1, n, d));
+            NDArray sin = step.create(cs[1], new Shape(batch, 1, n, d));
+            NDArray mask = step.create(mask(cache, past, n), new Shape(batch, 1, 1, n, past + n));
+            NDArray h = embed.get(step.create(ids, new Shape(batch, n)));
+            for (int l = 0; l < layers.length; l++) {
+                h = attention(l, h, cache, cos, sin, mask, lora, n);
+                h = mlp(l, h, lora);
+            }
+            cache.commit(n);
+            if (!allPositions && n > 1) {
+                h = h.get(new NDIndex(":, -1:, :"));
+            }
+            NDArray logits = Linear.linear(rmsNorm(h, finalNorm), lmHead, null).singletonOrThrow();
+            return new Logits(logits.toFloatArray(), batch, allPositions ? n : 1, config.vocabSize());
+        }
+    }
+
+    /** {@code [batch, 1, 1, n, past + n]}: causal, and blind to each row's left padding. */
+    private static float[] mask(KvCache cache, int past, int n) {
+        int total = past + n;
+        float[] m = new float[cache.batchSize() * n * total];
+        for (int b = 0; b < cache.batchSize(); b++) {
+            int start = cache.start(b);
+            for (int i = 0; i < n; i++) {
+                int query = past + i;
+                int base = (b * n + i) * total;
+                for (int t = 0; t < total; t++) {
+                    boolean visible = t <= query && (t >= start || t == query);
+                    m[base + t] = visible ? 0f : MASKED;
+                }
+            }
+        }
+        return m;
+    }
+
+    private NDArray attention(int l, NDArray h, KvCache cache, NDArray cos, NDArray sin, NDArray mask,
+            LoraBatch lora, int n) {
+        LayerWeights w = layers[l];
+        long batch = h.getShape().get(0);
+        int heads = config.numHeads();
+        int kvHeads = config.numKvHeads();
+        int d = config.headDim();
+        NDArray x = rmsNorm(h, w.inputNorm());
+        NDArray qkv = Linear.linear(x, w.qkv(), w.qkvBias()).singletonOrThrow();
+        NDArray q = plus(qkv.get(new NDIndex("..., :{}", qOut)), lora.delta(x, l, Q));
+        NDArray k = plus(qkv.get(new NDIndex("..., {}:{}", qOut, qOut + kvOut)), lora.delta(x, l, K));
+        NDArray v = plus(qkv.get(new NDIndex("..., {}:", qOut + kvOut)), lora.delta(x, l, V));
+        q = q.reshape(batch, n, heads, d);
+        k = k.reshape(batch, n, kvHeads, d);
+        if (w.qNorm() != null) {
+            q = rmsNorm(q, w.qNorm());
+            k = rmsNorm(k, w.kNorm());
+        }
+        q = rotate(q.transpose(0, 2, 1, 3), cos, sin);
+        k = rotate(k.transpose(0, 2, 1, 3), cos, sin);
+        v = v.reshape(batch, n, kvHeads, d).transpose(0, 2, 1, 3);
+        NDArray[] kv = cache.append(l, k, v, n);
+        long total = kv[0].getShape().get(2);
+        int group = heads / kvHeads;
+        // Query heads h*group .. h*group+group-1 share kv head h: fold them into the query axis.
+        NDArray scores = q.reshape(batch, kvHeads, (long) group * n, d)
+                .matMul(kv[0].transpose(0, 1, 3, 2))
+                .mul(attentionScale)
+                .reshape(batch, kvHeads, group, n, total)
+                .add(mask);
+        NDArray context = scores.softmax(-1)
+                .reshape(batch, kvHeads, (long) group * n, total)
+                .matMul(kv[1])
+                .reshape(batch, heads, n, d)
+                .transpose(0, 2, 1, 3)
+                .reshape(batch, n, (long) heads * d);
+        NDArray out = plus(Linear.linear(context, w.o(), w.oBias()).singletonOrThrow(), lora.delta(context, l, O));
+        return h.add(out);
+    }
+
+    private NDArray mlp(int l, NDArray h, LoraBatch lora) {
+        LayerWeights w = layers[l];
+        int inter = config.intermediateSize();
+        NDArray x = rmsNorm(h, w.postNorm());
+        NDArray gateUp = Linear.linear(x, w.gateUp(), w.gateUpBias()).singletonOrThrow();
+        NDArray gate = plus(gateUp.get(new NDIndex("..., :{}", inter)), lora.delta(x, l, GATE));
+        NDArray up = plus(gateUp.get(new NDIndex("..., {}:", inter)), lora.delta(x, l, UP));
+        NDArray act = gate.mul(Activation.sigmoid(gate)).mul(up);
+        NDArray down = plus(Linear.linear(act, w.down(), w.downBias()).singletonOrThrow(), lora.delta(act, l, DOWN));
+        return h.add(down);
+    }
+
+    /** RMSNorm over the last axis, as Hugging Face's {@code LlamaRMSNorm}. */
+    private NDArray rmsNorm(NDArray x, NDArray weight) {
+        NDArray variance = x.square().mean(new int[] {-1}, true);
+        return x.mul(variance.add(eps).pow(-0.5f)).mul(weight);
+    }
+
+    /** {@code x·cos + rotate_half(x)·sin} on {@code [batch, heads, n, headDim]}. */
+    private NDArray rotate(NDArray x, NDArray cos, NDArray sin) {
+        int half = config.headDim() / 2;
+        NDArray x1 = x.get(new NDIndex("..., :{}", half));
+        NDArray x2 = x.get(new NDIndex("..., {}:", half));
+        NDArray rotated = x2.neg().concat(x1, -1);
+        return x.mul(cos).add(rotated.mul(sin));
+    }
+
+    private static NDArray plus(NDArray y, NDArray delta) {
+        return delta == null ? y : y.add(delta);
+    }
+
+    /**
+     * Folds an adapter into the base weights ({@code W += s·BA}), for a deployment that serves one
+     * adapter only. Afterwards the base model <em>is</em> the adapted model: do not also apply the
+     * adapter per request.
+     */
+    public void merge(LoraAdapter adapter) {
+        try (NDScope scope = new NDScope()) {
+            for (LoraTarget t : adapter.targets()) {
+                NDArray[] f = adapter.factors(t.layer(), t.module());
+                NDArray delta = f[0].matMul(f[1]).transpose(); // [out, in]
+                LayerWeights w = layers[t.layer()];
+                int inter = config.intermediateSize();
+                switch (t.module()) {
+                    case "q_proj" -> addRows(w.qkv(), 0, delta);
+                    case "k_proj" -> addRows(w.qkv(), qOut, delta);
+                    case "v_proj" -> addRows(w.qkv(), qOut + kvOut, delta);
+                    case "o_proj" -> addRows(w.o(), 0, delta);
+                    case "gate_proj" -> addRows(w.gateUp(), 0, delta);
+                    case "up_proj" -> addRows(w.gateUp(), inter, delta);
+                    case "down_proj" -> addRows(w.down(), 0, delta);
+                    default -> throw new IllegalStateException(t.module());
+                }
+            }
+        }
+    }
+
+    private static void addRows(NDArray weight, int from, NDArray delta) {
+        NDIndex rows = new NDIndex("{}:{}, :", from, from + delta.getShape().get(0));
+        weight.set(rows, weight.get(rows).add(delta));
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+}

@@ -1,0 +1,93 @@
+package dev.livetune.llm.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import dev.livetune.llm.safetensors.SafetensorsCheckpoint;
+import dev.livetune.llm.safetensors.TensorInfo;
+import java.util.Arrays;
+
+/** Reads a checkpoint's tensors into {@link LayerWeights}, checking every shape against the config. */
+final class WeightLoader {
+
+    private final SafetensorsCheckpoint ckpt;
+    private final ModelConfig config;
+    private final NDManager manager;
+
+    WeightLoader(SafetensorsCheckpoint ckpt, ModelConfig config, NDManager manager) {
+        this.ckpt = ckpt;
+        this.config = config;
+        this.manager = manager;
+    }
+
+    NDArray embedTokens() {
+        return required("model.embed_tokens.weight", config.vocabSize(), config.hiddenSize());
+    }
+
+    NDArray lmHead(NDArray embed) {
+        if (config.tieWordEmbeddings()) {
+            return embed;
+        }
+        return required("lm_head.weight", config.vocabSize(), config.hiddenSize());
+    }
+
+    NDArray finalNorm() {
+        return required("model.norm.weight", config.hiddenSize());
+    }
+
+    LayerWeights layer(int i) {
+        String p = "model.layers." + i + ".";
+        int h = config.hiddenSize();
+        int d = config.headDim();
+        int q = config.numHeads() * d;
+        int kv = config.numKvHeads() * d;
+        int inter = config.intermediateSize();
+        boolean qkvBias = config.qkvBias();
+        boolean mlpBias = config.mlpBias();
+        return new LayerWeights(
+                required(p + "input_layernorm.weight", h),
+                fuse(required(p + "self_attn.q_proj.weight", q, h),
+                        required(p + "self_attn.k_proj.weight", kv, h),
+                        required(p + "self_attn.v_proj.weight", kv, h)),
+                qkvBias ? fuse(required(p + "self_attn.q_proj.bias", q),
+                        required(p + "self_attn.k_proj.bias", kv),
+                        required(p + "self_attn.v_proj.bias", kv)) : null,
+                config.family().qkNorm() ? required(p + "self_attn.q_norm.weight", d) : null,
+                config.family().qkNorm() ? required(p + "self_attn.k_norm.weight", d) : null,
+                required(p + "self_attn.o_proj.weight", h, q),
+                config.attentionBias() ? required(p + "self_attn.o_proj.bias", h) : null,
+                required(p + "post_attention_layernorm.weight", h),
+                fuse(required(p + "mlp.gate_proj.weight", inter, h), required(p + "mlp.up_proj.weight", inter, h)),
+                mlpBias ? fuse(required(p + "mlp.gate_proj.bias", inter), required(p + "mlp.up_proj.bias", inter)) : null,
+                required(p + "mlp.down_proj.weight", h, inter),
+                mlpBias ? required(p + "mlp.down_proj.bias", h) : null);
+    }
+
+    private NDArray fuse(NDArray... parts) {
+        NDArray fused = NDArrays.concat(new NDList(parts), 0);
+        fused.attach(manager);
+        for (NDArray part : parts) {
+            part.close();
+        }
+        return fused;
+    }
+
+    private NDArray required(String name, long... shape) {
+        TensorInfo info = ckpt.info(name);
+        if (info == null) {
+            throw new ModelFormatException(anyFile(), "missing tensor '" + name + "' required by "
+                    + config.family().architecture() + " with this config.json");
+        }
+        if (!Arrays.equals(info.shape(), shape)) {
+            throw new ModelFormatException(info.file(), "tensor '" + name + "' has shape " + info.shapeText()
+                    + " but config.json implies " + Arrays.toString(shape));
+        }
+        return ckpt.loadFloat32(name, manager);
+    }
+
+    private java.nio.file.Path anyFile() {
+        return ckpt.names().stream().findFirst().map(n -> ckpt.info(n).file())
+                .orElse(java.nio.file.Path.of("model.safetensors"));
+    }
+}
