@@ -16,7 +16,7 @@ import java.nio.file.StandardCopyOption;
 import java.util.Map;
 import java.util.TreeMap;
 
-/** Writes float32 tensors as one {@code .safetensors} file, atomically (temp file, then rename). */
+/** Writes tensors (f32, f16, bf16) as one {@code .safetensors} file, atomically (temp file, then rename). */
 public final class SafetensorsWriter {
 
     private final ObjectMapper json;
@@ -27,7 +27,7 @@ public final class SafetensorsWriter {
 
     /**
      * @param file     destination; replaced atomically
-     * @param tensors  tensors by key, written in key order as float32
+     * @param tensors  tensors by key, written in key order in their own dtype
      * @param metadata string metadata stored under {@code __metadata__}
      */
     public void write(Path file, Map<String, NDArray> tensors, Map<String, String> metadata) throws IOException {
@@ -40,12 +40,9 @@ public final class SafetensorsWriter {
         long offset = 0;
         for (Map.Entry<String, NDArray> e : sorted.entrySet()) {
             NDArray a = e.getValue();
-            if (a.getDataType() != DataType.FLOAT32) {
-                throw new IllegalArgumentException(e.getKey() + " is " + a.getDataType() + ", expected float32");
-            }
-            long bytes = a.size() * 4;
+            long bytes = a.size() * a.getDataType().getNumOfBytes();
             ObjectNode t = header.putObject(e.getKey());
-            t.put("dtype", "F32");
+            t.put("dtype", dtype(e.getKey(), a.getDataType()));
             var shape = t.putArray("shape");
             for (long d : a.getShape().getShape()) {
                 shape.add(d);
@@ -81,4 +78,12 @@ public final class SafetensorsWriter {
         Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 
+    private static String dtype(String name, DataType type) {
+        return switch (type) {
+            case FLOAT32 -> "F32";
+            case FLOAT16 -> "F16";
+            case BFLOAT16 -> "BF16";
+            default -> throw new IllegalArgumentException(name + " is " + type + "; only f32, f16 and bf16 are written");
+        };
+    }
 }

@@ -51,182 +51,182 @@ import jinjava.javax.el.CompositeELResolver;
  */
 public final class ChatTemplate {
 
-  /**
-   * The ChatML template transformers used as its default: {@code <|im_start|>role\ncontent
-   * <|im_end|>\n} per message and {@code <|im_start|>assistant\n} as the generation prompt.
-   */
-  public static final String CHATML_SOURCE =
-      "{% for message in messages %}"
-          + "{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}"
-          + "{% endfor %}"
-          + "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
+    /**
+     * The ChatML template transformers used as its default: {@code <|im_start|>role\ncontent
+     * <|im_end|>\n} per message and {@code <|im_start|>assistant\n} as the generation prompt.
+     */
+    public static final String CHATML_SOURCE =
+            "{% for message in messages %}"
+                    + "{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}"
+                    + "{% endfor %}"
+                    + "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
 
-  private static final Set<String> RESERVED = Set.of("messages", "add_generation_prompt");
+    private static final Set<String> RESERVED = Set.of("messages", "add_generation_prompt");
 
-  private final String source;
-  private final SpecialTokens specialTokens;
-  private final Jinjava jinjava;
+    private final String source;
+    private final SpecialTokens specialTokens;
+    private final Jinjava jinjava;
 
-  /**
-   * Compiles {@code source}; syntax errors are reported here rather than on first render.
-   *
-   * @param source the Jinja template text
-   * @param specialTokens the tokens exposed as {@code bos_token} etc.
-   * @param clock the time source for {@code strftime_now}
-   * @throws TokenizerException when the template does not parse
-   */
-  public ChatTemplate(String source, SpecialTokens specialTokens, Clock clock) {
-    Objects.requireNonNull(source, "source");
-    Objects.requireNonNull(clock, "clock");
-    this.specialTokens = Objects.requireNonNull(specialTokens, "specialTokens");
-    this.source = dropOneTrailingNewline(source);
-    this.jinjava = newJinjava(clock);
-    checkSyntax();
-  }
-
-  /** The default ChatML template for models that ship none; it uses no special-token variables. */
-  public static ChatTemplate chatMlDefault() {
-    return new ChatTemplate(CHATML_SOURCE, SpecialTokens.none(), Clock.systemUTC());
-  }
-
-  /** The template text as rendered (with Jinja2's single trailing newline dropped). */
-  public String source() {
-    return source;
-  }
-
-  /** The special tokens this template sees. */
-  public SpecialTokens specialTokens() {
-    return specialTokens;
-  }
-
-  /**
-   * Renders a conversation.
-   *
-   * @param messages the turns, in order
-   * @param addGenerationPrompt whether to append the header that starts the assistant's reply
-   * @return the prompt text; it already contains BOS when the template writes {@code bos_token},
-   *     so encode it without adding special tokens
-   * @throws TokenizerException when rendering fails or the template calls {@code raise_exception}
-   */
-  public String render(List<ChatMessage> messages, boolean addGenerationPrompt) {
-    return render(messages, addGenerationPrompt, Map.of());
-  }
-
-  /**
-   * Renders a conversation with extra template variables (e.g. {@code enable_thinking}, {@code
-   * tools}); they cannot replace {@code messages} or {@code add_generation_prompt}, but can override
-   * the special-token variables.
-   */
-  public String render(
-      List<ChatMessage> messages, boolean addGenerationPrompt, Map<String, Object> extraVariables) {
-    Objects.requireNonNull(messages, "messages");
-    Objects.requireNonNull(extraVariables, "extraVariables");
-    for (String key : extraVariables.keySet()) {
-      if (RESERVED.contains(key)) {
-        throw new IllegalArgumentException("extra variable '" + key + "' is set by render itself");
-      }
+    /**
+     * Compiles {@code source}; syntax errors are reported here rather than on first render.
+     *
+     * @param source the Jinja template text
+     * @param specialTokens the tokens exposed as {@code bos_token} etc.
+     * @param clock the time source for {@code strftime_now}
+     * @throws TokenizerException when the template does not parse
+     */
+    public ChatTemplate(String source, SpecialTokens specialTokens, Clock clock) {
+        Objects.requireNonNull(source, "source");
+        Objects.requireNonNull(clock, "clock");
+        this.specialTokens = Objects.requireNonNull(specialTokens, "specialTokens");
+        this.source = dropOneTrailingNewline(source);
+        this.jinjava = newJinjava(clock);
+        checkSyntax();
     }
-    Map<String, Object> bindings = new HashMap<>(specialTokens.asTemplateVariables());
-    bindings.putAll(extraVariables);
-    List<Map<String, Object>> msgs = new ArrayList<>(messages.size());
-    for (ChatMessage m : messages) {
-      Map<String, Object> map = new LinkedHashMap<>();
-      map.put("role", m.role());
-      map.put("content", m.content());
-      msgs.add(map);
+
+    /** The default ChatML template for models that ship none; it uses no special-token variables. */
+    public static ChatTemplate chatMlDefault() {
+        return new ChatTemplate(CHATML_SOURCE, SpecialTokens.none(), Clock.systemUTC());
     }
-    bindings.put("messages", msgs);
-    bindings.put("add_generation_prompt", addGenerationPrompt);
 
-    RenderResult result;
-    try {
-      result = jinjava.renderForResult(source, bindings);
-    } catch (TemplateFunctions.RaisedByTemplate e) {
-      throw new TokenizerException(e.getMessage(), e);
-    } catch (RuntimeException e) {
-      throw new TokenizerException("chat template: rendering failed: " + e.getMessage(), e);
+    /** The template text as rendered (with Jinja2's single trailing newline dropped). */
+    public String source() {
+        return source;
     }
-    failOnFatal(result.getErrors());
-    return result.getOutput();
-  }
 
-  private Jinjava newJinjava(Clock clock) {
-    // Our Python str methods first, jinjava's default resolution for everything else.
-    CompositeELResolver resolver = new CompositeELResolver();
-    resolver.add(new PythonStringMethods());
-    resolver.add(JinjavaInterpreterResolver.DEFAULT_RESOLVER_READ_WRITE);
-    JinjavaConfig config =
-        JinjavaConfig.newBuilder()
-            .withTrimBlocks(true)
-            .withLstripBlocks(true)
-            // Jinja2's default Undefined renders empty and is falsy; templates rely on that
-            // ({% if tools %}, message.tool_calls), so unknown names must not be fatal here.
-            .withFailOnUnknownTokens(false)
-            .withElResolver(resolver)
-            .withDateTimeProvider(clock::millis)
-            .withTimeZone(clock.getZone())
-            .withLegacyOverrides(
-                LegacyOverrides.newBuilder()
-                    // 'a' + x | trim must trim only x, as in Jinja2
-                    .withUseNaturalOperatorPrecedence(true)
-                    // tojson and printed lists/dicts in Python/JSON form
-                    .withUsePyishObjectMapper(true)
-                    .withParseWhitespaceControlStrictly(true)
-                    .withEvaluateMapKeys(true)
-                    .build())
-            .build();
-    Jinjava j = new Jinjava(config);
-    j.registerFunction(
-        new ELFunctionDefinition(
-            "", "raise_exception", TemplateFunctions.class, "raiseException", Object.class));
-    j.registerFunction(
-        new ELFunctionDefinition(
-            "", "strftime_now", TemplateFunctions.class, "strftimeNow", String.class));
-    return j;
-  }
-
-  private void checkSyntax() {
-    JinjavaInterpreter interpreter = jinjava.newInterpreter();
-    JinjavaInterpreter.pushCurrent(interpreter);
-    try {
-      interpreter.parse(source);
-    } catch (RuntimeException e) {
-      throw new TokenizerException("chat template: does not parse: " + e.getMessage(), e);
-    } finally {
-      JinjavaInterpreter.popCurrent();
+    /** The special tokens this template sees. */
+    public SpecialTokens specialTokens() {
+        return specialTokens;
     }
-    failOnFatal(interpreter.getErrors());
-  }
 
-  private static void failOnFatal(List<TemplateError> errors) {
-    for (TemplateError error : errors) {
-      if (error.getSeverity() != TemplateError.ErrorType.FATAL) {
-        continue;
-      }
-      for (Throwable t = error.getException(); t != null; t = t.getCause()) {
-        if (t instanceof TemplateFunctions.RaisedByTemplate raised) {
-          throw new TokenizerException(raised.getMessage(), raised);
+    /**
+     * Renders a conversation.
+     *
+     * @param messages the turns, in order
+     * @param addGenerationPrompt whether to append the header that starts the assistant's reply
+     * @return the prompt text; it already contains BOS when the template writes {@code bos_token},
+     *     so encode it without adding special tokens
+     * @throws TokenizerException when rendering fails or the template calls {@code raise_exception}
+     */
+    public String render(List<ChatMessage> messages, boolean addGenerationPrompt) {
+        return render(messages, addGenerationPrompt, Map.of());
+    }
+
+    /**
+     * Renders a conversation with extra template variables (e.g. {@code enable_thinking}, {@code
+     * tools}); they cannot replace {@code messages} or {@code add_generation_prompt}, but can override
+     * the special-token variables.
+     */
+    public String render(
+            List<ChatMessage> messages, boolean addGenerationPrompt, Map<String, Object> extraVariables) {
+        Objects.requireNonNull(messages, "messages");
+        Objects.requireNonNull(extraVariables, "extraVariables");
+        for (String key : extraVariables.keySet()) {
+            if (RESERVED.contains(key)) {
+                throw new IllegalArgumentException("extra variable '" + key + "' is set by render itself");
+            }
         }
-      }
-      String message = error.getMessage();
-      if (message != null && message.contains("chat template raised an exception: ")) {
-        // jinjava sometimes keeps only the message of a function's exception
-        throw new TokenizerException(
-            message.substring(message.indexOf("chat template raised an exception: ")));
-      }
-      throw new TokenizerException(
-          "chat template: line " + error.getLineno() + ": " + error.getMessage(),
-          error.getException());
-    }
-  }
+        Map<String, Object> bindings = new HashMap<>(specialTokens.asTemplateVariables());
+        bindings.putAll(extraVariables);
+        List<Map<String, Object>> msgs = new ArrayList<>(messages.size());
+        for (ChatMessage m : messages) {
+            Map<String, Object> map = new LinkedHashMap<>();
+            map.put("role", m.role());
+            map.put("content", m.content());
+            msgs.add(map);
+        }
+        bindings.put("messages", msgs);
+        bindings.put("add_generation_prompt", addGenerationPrompt);
 
-  private static String dropOneTrailingNewline(String s) {
-    if (s.endsWith("\r\n")) {
-      return s.substring(0, s.length() - 2);
+        RenderResult result;
+        try {
+            result = jinjava.renderForResult(source, bindings);
+        } catch (TemplateFunctions.RaisedByTemplate e) {
+            throw new TokenizerException(e.getMessage(), e);
+        } catch (RuntimeException e) {
+            throw new TokenizerException("chat template: rendering failed: " + e.getMessage(), e);
+        }
+        failOnFatal(result.getErrors());
+        return result.getOutput();
     }
-    if (s.endsWith("\n")) {
-      return s.substring(0, s.length() - 1);
+
+    private Jinjava newJinjava(Clock clock) {
+        // Our Python str methods first, jinjava's default resolution for everything else.
+        CompositeELResolver resolver = new CompositeELResolver();
+        resolver.add(new PythonStringMethods());
+        resolver.add(JinjavaInterpreterResolver.DEFAULT_RESOLVER_READ_WRITE);
+        JinjavaConfig config =
+                JinjavaConfig.newBuilder()
+                        .withTrimBlocks(true)
+                        .withLstripBlocks(true)
+                        // Jinja2's default Undefined renders empty and is falsy; templates rely on that
+                        // ({% if tools %}, message.tool_calls), so unknown names must not be fatal here.
+                        .withFailOnUnknownTokens(false)
+                        .withElResolver(resolver)
+                        .withDateTimeProvider(clock::millis)
+                        .withTimeZone(clock.getZone())
+                        .withLegacyOverrides(
+                                LegacyOverrides.newBuilder()
+                                        // 'a' + x | trim must trim only x, as in Jinja2
+                                        .withUseNaturalOperatorPrecedence(true)
+                                        // tojson and printed lists/dicts in Python/JSON form
+                                        .withUsePyishObjectMapper(true)
+                                        .withParseWhitespaceControlStrictly(true)
+                                        .withEvaluateMapKeys(true)
+                                        .build())
+                        .build();
+        Jinjava j = new Jinjava(config);
+        j.registerFunction(
+                new ELFunctionDefinition(
+                        "", "raise_exception", TemplateFunctions.class, "raiseException", Object.class));
+        j.registerFunction(
+                new ELFunctionDefinition(
+                        "", "strftime_now", TemplateFunctions.class, "strftimeNow", String.class));
+        return j;
     }
-    return s;
-  }
+
+    private void checkSyntax() {
+        JinjavaInterpreter interpreter = jinjava.newInterpreter();
+        JinjavaInterpreter.pushCurrent(interpreter);
+        try {
+            interpreter.parse(source);
+        } catch (RuntimeException e) {
+            throw new TokenizerException("chat template: does not parse: " + e.getMessage(), e);
+        } finally {
+            JinjavaInterpreter.popCurrent();
+        }
+        failOnFatal(interpreter.getErrors());
+    }
+
+    private static void failOnFatal(List<TemplateError> errors) {
+        for (TemplateError error : errors) {
+            if (error.getSeverity() != TemplateError.ErrorType.FATAL) {
+                continue;
+            }
+            for (Throwable t = error.getException(); t != null; t = t.getCause()) {
+                if (t instanceof TemplateFunctions.RaisedByTemplate raised) {
+                    throw new TokenizerException(raised.getMessage(), raised);
+                }
+            }
+            String message = error.getMessage();
+            if (message != null && message.contains("chat template raised an exception: ")) {
+                // jinjava sometimes keeps only the message of a function's exception
+                throw new TokenizerException(
+                        message.substring(message.indexOf("chat template raised an exception: ")));
+            }
+            throw new TokenizerException(
+                    "chat template: line " + error.getLineno() + ": " + error.getMessage(),
+                    error.getException());
+        }
+    }
+
+    private static String dropOneTrailingNewline(String s) {
+        if (s.endsWith("\r\n")) {
+            return s.substring(0, s.length() - 2);
+        }
+        if (s.endsWith("\n")) {
+            return s.substring(0, s.length() - 1);
+        }
+        return s;
+    }
 }

@@ -7,13 +7,13 @@ package dev.livetune.llm.tokenizer;
  * not a string or list"}.
  */
 public class TokenizerException extends RuntimeException {
-  private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 1L;
 
-  public TokenizerException(String message) {
-    super(message);
-  }
+    public TokenizerException(String message) {
+        super(message);
+    }
 
-  public TokenizerException(String message, Throwable cause) {
-    super(message, cause);
-  }
+    public TokenizerException(String message, Throwable cause) {
+        super(message, cause);
+    }
 }

@@ -1,0 +1,117 @@
+package dev.livetune.llm;
+
+import dev.livetune.llm.engine.TorchRuntime;
+import dev.livetune.llm.generate.Generator;
+import dev.livetune.llm.generate.TextStream;
+import dev.livetune.llm.lora.LoraAdapter;
+import dev.livetune.llm.model.DecoderModel;
+import dev.livetune.llm.tokenizer.ChatMessage;
+import dev.livetune.llm.tokenizer.ChatTemplate;
+import dev.livetune.llm.tokenizer.StreamingDetokenizer;
+import dev.livetune.llm.tokenizer.TextTokenizer;
+import dev.livetune.llm.tokenizer.TokenizerException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Supplier;
+import java.util.random.RandomGenerator;
+
+/**
+ * A Hugging Face model directory, loaded: the decoder, and its tokenizer and chat template when the
+ * directory has them. The entry point for code that wants to chat with a model rather than run
+ * tensors through it.
+ */
+public final class LanguageModel implements AutoCloseable {
+
+    private final Path dir;
+    private final TorchRuntime runtime;
+    private final DecoderModel decoder;
+    private final Optional<TextTokenizer> tokenizer;
+
+    private LanguageModel(Path dir, TorchRuntime runtime, DecoderModel decoder, Optional<TextTokenizer> tokenizer) {
+        this.dir = dir;
+        this.runtime = runtime;
+        this.decoder = decoder;
+        this.tokenizer = tokenizer;
+    }
+
+    /**
+     * @param dir     a Hugging Face model directory
+     * @param runtime the process's PyTorch runtime
+     * @throws dev.livetune.llm.model.ModelFormatException naming the file when something is wrong with it
+     */
+    public static LanguageModel load(Path dir, TorchRuntime runtime) {
+        DecoderModel decoder = DecoderModel.load(dir, runtime.manager(), runtime.json());
+        try {
+            return new LanguageModel(dir, runtime, decoder, TextTokenizer.load(dir));
+        } catch (RuntimeException e) {
+            decoder.close();
+            throw e;
+        }
+    }
+
+    /** @return the directory it was loaded from */
+    public Path dir() {
+        return dir;
+    }
+
+    /** @return the decoder */
+    public DecoderModel decoder() {
+        return decoder;
+    }
+
+    /** @return the tokenizer, absent when the directory has no {@code tokenizer.json} */
+    public Optional<TextTokenizer> tokenizer() {
+        return tokenizer;
+    }
+
+    /** @return the model's chat template, or the documented ChatML default when it has none */
+    public ChatTemplate chatTemplate() {
+        return tokenizer.flatMap(TextTokenizer::chatTemplate).orElseGet(ChatTemplate::chatMlDefault);
+    }
+
+    /** @return prompt ids of a conversation, rendered with the chat template, ready to generate the reply */
+    public int[] encodeChat(List<ChatMessage> messages) {
+        TextTokenizer t = tokenizer.orElseThrow(() -> new TokenizerException(
+                dir.resolve("tokenizer.json") + ": no tokenizer, so chat messages cannot be encoded"));
+        return t.encode(chatTemplate().render(messages, true), false);
+    }
+
+    /** @return one detokenizer per sequence (no text without a tokenizer) */
+    public Supplier<TextStream> textStreams() {
+        return tokenizer.<Supplier<TextStream>>map(t -> () -> {
+            StreamingDetokenizer d = new StreamingDetokenizer(t, true);
+            return new TextStream() {
+                @Override
+                public String push(int tokenId) {
+                    return d.push(tokenId);
+                }
+
+                @Override
+                public String flush() {
+                    return d.flush();
+                }
+            };
+        }).orElse(() -> TextStream.NONE);
+    }
+
+    /** @return a generator for this model */
+    public Generator generator(RandomGenerator seeds) {
+        return new Generator(decoder, textStreams(), seeds);
+    }
+
+    /**
+     * @param adapterDir a PEFT LoRA adapter directory
+     * @param name       its name in logs and errors
+     * @return the adapter, validated against this model
+     */
+    public LoraAdapter loadAdapter(Path adapterDir, String name) {
+        return LoraAdapter.load(adapterDir, name, decoder.config(), decoder.manager(), runtime.json());
+    }
+
+    @Override
+    public void close() {
+        tokenizer.ifPresent(TextTokenizer::close);
+        decoder.close();
+    }
+}

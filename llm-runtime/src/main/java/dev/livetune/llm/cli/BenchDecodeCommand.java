@@ -1,0 +1,141 @@
+package dev.livetune.llm.cli;
+
+import dev.livetune.llm.LanguageModel;
+import dev.livetune.llm.engine.TorchRuntime;
+import dev.livetune.llm.generate.GenerationRequest;
+import dev.livetune.llm.generate.SamplingParams;
+import dev.livetune.llm.lora.LoraAdapter;
+import dev.livetune.llm.model.ModelConfig;
+import dev.livetune.llm.model.ModelConfigReader;
+import dev.livetune.llm.model.RandomModelWriter;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code bench-decode}: prefill and decode speed of a batch, optionally with a different random
+ * LoRA adapter per row, next to the memory-bandwidth limit measured in the same process.
+ */
+@Command(name = "bench-decode", description = "Print prefill ms and decode tokens/s (medians over --repeats runs).")
+final class BenchDecodeCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    RuntimeOptions runtime;
+
+    @Option(names = "--model", required = true, description = "Hugging Face model directory")
+    Path model;
+
+    @Option(names = "--batch", defaultValue = "1", description = "sequences decoded together")
+    int batch;
+
+    @Option(names = "--new-tokens", defaultValue = "64", description = "tokens generated per sequence")
+    int newTokens;
+
+    @Option(names = "--prompt-tokens", defaultValue = "16", description = "prompt length per sequence")
+    int promptTokens;
+
+    @Option(names = "--adapters", defaultValue = "0",
+            description = "distinct random LoRA adapters spread over the rows (0 = base model)")
+    int adapters;
+
+    @Option(names = "--rank", defaultValue = "16", description = "rank of the random adapters")
+    int rank;
+
+    @Option(names = "--repeats", defaultValue = "3", description = "measured runs (after one warm-up)")
+    int repeats;
+
+    @Override
+    public Integer call() throws IOException {
+        try (TorchRuntime rt = runtime.start(); LanguageModel lm = LanguageModel.load(model, rt)) {
+            ModelConfig config = lm.decoder().config();
+            List<LoraAdapter> loaded = randomAdapters(lm, rt);
+            try {
+                List<GenerationRequest> requests = requests(config, loaded);
+                DecodeTimer.run(lm, requests); // warm-up
+                List<DecodeTimer> runs = new ArrayList<>();
+                for (int i = 0; i < repeats; i++) {
+                    runs.add(DecodeTimer.run(lm, requests));
+                }
+                double bandwidth = MemoryBandwidth.measure(rt.manager());
+                long weightBytes = weightBytesPerToken(config);
+                double decodeTps = median(runs.stream().mapToDouble(DecodeTimer::decodeTokensPerSecond).toArray());
+                Map<String, Object> out = new LinkedHashMap<>();
+                out.put("batch", batch);
+                out.put("adapters", adapters);
+                out.put("rank", adapters > 0 ? rank : 0);
+                out.put("threads", rt.threads());
+                out.put("parameters", config.parameterCount());
+                out.put("prompt_tokens", promptTokens);
+                out.put("new_tokens", newTokens);
+                out.put("prefill_ms", median(runs.stream().mapToDouble(DecodeTimer::prefillMillis).toArray()));
+                out.put("decode_tokens_per_s", decodeTps);
+                out.put("decode_ms_per_step", median(runs.stream().mapToDouble(DecodeTimer::millisPerStep).toArray()));
+                out.put("weight_bytes_per_step", weightBytes);
+                out.put("copy_bandwidth_gb_s", bandwidth / 1e9);
+                double limit = bandwidth / weightBytes;
+                out.put("bandwidth_limit_steps_per_s", limit);
+                out.put("fraction_of_bandwidth_limit", decodeTps / batch / limit);
+                out.put("runs_decode_tokens_per_s", runs.stream().mapToDouble(DecodeTimer::decodeTokensPerSecond).toArray());
+                Json.print(spec.commandLine().getOut(), out);
+            } finally {
+                loaded.forEach(LoraAdapter::close);
+            }
+            return 0;
+        }
+    }
+
+    private List<LoraAdapter> randomAdapters(LanguageModel lm, TorchRuntime rt) throws IOException {
+        List<LoraAdapter> out = new ArrayList<>();
+        if (adapters <= 0) {
+            return out;
+        }
+        Path dir = Files.createTempDirectory("livetune-bench-adapters");
+        RandomModelWriter writer = new RandomModelWriter(rt.json(), rt.manager());
+        for (int i = 0; i < adapters; i++) {
+            Path a = dir.resolve("a" + i);
+            writer.writeAdapter(a, lm.decoder().config(), rank, 2.0 * rank, ModelConfigReader.PROJECTIONS, 1000 + i);
+            out.add(lm.loadAdapter(a, "bench-" + i));
+        }
+        return out;
+    }
+
+    private List<GenerationRequest> requests(ModelConfig config, List<LoraAdapter> loaded) {
+        SplittableRandom random = new SplittableRandom(42);
+        SamplingParams p = SamplingParams.builder().setMaxNewTokens(newTokens).optIgnoreEos(true).build();
+        List<GenerationRequest> out = new ArrayList<>();
+        for (int b = 0; b < batch; b++) {
+            int[] prompt = random.ints(promptTokens, 0, config.vocabSize()).toArray();
+            out.add(GenerationRequest.of(prompt, loaded.isEmpty() ? null : loaded.get(b % loaded.size()), p));
+        }
+        return out;
+    }
+
+    /** Bytes of weights one decode step reads: every matrix once, but only one row of the embedding table. */
+    static long weightBytesPerToken(ModelConfig c) {
+        long params = c.parameterCount();
+        long embedding = (long) c.vocabSize() * c.hiddenSize();
+        return 4 * (c.tieWordEmbeddings() ? params : params - embedding);
+    }
+
+    static double median(double[] values) {
+        double[] v = values.clone();
+        Arrays.sort(v);
+        int n = v.length;
+        return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    }
+}

@@ -1,0 +1,26 @@
+package dev.livetune.llm.cli;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Resident set size of this process, from {@code /proc/self/status} (Linux). */
+final class Rss {
+
+    private Rss() {
+    }
+
+    static long bytes() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+                }
+            }
+            throw new IllegalStateException("no VmRSS in /proc/self/status");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
