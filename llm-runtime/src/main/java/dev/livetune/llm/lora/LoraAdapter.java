@@ -1,15 +1,24 @@
 package dev.livetune.llm.lora;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.livetune.llm.model.ModelConfig;
 import dev.livetune.llm.model.ModelConfigReader;
 import dev.livetune.llm.model.ModelFormatException;
+import dev.livetune.llm.model.ProjectionGroup;
 import dev.livetune.llm.safetensors.SafetensorsCheckpoint;
 import dev.livetune.llm.safetensors.TensorInfo;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Collections;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -18,8 +27,8 @@ import java.util.regex.Pattern;
 
 /**
  * A PEFT LoRA adapter loaded for one base model, kept unmerged so that a batch can mix adapters.
- * For every target projection it holds {@code A^T} ({@code [in, r]}) and {@code s·B^T}
- * ({@code [r, out]}), so the update is {@code Δy = (x A^T)(s B^T)}.
+ * The update of a projection is {@code Δy = s·(x A^T) B^T}; the factors are stored fused per
+ * {@link ProjectionGroup} (see {@link #factors(int, ProjectionGroup)}).
  *
  * <p>Owns its native memory: close it when no batch uses it any more.
  */
@@ -32,12 +41,18 @@ public final class LoraAdapter implements AutoCloseable {
     private final String name;
     private final LoraConfig config;
     private final NDManager manager;
-    private final Map<LoraTarget, NDArray[]> factors;
+    private final Set<LoraTarget> targets;
+    private final Map<GroupKey, NDArray[]> factors;
 
-    private LoraAdapter(String name, LoraConfig config, NDManager manager, Map<LoraTarget, NDArray[]> factors) {
+    private record GroupKey(int layer, ProjectionGroup group) {
+    }
+
+    private LoraAdapter(String name, LoraConfig config, NDManager manager, Set<LoraTarget> targets,
+            Map<GroupKey, NDArray[]> factors) {
         this.name = name;
         this.config = config;
         this.manager = manager;
+        this.targets = Collections.unmodifiableSet(new LinkedHashSet<>(targets));
         this.factors = Collections.unmodifiableMap(factors);
     }
 
@@ -58,23 +73,57 @@ public final class LoraAdapter implements AutoCloseable {
         Map<LoraTarget, TensorInfo[]> pairs = pairs(ckpt, config, base);
         NDManager manager = parent.newSubManager();
         try {
-            Map<LoraTarget, NDArray[]> factors = new LinkedHashMap<>();
             float scale = (float) config.scale();
-            for (Map.Entry<LoraTarget, TensorInfo[]> e : pairs.entrySet()) {
-                try (NDManager scratch = manager.newSubManager()) {
-                    NDArray a = ckpt.loadFloat32(e.getValue()[0].name(), scratch);
-                    NDArray b = ckpt.loadFloat32(e.getValue()[1].name(), scratch);
-                    NDArray at = a.transpose().duplicate();
-                    NDArray bt = b.transpose().mul(scale);
-                    at.attach(manager);
-                    bt.attach(manager);
-                    factors.put(e.getKey(), new NDArray[] {at, bt});
+            Map<GroupKey, NDArray[]> factors = new LinkedHashMap<>();
+            for (int layer = 0; layer < base.numLayers(); layer++) {
+                for (ProjectionGroup group : ProjectionGroup.values()) {
+                    NDArray[] fused = fuse(ckpt, pairs, layer, group, base, scale, manager);
+                    if (fused != null) {
+                        factors.put(new GroupKey(layer, group), fused);
+                    }
                 }
             }
-            return new LoraAdapter(name, config, manager, factors);
+            return new LoraAdapter(name, config, manager, pairs.keySet(), factors);
         } catch (RuntimeException e) {
             manager.close();
             throw e;
+        }
+    }
+
+    /**
+     * Fuses the factors of the targeted projections of one group: {@code A = [A_q^T | A_k^T | ...]}
+     * ({@code [in, R]}) and a block-diagonal {@code B} ({@code [R, groupOut]}) holding {@code s·B_m^T}
+     * at each module's rows and output columns, so {@code (xA)B} is every module's update at once.
+     */
+    private static NDArray[] fuse(SafetensorsCheckpoint ckpt, Map<LoraTarget, TensorInfo[]> pairs, int layer,
+            ProjectionGroup group, ModelConfig base, float scale, NDManager manager) {
+        List<String> present = group.modules().stream()
+                .filter(m -> pairs.containsKey(new LoraTarget(layer, m))).toList();
+        if (present.isEmpty()) {
+            return null;
+        }
+        try (NDManager scratch = manager.newSubManager()) {
+            NDList as = new NDList();
+            List<NDArray> bs = new ArrayList<>();
+            for (String m : present) {
+                TensorInfo[] pair = pairs.get(new LoraTarget(layer, m));
+                as.add(ckpt.loadFloat32(pair[0].name(), scratch).transpose());
+                bs.add(ckpt.loadFloat32(pair[1].name(), scratch).transpose().mul(scale));
+            }
+            NDArray a = NDArrays.concat(as, 1).duplicate();
+            long rank = a.getShape().get(1);
+            NDArray b = scratch.zeros(new Shape(rank, group.outFeatures(base)), DataType.FLOAT32);
+            long row = 0;
+            for (int i = 0; i < present.size(); i++) {
+                NDArray bm = bs.get(i);
+                long r = bm.getShape().get(0);
+                int col = group.offset(present.get(i), base);
+                b.set(new NDIndex().addSliceDim(row, row + r).addSliceDim(col, col + bm.getShape().get(1)), bm);
+                row += r;
+            }
+            a.attach(manager);
+            b.attach(manager);
+            return new NDArray[] {a, b};
         }
     }
 
@@ -138,14 +187,15 @@ public final class LoraAdapter implements AutoCloseable {
 
     /** @return the projections it changes */
     public Set<LoraTarget> targets() {
-        return factors.keySet();
+        return targets;
     }
 
     /**
-     * @return {@code {A^T [in, r], s·B^T [r, out]}} for a projection, or null if the adapter leaves it alone
+     * @return the fused factors of a projection group, {@code {A [in, R], B [R, groupOut]}} with the
+     *         scale folded into B, or null if the adapter leaves the whole group alone
      */
-    public NDArray[] factors(int layer, String module) {
-        return factors.get(new LoraTarget(layer, module));
+    public NDArray[] factors(int layer, ProjectionGroup group) {
+        return factors.get(new GroupKey(layer, group));
     }
 
     @Override
@@ -155,6 +205,6 @@ public final class LoraAdapter implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "LoraAdapter[" + name + ", r=" + config.rank() + ", " + factors.size() + " projections]";
+        return "LoraAdapter[" + name + ", r=" + config.rank() + ", " + targets.size() + " projections]";
     }
 }

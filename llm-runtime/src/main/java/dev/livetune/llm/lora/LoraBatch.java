@@ -7,7 +7,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.livetune.llm.model.ModelConfig;
-import dev.livetune.llm.model.ModelConfigReader;
+import dev.livetune.llm.model.ProjectionGroup;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -17,10 +17,10 @@ import java.util.Set;
 /**
  * The LoRA factors of one batch, one adapter (or none) per row, ready for the forward pass.
  *
- * <p>When every row uses the same adapter the factors are shared 2-D matrices. Otherwise they are
- * stacked per row ({@code A: [batch, in, rMax]}, {@code B: [batch, rMax, out]}) with zero padding
- * up to the largest rank and zeros for rows without an adapter, so a single batched matmul applies
- * each row's own update: padding with zeros adds exactly nothing. Build it once per batch
+ * <p>When every row uses the same adapter the adapter's own fused factors are used as they are.
+ * Otherwise they are stacked per row ({@code A: [batch, in, R]}, {@code B: [batch, R, out]}),
+ * zero-padded up to the largest rank and zero for rows without an adapter, so one batched matmul
+ * pair applies each row's own update: zero padding adds exactly nothing. Build it once per batch
  * composition; it owns the stacked copies.
  */
 public final class LoraBatch implements AutoCloseable {
@@ -28,7 +28,7 @@ public final class LoraBatch implements AutoCloseable {
     private static final LoraBatch NONE = new LoraBatch(null, null);
 
     private final NDManager manager;
-    /** [layer][projection index] → {A, B} or null. */
+    /** [layer][group] → {A, B} or null. */
     private final NDArray[][][] factors;
 
     private LoraBatch(NDManager manager, NDArray[][][] factors) {
@@ -42,9 +42,9 @@ public final class LoraBatch implements AutoCloseable {
     }
 
     /**
-     * @param rows    the adapter of each row, null for the base model
-     * @param config  the base model's shape
-     * @param parent  manager whose child owns the stacked factors
+     * @param rows   the adapter of each row, null for the base model
+     * @param config the base model's shape
+     * @param parent manager whose child owns the stacked factors
      * @return the factors of the batch, or {@link #none()} when no row has an adapter
      */
     public static LoraBatch of(List<LoraAdapter> rows, ModelConfig config, NDManager parent) {
@@ -55,46 +55,41 @@ public final class LoraBatch implements AutoCloseable {
         rows.stream().filter(Objects::nonNull).forEach(distinct::add);
         boolean shared = distinct.size() == 1 && rows.stream().allMatch(Objects::nonNull);
         NDManager manager = parent.newSubManager();
-        List<String> modules = ModelConfigReader.PROJECTIONS;
-        NDArray[][][] factors = new NDArray[config.numLayers()][modules.size()][];
+        ProjectionGroup[] groups = ProjectionGroup.values();
+        NDArray[][][] factors = new NDArray[config.numLayers()][groups.length][];
         for (int l = 0; l < config.numLayers(); l++) {
-            for (int m = 0; m < modules.size(); m++) {
-                String module = modules.get(m);
-                if (shared) {
-                    factors[l][m] = rows.get(0).factors(l, module);
-                } else {
-                    factors[l][m] = stack(rows, l, module, config, manager);
-                }
+            for (ProjectionGroup g : groups) {
+                factors[l][g.ordinal()] = shared ? rows.get(0).factors(l, g) : stack(rows, l, g, config, manager);
             }
         }
         return new LoraBatch(manager, factors);
     }
 
-    private static NDArray[] stack(List<LoraAdapter> rows, int layer, String module, ModelConfig config,
+    private static NDArray[] stack(List<LoraAdapter> rows, int layer, ProjectionGroup group, ModelConfig config,
             NDManager manager) {
-        int rMax = 0;
+        long rMax = 0;
         for (LoraAdapter a : rows) {
-            NDArray[] f = a == null ? null : a.factors(layer, module);
+            NDArray[] f = a == null ? null : a.factors(layer, group);
             if (f != null) {
-                rMax = Math.max(rMax, (int) f[0].getShape().get(1));
+                rMax = Math.max(rMax, f[0].getShape().get(1));
             }
         }
         if (rMax == 0) {
             return null;
         }
-        int in = config.inFeatures(module);
-        int out = config.outFeatures(module);
+        int in = group.inFeatures(config);
+        int out = group.outFeatures(config);
         NDList as = new NDList();
         NDList bs = new NDList();
         try (NDManager scratch = manager.newSubManager()) {
             for (LoraAdapter a : rows) {
-                NDArray[] f = a == null ? null : a.factors(layer, module);
+                NDArray[] f = a == null ? null : a.factors(layer, group);
                 if (f == null) {
                     as.add(scratch.zeros(new Shape(in, rMax), DataType.FLOAT32));
                     bs.add(scratch.zeros(new Shape(rMax, out), DataType.FLOAT32));
                     continue;
                 }
-                int r = (int) f[0].getShape().get(1);
+                long r = f[0].getShape().get(1);
                 if (r == rMax) {
                     as.add(f[0]);
                     bs.add(f[1]);
@@ -112,21 +107,21 @@ public final class LoraBatch implements AutoCloseable {
     }
 
     /**
-     * @param x      the projection's input, {@code [batch, seq, in]}
-     * @param layer  decoder layer
-     * @param module projection index in {@link ModelConfigReader#PROJECTIONS}
-     * @return the update {@code [batch, seq, out]} to add to the projection's output, or null when
-     *         no row changes this projection
+     * @param x     the group's input, {@code [batch, seq, in]}
+     * @param layer decoder layer
+     * @param group projection group
+     * @return the update {@code [batch, seq, groupOut]} to add to the group's fused output, or null
+     *         when no row changes this group
      */
-    public NDArray delta(NDArray x, int layer, int module) {
+    public NDArray delta(NDArray x, int layer, ProjectionGroup group) {
         if (factors == null) {
             return null;
         }
-        NDArray[] f = factors[layer][module];
+        NDArray[] f = factors[layer][group.ordinal()];
         return f == null ? null : x.matMul(f[0]).matMul(f[1]);
     }
 
-    /** @return whether any row has an adapter */
+    /** @return whether no row has an adapter */
     public boolean isEmpty() {
         return factors == null;
     }

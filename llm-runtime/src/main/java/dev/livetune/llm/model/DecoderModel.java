@@ -10,7 +10,6 @@ import ai.djl.nn.core.Linear;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.livetune.llm.lora.LoraAdapter;
 import dev.livetune.llm.lora.LoraBatch;
-import dev.livetune.llm.lora.LoraTarget;
 import dev.livetune.llm.safetensors.SafetensorsCheckpoint;
 import java.nio.file.Path;
 
@@ -27,13 +26,6 @@ public final class DecoderModel implements AutoCloseable {
 
     /** Additive mask for hidden slots: finite, so a row that sees nothing stays finite (no NaN). */
     private static final float MASKED = -1e30f;
-    private static final int Q = 0;
-    private static final int K = 1;
-    private static final int V = 2;
-    private static final int O = 3;
-    private static final int GATE = 4;
-    private static final int UP = 5;
-    private static final int DOWN = 6;
 
     private final ModelConfig config;
     private final NDManager manager;
@@ -46,6 +38,13 @@ public final class DecoderModel implements AutoCloseable {
     private final int kvOut;
     private final float eps;
     private final float attentionScale;
+    private final NDArray rotateHalf;
+    private final NDIndex qkHeads;
+    private final NDIndex vHeads;
+    private final NDIndex qHeads;
+    private final NDIndex kHeads;
+    private final NDIndex gateHalf;
+    private final NDIndex upHalf;
 
     private DecoderModel(ModelConfig config, NDManager manager, NDArray embed, NDArray lmHead, NDArray finalNorm,
             LayerWeights[] layers) {
@@ -60,6 +59,17 @@ public final class DecoderModel implements AutoCloseable {
         this.kvOut = config.numKvHeads() * config.headDim();
         this.eps = (float) config.rmsNormEps();
         this.attentionScale = (float) (1.0 / Math.sqrt(config.headDim()));
+        int d = config.headDim();
+        this.rotateHalf = manager.create(rotateHalfMatrix(d), new Shape(d, d));
+        int heads = config.numHeads();
+        int kv = config.numKvHeads();
+        // Slices reused by every pass ([batch, n, heads, d] before the transpose, [batch, heads, n, d] after).
+        this.qkHeads = NDIndex.sliceAxis(2, 0, heads + kv);
+        this.vHeads = NDIndex.sliceAxis(2, heads + kv, heads + 2L * kv);
+        this.qHeads = NDIndex.sliceAxis(1, 0, heads);
+        this.kHeads = NDIndex.sliceAxis(1, heads, heads + kv);
+        this.gateHalf = NDIndex.sliceAxis(2, 0, config.intermediateSize());
+        this.upHalf = NDIndex.sliceAxis(2, config.intermediateSize(), 2L * config.intermediateSize());
     }
 
     /**
@@ -174,8 +184,8 @@ public final class DecoderModel implements AutoCloseable {
             }
             int d = config.headDim();
             float[][] cs = rope.tables(positions);
-            NDArray cos = step.create(cs[0], new Shape(batch, 1, n, d));
-            NDArray sin = step.create(cs[1], new Shape(batch, 1, n, d));
+            NDArray cos = step.create(cs[0], new Shape(batch, n, 1, d));
+            NDArray sin = step.create(cs[1], new Shape(batch, n, 1, d));
             NDArray mask = step.create(mask(cache, past, n), new Shape(batch, 1, 1, n, past + n));
             NDArray h = embed.get(step.create(ids, new Shape(batch, n)));
             for (int l = 0; l < layers.length; l++) {
@@ -184,7 +194,7 @@ public final class DecoderModel implements AutoCloseable {
             }
             cache.commit(n);
             if (!allPositions && n > 1) {
-                h = h.get(new NDIndex(":, -1:, :"));
+                h = h.get(NDIndex.sliceAxis(1, n - 1, n));
             }
             NDArray logits = Linear.linear(rmsNorm(h, finalNorm), lmHead, null).singletonOrThrow();
             return new Logits(logits.toFloatArray(), batch, allPositions ? n : 1, config.vocabSize());
@@ -217,26 +227,22 @@ public final class DecoderModel implements AutoCloseable {
         int kvHeads = config.numKvHeads();
         int d = config.headDim();
         NDArray x = rmsNorm(h, w.inputNorm());
-        NDArray qkv = Linear.linear(x, w.qkv(), w.qkvBias()).singletonOrThrow();
-        NDArray q = plus(qkv.get(new NDIndex("..., :{}", qOut)), lora.delta(x, l, Q));
-        NDArray k = plus(qkv.get(new NDIndex("..., {}:{}", qOut, qOut + kvOut)), lora.delta(x, l, K));
-        NDArray v = plus(qkv.get(new NDIndex("..., {}:", qOut + kvOut)), lora.delta(x, l, V));
-        q = q.reshape(batch, n, heads, d);
-        k = k.reshape(batch, n, kvHeads, d);
-        if (w.qNorm() != null) {
-            q = rmsNorm(q, w.qNorm());
-            k = rmsNorm(k, w.kNorm());
+        NDArray qkv = plus(Linear.linear(x, w.qkv(), w.qkvBias()).singletonOrThrow(),
+                lora.delta(x, l, ProjectionGroup.QKV)).reshape(batch, n, heads + 2L * kvHeads, d);
+        // Queries and keys get the same per-head treatment (norm, RoPE): do it once for both.
+        NDArray qk = qkv.get(qkHeads);
+        if (w.qkNorm() != null) {
+            qk = rmsNorm(qk, w.qkNorm());
         }
-        q = rotate(q.transpose(0, 2, 1, 3), cos, sin);
-        k = rotate(k.transpose(0, 2, 1, 3), cos, sin);
-        v = v.reshape(batch, n, kvHeads, d).transpose(0, 2, 1, 3);
-        NDArray[] kv = cache.append(l, k, v, n);
+        qk = qk.mul(cos).add(qk.matMul(rotateHalf).mul(sin)).transpose(0, 2, 1, 3);
+        NDArray v = qkv.get(vHeads).transpose(0, 2, 1, 3);
+        NDArray[] kv = cache.append(l, qk.get(kHeads), v, n);
         long total = kv[0].getShape().get(2);
         int group = heads / kvHeads;
         // Query heads h*group .. h*group+group-1 share kv head h: fold them into the query axis.
-        NDArray scores = q.reshape(batch, kvHeads, (long) group * n, d)
+        NDArray scores = qk.get(qHeads).mul(attentionScale)
+                .reshape(batch, kvHeads, (long) group * n, d)
                 .matMul(kv[0].transpose(0, 1, 3, 2))
-                .mul(attentionScale)
                 .reshape(batch, kvHeads, group, n, total)
                 .add(mask);
         NDArray context = scores.softmax(-1)
@@ -245,19 +251,20 @@ public final class DecoderModel implements AutoCloseable {
                 .reshape(batch, heads, n, d)
                 .transpose(0, 2, 1, 3)
                 .reshape(batch, n, (long) heads * d);
-        NDArray out = plus(Linear.linear(context, w.o(), w.oBias()).singletonOrThrow(), lora.delta(context, l, O));
+        NDArray out = plus(Linear.linear(context, w.o(), w.oBias()).singletonOrThrow(),
+                lora.delta(context, l, ProjectionGroup.O));
         return h.add(out);
     }
 
     private NDArray mlp(int l, NDArray h, LoraBatch lora) {
         LayerWeights w = layers[l];
-        int inter = config.intermediateSize();
         NDArray x = rmsNorm(h, w.postNorm());
-        NDArray gateUp = Linear.linear(x, w.gateUp(), w.gateUpBias()).singletonOrThrow();
-        NDArray gate = plus(gateUp.get(new NDIndex("..., :{}", inter)), lora.delta(x, l, GATE));
-        NDArray up = plus(gateUp.get(new NDIndex("..., {}:", inter)), lora.delta(x, l, UP));
-        NDArray act = gate.mul(Activation.sigmoid(gate)).mul(up);
-        NDArray down = plus(Linear.linear(act, w.down(), w.downBias()).singletonOrThrow(), lora.delta(act, l, DOWN));
+        NDArray gateUp = plus(Linear.linear(x, w.gateUp(), w.gateUpBias()).singletonOrThrow(),
+                lora.delta(x, l, ProjectionGroup.GATE_UP));
+        NDArray gate = gateUp.get(gateHalf);
+        NDArray act = gate.mul(Activation.sigmoid(gate)).mul(gateUp.get(upHalf));
+        NDArray down = plus(Linear.linear(act, w.down(), w.downBias()).singletonOrThrow(),
+                lora.delta(act, l, ProjectionGroup.DOWN));
         return h.add(down);
     }
 
@@ -267,13 +274,18 @@ public final class DecoderModel implements AutoCloseable {
         return x.mul(variance.add(eps).pow(-0.5f)).mul(weight);
     }
 
-    /** {@code x·cos + rotate_half(x)·sin} on {@code [batch, heads, n, headDim]}. */
-    private NDArray rotate(NDArray x, NDArray cos, NDArray sin) {
-        int half = config.headDim() / 2;
-        NDArray x1 = x.get(new NDIndex("..., :{}", half));
-        NDArray x2 = x.get(new NDIndex("..., {}:", half));
-        NDArray rotated = x2.neg().concat(x1, -1);
-        return x.mul(cos).add(rotated.mul(sin));
+    /**
+     * {@code R} with {@code x·R = rotate_half(x) = cat(-x[half:], x[:half])}: one exact matmul
+     * (each output is one ±1 product) instead of two slices, a negation and a concat.
+     */
+    private static float[] rotateHalfMatrix(int d) {
+        int half = d / 2;
+        float[] r = new float[d * d];
+        for (int j = 0; j < half; j++) {
+            r[(j + half) * d + j] = -1f;
+            r[j * d + j + half] = 1f;
+        }
+        return r;
     }
 
     private static NDArray plus(NDArray y, NDArray delta) {
@@ -287,28 +299,24 @@ public final class DecoderModel implements AutoCloseable {
      */
     public void merge(LoraAdapter adapter) {
         try (NDScope scope = new NDScope()) {
-            for (LoraTarget t : adapter.targets()) {
-                NDArray[] f = adapter.factors(t.layer(), t.module());
-                NDArray delta = f[0].matMul(f[1]).transpose(); // [out, in]
-                LayerWeights w = layers[t.layer()];
-                int inter = config.intermediateSize();
-                switch (t.module()) {
-                    case "q_proj" -> addRows(w.qkv(), 0, delta);
-                    case "k_proj" -> addRows(w.qkv(), qOut, delta);
-                    case "v_proj" -> addRows(w.qkv(), qOut + kvOut, delta);
-                    case "o_proj" -> addRows(w.o(), 0, delta);
-                    case "gate_proj" -> addRows(w.gateUp(), 0, delta);
-                    case "up_proj" -> addRows(w.gateUp(), inter, delta);
-                    case "down_proj" -> addRows(w.down(), 0, delta);
-                    default -> throw new IllegalStateException(t.module());
+            for (int l = 0; l < layers.length; l++) {
+                LayerWeights w = layers[l];
+                for (ProjectionGroup g : ProjectionGroup.values()) {
+                    NDArray[] f = adapter.factors(l, g);
+                    if (f == null) {
+                        continue;
+                    }
+                    NDArray fused = switch (g) {
+                        case QKV -> w.qkv();
+                        case O -> w.o();
+                        case GATE_UP -> w.gateUp();
+                        case DOWN -> w.down();
+                    };
+                    // (xA)B = x(AB): the weight [out, in] gains (AB)^T.
+                    fused.addi(f[0].matMul(f[1]).transpose());
                 }
             }
         }
-    }
-
-    private static void addRows(NDArray weight, int from, NDArray delta) {
-        NDIndex rows = new NDIndex("{}:{}, :", from, from + delta.getShape().get(0));
-        weight.set(rows, weight.get(rows).add(delta));
     }
 
     @Override

@@ -95,7 +95,8 @@ public final class KvCache implements AutoCloseable {
     private NDArray grow(NDArray old, int cap) {
         NDArray bigger = allocate(start.length, cap);
         if (length > 0) {
-            bigger.set(new NDIndex(":, :, :{}", length), old.get(new NDIndex(":, :, :{}", length)));
+            NDIndex used = NDIndex.sliceAxis(2, 0, length);
+            bigger.set(used, old.get(used));
         }
         old.close();
         return bigger;
@@ -110,10 +111,10 @@ public final class KvCache implements AutoCloseable {
      */
     NDArray[] append(int layer, NDArray k, NDArray v, int n) {
         int end = length + n;
-        NDIndex slots = new NDIndex(":, :, {}:{}", length, end);
+        NDIndex slots = NDIndex.sliceAxis(2, length, end);
         keys[layer].set(slots, k);
         values[layer].set(slots, v);
-        NDIndex upTo = new NDIndex(":, :, :{}", end);
+        NDIndex upTo = NDIndex.sliceAxis(2, 0, end);
         return new NDArray[] {keys[layer].get(upTo), values[layer].get(upTo)};
     }
 

@@ -10,8 +10,8 @@ import ai.djl.ndarray.NDArray;
  * @param qkv        {@code self_attn.{q,k,v}_proj.weight} stacked on the output axis,
  *                   {@code [(heads + 2 kvHeads) * headDim, hidden]}
  * @param qkvBias    matching biases, {@code [(heads + 2 kvHeads) * headDim]}, or null
- * @param qNorm      Qwen3 {@code self_attn.q_norm.weight}, {@code [headDim]}, or null
- * @param kNorm      Qwen3 {@code self_attn.k_norm.weight}, {@code [headDim]}, or null
+ * @param qkNorm     Qwen3 {@code self_attn.q_norm.weight} repeated for every query head, then
+ *                   {@code self_attn.k_norm.weight} for every key head: {@code [heads + kvHeads, headDim]}, or null
  * @param o          {@code self_attn.o_proj.weight}, {@code [hidden, heads * headDim]}
  * @param oBias      {@code self_attn.o_proj.bias} or null
  * @param postNorm   {@code post_attention_layernorm.weight}, {@code [hidden]}
@@ -24,8 +24,7 @@ public record LayerWeights(
         NDArray inputNorm,
         NDArray qkv,
         NDArray qkvBias,
-        NDArray qNorm,
-        NDArray kNorm,
+        NDArray qkNorm,
         NDArray o,
         NDArray oBias,
         NDArray postNorm,

@@ -53,8 +53,10 @@ final class WeightLoader {
                 qkvBias ? fuse(required(p + "self_attn.q_proj.bias", q),
                         required(p + "self_attn.k_proj.bias", kv),
                         required(p + "self_attn.v_proj.bias", kv)) : null,
-                config.family().qkNorm() ? required(p + "self_attn.q_norm.weight", d) : null,
-                config.family().qkNorm() ? required(p + "self_attn.k_norm.weight", d) : null,
+                config.family().qkNorm() ? fuse(
+                        required(p + "self_attn.q_norm.weight", d).reshape(1, d).repeat(0, config.numHeads()),
+                        required(p + "self_attn.k_norm.weight", d).reshape(1, d).repeat(0, config.numKvHeads()))
+                        : null,
                 required(p + "self_attn.o_proj.weight", h, q),
                 config.attentionBias() ? required(p + "self_attn.o_proj.bias", h) : null,
                 required(p + "post_attention_layernorm.weight", h),
