@@ -15,9 +15,7 @@ import dev.livetune.llm.model.ProjectionGroup;
 import dev.livetune.llm.safetensors.SafetensorsCheckpoint;
 import dev.livetune.llm.safetensors.TensorInfo;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Collections;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -41,19 +39,19 @@ public final class LoraAdapter implements AutoCloseable {
     private final String name;
     private final LoraConfig config;
     private final NDManager manager;
-    private final Set<LoraTarget> targets;
-    private final Map<GroupKey, NDArray[]> factors;
+    private final Map<LoraTarget, NDArray[]> modules;
+    private final Map<GroupKey, NDArray[]> groups;
 
     private record GroupKey(int layer, ProjectionGroup group) {
     }
 
-    private LoraAdapter(String name, LoraConfig config, NDManager manager, Set<LoraTarget> targets,
-            Map<GroupKey, NDArray[]> factors) {
+    private LoraAdapter(String name, LoraConfig config, NDManager manager, Map<LoraTarget, NDArray[]> modules,
+            Map<GroupKey, NDArray[]> groups) {
         this.name = name;
         this.config = config;
         this.manager = manager;
-        this.targets = Collections.unmodifiableSet(new LinkedHashSet<>(targets));
-        this.factors = Collections.unmodifiableMap(factors);
+        this.modules = Collections.unmodifiableMap(modules);
+        this.groups = Collections.unmodifiableMap(groups);
     }
 
     /**
@@ -74,20 +72,34 @@ public final class LoraAdapter implements AutoCloseable {
         NDManager manager = parent.newSubManager();
         try {
             float scale = (float) config.scale();
-            Map<GroupKey, NDArray[]> factors = new LinkedHashMap<>();
+            Map<LoraTarget, NDArray[]> modules = new LinkedHashMap<>();
+            for (Map.Entry<LoraTarget, TensorInfo[]> e : pairs.entrySet()) {
+                NDArray at = ckpt.loadFloat32(e.getValue()[0].name(), manager);
+                NDArray bt = ckpt.loadFloat32(e.getValue()[1].name(), manager);
+                modules.put(e.getKey(), new NDArray[] {transposed(at, 1f, manager), transposed(bt, scale, manager)});
+            }
+            Map<GroupKey, NDArray[]> groups = new LinkedHashMap<>();
             for (int layer = 0; layer < base.numLayers(); layer++) {
                 for (ProjectionGroup group : ProjectionGroup.values()) {
-                    NDArray[] fused = fuse(ckpt, pairs, layer, group, base, scale, manager);
+                    NDArray[] fused = fuse(modules, layer, group, base, manager);
                     if (fused != null) {
-                        factors.put(new GroupKey(layer, group), fused);
+                        groups.put(new GroupKey(layer, group), fused);
                     }
                 }
             }
-            return new LoraAdapter(name, config, manager, pairs.keySet(), factors);
+            return new LoraAdapter(name, config, manager, modules, groups);
         } catch (RuntimeException e) {
             manager.close();
             throw e;
         }
+    }
+
+    /** @return {@code scale · t^T}, contiguous, owned by {@code manager}; closes {@code t} */
+    private static NDArray transposed(NDArray t, float scale, NDManager manager) {
+        NDArray out = scale == 1f ? t.transpose().duplicate() : t.transpose().mul(scale);
+        out.attach(manager);
+        t.close();
+        return out;
     }
 
     /**
@@ -95,36 +107,29 @@ public final class LoraAdapter implements AutoCloseable {
      * ({@code [in, R]}) and a block-diagonal {@code B} ({@code [R, groupOut]}) holding {@code s·B_m^T}
      * at each module's rows and output columns, so {@code (xA)B} is every module's update at once.
      */
-    private static NDArray[] fuse(SafetensorsCheckpoint ckpt, Map<LoraTarget, TensorInfo[]> pairs, int layer,
-            ProjectionGroup group, ModelConfig base, float scale, NDManager manager) {
+    private static NDArray[] fuse(Map<LoraTarget, NDArray[]> modules, int layer, ProjectionGroup group,
+            ModelConfig base, NDManager manager) {
         List<String> present = group.modules().stream()
-                .filter(m -> pairs.containsKey(new LoraTarget(layer, m))).toList();
+                .filter(m -> modules.containsKey(new LoraTarget(layer, m))).toList();
         if (present.isEmpty()) {
             return null;
         }
-        try (NDManager scratch = manager.newSubManager()) {
-            NDList as = new NDList();
-            List<NDArray> bs = new ArrayList<>();
-            for (String m : present) {
-                TensorInfo[] pair = pairs.get(new LoraTarget(layer, m));
-                as.add(ckpt.loadFloat32(pair[0].name(), scratch).transpose());
-                bs.add(ckpt.loadFloat32(pair[1].name(), scratch).transpose().mul(scale));
-            }
-            NDArray a = NDArrays.concat(as, 1).duplicate();
-            long rank = a.getShape().get(1);
-            NDArray b = scratch.zeros(new Shape(rank, group.outFeatures(base)), DataType.FLOAT32);
-            long row = 0;
-            for (int i = 0; i < present.size(); i++) {
-                NDArray bm = bs.get(i);
-                long r = bm.getShape().get(0);
-                int col = group.offset(present.get(i), base);
-                b.set(new NDIndex().addSliceDim(row, row + r).addSliceDim(col, col + bm.getShape().get(1)), bm);
-                row += r;
-            }
-            a.attach(manager);
-            b.attach(manager);
-            return new NDArray[] {a, b};
+        NDList as = new NDList();
+        for (String m : present) {
+            as.add(modules.get(new LoraTarget(layer, m))[0]);
         }
+        NDArray a = NDArrays.concat(as, 1);
+        a.attach(manager);
+        NDArray b = manager.zeros(new Shape(a.getShape().get(1), group.outFeatures(base)), DataType.FLOAT32);
+        long row = 0;
+        for (String m : present) {
+            NDArray bm = modules.get(new LoraTarget(layer, m))[1];
+            long r = bm.getShape().get(0);
+            int col = group.offset(m, base);
+            b.set(new NDIndex().addSliceDim(row, row + r).addSliceDim(col, col + bm.getShape().get(1)), bm);
+            row += r;
+        }
+        return new NDArray[] {a, b};
     }
 
     private static Map<LoraTarget, TensorInfo[]> pairs(SafetensorsCheckpoint ckpt, LoraConfig config, ModelConfig base) {
@@ -187,7 +192,12 @@ public final class LoraAdapter implements AutoCloseable {
 
     /** @return the projections it changes */
     public Set<LoraTarget> targets() {
-        return targets;
+        return modules.keySet();
+    }
+
+    /** @return {@code {A^T [in, r], s·B^T [r, out]}} of one projection, or null if the adapter leaves it alone */
+    public NDArray[] factors(int layer, String module) {
+        return modules.get(new LoraTarget(layer, module));
     }
 
     /**
@@ -195,7 +205,7 @@ public final class LoraAdapter implements AutoCloseable {
      *         scale folded into B, or null if the adapter leaves the whole group alone
      */
     public NDArray[] factors(int layer, ProjectionGroup group) {
-        return factors.get(new GroupKey(layer, group));
+        return groups.get(new GroupKey(layer, group));
     }
 
     @Override
@@ -205,6 +215,6 @@ public final class LoraAdapter implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "LoraAdapter[" + name + ", r=" + config.rank() + ", " + targets.size() + " projections]";
+        return "LoraAdapter[" + name + ", r=" + config.rank() + ", " + modules.size() + " projections]";
     }
 }

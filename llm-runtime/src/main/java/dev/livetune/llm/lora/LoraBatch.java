@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.livetune.llm.model.ModelConfig;
+import dev.livetune.llm.model.ModelConfigReader;
 import dev.livetune.llm.model.ProjectionGroup;
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -17,23 +18,29 @@ import java.util.Set;
 /**
  * The LoRA factors of one batch, one adapter (or none) per row, ready for the forward pass.
  *
- * <p>When every row uses the same adapter the adapter's own fused factors are used as they are.
- * Otherwise they are stacked per row ({@code A: [batch, in, R]}, {@code B: [batch, R, out]}),
- * zero-padded up to the largest rank and zero for rows without an adapter, so one batched matmul
- * pair applies each row's own update: zero padding adds exactly nothing. Build it once per batch
- * composition; it owns the stacked copies.
+ * <p>When every row uses the same adapter, the adapter's factors fused per projection group are
+ * used as they are: one matmul pair per group. Otherwise each projection's factors are stacked per
+ * row ({@code A: [batch, in, r]}, {@code B: [batch, r, out]}), zero-padded up to the largest rank
+ * and zero for rows without an adapter, so one batched matmul pair applies each row's own update
+ * (zero padding adds exactly nothing). Stacking per projection rather than per group keeps the
+ * block-diagonal zeros of a fused B out of the per-row copies, which are read on every step.
+ * Build it once per batch composition; it owns the stacked copies.
  */
 public final class LoraBatch implements AutoCloseable {
 
-    private static final LoraBatch NONE = new LoraBatch(null, null);
+    private static final LoraBatch NONE = new LoraBatch(null, null, false, null);
 
     private final NDManager manager;
-    /** [layer][group] → {A, B} or null. */
+    /** Shared: [layer][group] → {A, B} or null. Stacked: [layer][projection] → {A, B} or null. */
     private final NDArray[][][] factors;
+    private final boolean stacked;
+    private final ModelConfig config;
 
-    private LoraBatch(NDManager manager, NDArray[][][] factors) {
+    private LoraBatch(NDManager manager, NDArray[][][] factors, boolean stacked, ModelConfig config) {
         this.manager = manager;
         this.factors = factors;
+        this.stacked = stacked;
+        this.config = config;
     }
 
     /** @return a batch in which no row has an adapter */
@@ -55,21 +62,24 @@ public final class LoraBatch implements AutoCloseable {
         rows.stream().filter(Objects::nonNull).forEach(distinct::add);
         boolean shared = distinct.size() == 1 && rows.stream().allMatch(Objects::nonNull);
         NDManager manager = parent.newSubManager();
-        ProjectionGroup[] groups = ProjectionGroup.values();
-        NDArray[][][] factors = new NDArray[config.numLayers()][groups.length][];
+        List<String> modules = ModelConfigReader.PROJECTIONS;
+        int width = shared ? ProjectionGroup.values().length : modules.size();
+        NDArray[][][] factors = new NDArray[config.numLayers()][width][];
         for (int l = 0; l < config.numLayers(); l++) {
-            for (ProjectionGroup g : groups) {
-                factors[l][g.ordinal()] = shared ? rows.get(0).factors(l, g) : stack(rows, l, g, config, manager);
+            for (int i = 0; i < width; i++) {
+                factors[l][i] = shared
+                        ? rows.get(0).factors(l, ProjectionGroup.values()[i])
+                        : stack(rows, l, modules.get(i), config, manager);
             }
         }
-        return new LoraBatch(manager, factors);
+        return new LoraBatch(manager, factors, !shared, config);
     }
 
-    private static NDArray[] stack(List<LoraAdapter> rows, int layer, ProjectionGroup group, ModelConfig config,
+    private static NDArray[] stack(List<LoraAdapter> rows, int layer, String module, ModelConfig config,
             NDManager manager) {
         long rMax = 0;
         for (LoraAdapter a : rows) {
-            NDArray[] f = a == null ? null : a.factors(layer, group);
+            NDArray[] f = a == null ? null : a.factors(layer, module);
             if (f != null) {
                 rMax = Math.max(rMax, f[0].getShape().get(1));
             }
@@ -77,13 +87,13 @@ public final class LoraBatch implements AutoCloseable {
         if (rMax == 0) {
             return null;
         }
-        int in = group.inFeatures(config);
-        int out = group.outFeatures(config);
+        int in = config.inFeatures(module);
+        int out = config.outFeatures(module);
         NDList as = new NDList();
         NDList bs = new NDList();
         try (NDManager scratch = manager.newSubManager()) {
             for (LoraAdapter a : rows) {
-                NDArray[] f = a == null ? null : a.factors(layer, group);
+                NDArray[] f = a == null ? null : a.factors(layer, module);
                 if (f == null) {
                     as.add(scratch.zeros(new Shape(in, rMax), DataType.FLOAT32));
                     bs.add(scratch.zeros(new Shape(rMax, out), DataType.FLOAT32));
@@ -117,8 +127,25 @@ public final class LoraBatch implements AutoCloseable {
         if (factors == null) {
             return null;
         }
-        NDArray[] f = factors[layer][group.ordinal()];
-        return f == null ? null : x.matMul(f[0]).matMul(f[1]);
+        if (!stacked) {
+            NDArray[] f = factors[layer][group.ordinal()];
+            return f == null ? null : x.matMul(f[0]).matMul(f[1]);
+        }
+        List<String> modules = group.modules();
+        if (modules.stream().allMatch(m -> factors[layer][ModelConfigReader.PROJECTIONS.indexOf(m)] == null)) {
+            return null;
+        }
+        NDList parts = new NDList();
+        for (String m : modules) {
+            NDArray[] f = factors[layer][ModelConfigReader.PROJECTIONS.indexOf(m)];
+            if (f != null) {
+                parts.add(x.matMul(f[0]).matMul(f[1]));
+            } else {
+                Shape s = x.getShape();
+                parts.add(x.getManager().zeros(new Shape(s.get(0), s.get(1), config.outFeatures(m)), DataType.FLOAT32));
+            }
+        }
+        return parts.size() == 1 ? parts.get(0) : NDArrays.concat(parts, -1);
     }
 
     /** @return whether no row has an adapter */
