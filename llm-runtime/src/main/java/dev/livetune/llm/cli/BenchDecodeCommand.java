@@ -8,11 +8,13 @@ import dev.livetune.llm.lora.LoraAdapter;
 import dev.livetune.llm.model.ModelConfig;
 import dev.livetune.llm.model.ModelConfigReader;
 import dev.livetune.llm.model.RandomModelWriter;
+import dev.livetune.llm.perf.DecodeTimer;
+import dev.livetune.llm.perf.MemoryBandwidth;
+import dev.livetune.llm.perf.Stats;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -72,8 +74,8 @@ final class BenchDecodeCommand implements Callable<Integer> {
                     runs.add(DecodeTimer.run(lm, requests));
                 }
                 double bandwidth = MemoryBandwidth.measure(rt.manager());
-                long weightBytes = weightBytesPerToken(config);
-                double decodeTps = median(runs.stream().mapToDouble(DecodeTimer::decodeTokensPerSecond).toArray());
+                long weightBytes = Stats.weightBytesPerDecodeStep(config);
+                double decodeTps = Stats.median(runs.stream().mapToDouble(DecodeTimer::decodeTokensPerSecond).toArray());
                 Map<String, Object> out = new LinkedHashMap<>();
                 out.put("batch", batch);
                 out.put("adapters", adapters);
@@ -82,9 +84,9 @@ final class BenchDecodeCommand implements Callable<Integer> {
                 out.put("parameters", config.parameterCount());
                 out.put("prompt_tokens", promptTokens);
                 out.put("new_tokens", newTokens);
-                out.put("prefill_ms", median(runs.stream().mapToDouble(DecodeTimer::prefillMillis).toArray()));
+                out.put("prefill_ms", Stats.median(runs.stream().mapToDouble(DecodeTimer::prefillMillis).toArray()));
                 out.put("decode_tokens_per_s", decodeTps);
-                out.put("decode_ms_per_step", median(runs.stream().mapToDouble(DecodeTimer::millisPerStep).toArray()));
+                out.put("decode_ms_per_step", Stats.median(runs.stream().mapToDouble(DecodeTimer::millisPerStep).toArray()));
                 out.put("weight_bytes_per_step", weightBytes);
                 out.put("copy_bandwidth_gb_s", bandwidth / 1e9);
                 double limit = bandwidth / weightBytes;
@@ -123,19 +125,5 @@ final class BenchDecodeCommand implements Callable<Integer> {
             out.add(GenerationRequest.of(prompt, loaded.isEmpty() ? null : loaded.get(b % loaded.size()), p));
         }
         return out;
-    }
-
-    /** Bytes of weights one decode step reads: every matrix once, but only one row of the embedding table. */
-    static long weightBytesPerToken(ModelConfig c) {
-        long params = c.parameterCount();
-        long embedding = (long) c.vocabSize() * c.hiddenSize();
-        return 4 * (c.tieWordEmbeddings() ? params : params - embedding);
-    }
-
-    static double median(double[] values) {
-        double[] v = values.clone();
-        Arrays.sort(v);
-        int n = v.length;
-        return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
     }
 }

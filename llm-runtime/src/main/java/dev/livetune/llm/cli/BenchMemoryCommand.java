@@ -8,6 +8,7 @@ import dev.livetune.llm.generate.Generator;
 import dev.livetune.llm.lora.LoraAdapter;
 import dev.livetune.llm.model.ModelConfigReader;
 import dev.livetune.llm.model.RandomModelWriter;
+import dev.livetune.llm.perf.Rss;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,4 +1,4 @@
-package dev.livetune.llm.cli;
+package dev.livetune.llm.perf;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -11,7 +11,7 @@ import java.util.Arrays;
  * same threads as inference. Reported STREAM-style: bytes read plus bytes written per second, the
  * higher of two conventions, which makes a bandwidth limit derived from it the stricter one.
  */
-final class MemoryBandwidth {
+public final class MemoryBandwidth {
 
     private static final long BYTES = 512L * 1024 * 1024;
 
@@ -19,7 +19,7 @@ final class MemoryBandwidth {
     }
 
     /** @return bytes per second, median of 5 copies of a 512 MiB buffer */
-    static double measure(NDManager parent) {
+    public static double measure(NDManager parent) {
         try (NDManager m = parent.newSubManager()) {
             NDArray src = m.ones(new Shape(BYTES / 4), DataType.FLOAT32);
             NDArray dst = m.zeros(new Shape(BYTES / 4), DataType.FLOAT32);

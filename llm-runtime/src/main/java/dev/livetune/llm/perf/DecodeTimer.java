@@ -1,4 +1,4 @@
-package dev.livetune.llm.cli;
+package dev.livetune.llm.perf;
 
 import dev.livetune.llm.LanguageModel;
 import dev.livetune.llm.generate.GenerationRequest;
@@ -16,9 +16,9 @@ import java.util.SplittableRandom;
  * @param decodeNanos            time of those steps
  * @param decodeTokens           tokens they produced, over all rows
  */
-record DecodeTimer(double prefillMillis, int decodeSteps, long decodeNanos, long decodeTokens) {
+public record DecodeTimer(double prefillMillis, int decodeSteps, long decodeNanos, long decodeTokens) {
 
-    static DecodeTimer run(LanguageModel lm, List<GenerationRequest> requests) {
+    public static DecodeTimer run(LanguageModel lm, List<GenerationRequest> requests) {
         long[] first = {0};
         long[] last = {0};
         long[] tokens = {0};
@@ -43,11 +43,11 @@ record DecodeTimer(double prefillMillis, int decodeSteps, long decodeNanos, long
         return new DecodeTimer((first[0] - start) / 1e6, steps, last[0] - first[0], decodeTokens);
     }
 
-    double decodeTokensPerSecond() {
+    public double decodeTokensPerSecond() {
         return decodeTokens / (decodeNanos / 1e9);
     }
 
-    double millisPerStep() {
+    public double millisPerStep() {
         return decodeNanos / 1e6 / decodeSteps;
     }
 }

@@ -1,4 +1,4 @@
-package dev.livetune.llm.cli;
+package dev.livetune.llm.perf;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -6,12 +6,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** Resident set size of this process, from {@code /proc/self/status} (Linux). */
-final class Rss {
+public final class Rss {
 
     private Rss() {
     }
 
-    static long bytes() {
+    public static long bytes() {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
                 if (line.startsWith("VmRSS:")) {
