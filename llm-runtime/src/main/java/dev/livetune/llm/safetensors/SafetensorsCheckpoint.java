@@ -125,6 +125,9 @@ public final class SafetensorsCheckpoint {
         DataType stored = dataType(info);
         ByteBuffer bytes = map(info);
         Shape shape = new Shape(info.shape());
+        if (stored == DataType.BFLOAT16) {
+            return Bfloat16.toFloat32(bytes, shape, manager);
+        }
         try (NDManager scratch = manager.newSubManager()) {
             // The mapped array aliases the file; the copy below is what the caller owns.
             NDArray mapped = scratch.create(bytes, shape, stored);

@@ -31,6 +31,21 @@ public final class SafetensorsWriter {
      * @param metadata string metadata stored under {@code __metadata__}
      */
     public void write(Path file, Map<String, NDArray> tensors, Map<String, String> metadata) throws IOException {
+        write(file, tensors, metadata, null);
+    }
+
+    /**
+     * @param file     destination; replaced atomically
+     * @param tensors  tensors by key, written in key order
+     * @param metadata string metadata stored under {@code __metadata__}
+     * @param storeAs  {@link DataType#BFLOAT16} to store float32 tensors as bf16 (rounded to nearest
+     *                 even on the Java side), or null to store every tensor in its own dtype
+     */
+    public void write(Path file, Map<String, NDArray> tensors, Map<String, String> metadata, DataType storeAs)
+            throws IOException {
+        if (storeAs != null && storeAs != DataType.BFLOAT16) {
+            throw new IllegalArgumentException("storeAs must be BFLOAT16 or null (convert other dtypes with toType)");
+        }
         Map<String, NDArray> sorted = new TreeMap<>(tensors);
         ObjectNode header = json.createObjectNode();
         if (!metadata.isEmpty()) {
@@ -40,9 +55,10 @@ public final class SafetensorsWriter {
         long offset = 0;
         for (Map.Entry<String, NDArray> e : sorted.entrySet()) {
             NDArray a = e.getValue();
-            long bytes = a.size() * a.getDataType().getNumOfBytes();
+            DataType stored = storeAs != null ? storeAs : a.getDataType();
+            long bytes = a.size() * stored.getNumOfBytes();
             ObjectNode t = header.putObject(e.getKey());
-            t.put("dtype", dtype(e.getKey(), a.getDataType()));
+            t.put("dtype", dtype(e.getKey(), stored));
             var shape = t.putArray("shape");
             for (long d : a.getShape().getShape()) {
                 shape.add(d);
@@ -66,7 +82,7 @@ public final class SafetensorsWriter {
             ch.write(len);
             ch.write(ByteBuffer.wrap(headerPadded));
             for (NDArray a : sorted.values()) {
-                ByteBuffer data = a.toByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+                ByteBuffer data = storeAs == DataType.BFLOAT16 ? bf16(a) : a.toByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
                 while (data.hasRemaining()) {
                     ch.write(data);
                 }
@@ -76,6 +92,15 @@ public final class SafetensorsWriter {
             throw e;
         }
         Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    private static ByteBuffer bf16(NDArray a) {
+        float[] values = a.toType(DataType.FLOAT32, false).toFloatArray();
+        ByteBuffer out = ByteBuffer.allocate(values.length * 2).order(ByteOrder.LITTLE_ENDIAN);
+        for (float v : values) {
+            out.putShort(Bfloat16.fromFloat(v));
+        }
+        return out.flip();
     }
 
     private static String dtype(String name, DataType type) {
