@@ -117,6 +117,12 @@ public final class Generator {
                 throw new IllegalArgumentException("prompt of " + r.promptIds().length
                         + " tokens does not fit the context of " + config.maxPositionEmbeddings());
             }
+            for (int id : r.promptIds()) {
+                if (id < 0 || id >= config.vocabSize()) {
+                    throw new IllegalArgumentException("token id " + id + " outside vocabulary [0, "
+                            + config.vocabSize() + ")");
+                }
+            }
             all.add(new Sequence(r));
             longest = Math.max(longest, r.promptIds().length);
             maxNew = Math.max(maxNew, r.sampling().maxNewTokens());
