@@ -1,6 +1,7 @@
 package dev.livetune.llm.cli;
 
 import dev.livetune.llm.engine.TorchRuntime;
+import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
 /** Options every command shares. */
@@ -10,7 +11,10 @@ final class RuntimeOptions {
             description = "PyTorch intra-op threads (default: available processors)")
     int threads;
 
+    @Option(names = "--native-cache", description = "where PyTorch's native libraries are unpacked (default ~/.djl.ai)")
+    Path nativeCache;
+
     TorchRuntime start() {
-        return TorchRuntime.start(threads);
+        return TorchRuntime.start(threads, nativeCache);
     }
 }

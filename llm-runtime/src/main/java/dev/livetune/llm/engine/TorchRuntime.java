@@ -4,6 +4,7 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.jni.JniUtils;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Path;
 
 /**
  * The PyTorch engine of this process and the root of its native memory.
@@ -30,7 +31,21 @@ public final class TorchRuntime implements AutoCloseable {
      * @return a runtime whose manager is a fresh child of the engine's system manager
      */
     public static TorchRuntime start(int threads) {
+        return start(threads, null);
+    }
+
+    /**
+     * @param threads        intra-op threads for PyTorch; {@code 0} means the available processors
+     * @param nativeCacheDir where DJL unpacks PyTorch's native libraries on first start (default
+     *                       {@code ~/.djl.ai}); containers with a read-only root file system point this
+     *                       at a writable volume. Null keeps the default.
+     * @return a runtime whose manager is a fresh child of the engine's system manager
+     */
+    public static TorchRuntime start(int threads, Path nativeCacheDir) {
         int n = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
+        if (nativeCacheDir != null) {
+            System.setProperty("ENGINE_CACHE_DIR", nativeCacheDir.toAbsolutePath().toString());
+        }
         System.setProperty("ai.djl.offline", "true");
         System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(n));
         System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
