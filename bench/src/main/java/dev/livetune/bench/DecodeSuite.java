@@ -5,11 +5,10 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.livetune.llm.LanguageModel;
 import dev.livetune.llm.engine.TorchRuntime;
 import dev.livetune.llm.generate.GenerationRequest;
-import dev.livetune.llm.generate.SamplingParams;
 import dev.livetune.llm.lora.LoraAdapter;
 import dev.livetune.llm.model.ModelConfig;
-import dev.livetune.llm.model.ModelConfigReader;
 import dev.livetune.llm.model.RandomModelWriter;
+import dev.livetune.llm.perf.BenchWorkload;
 import dev.livetune.llm.perf.DecodeTimer;
 import dev.livetune.llm.perf.MemoryBandwidth;
 import dev.livetune.llm.perf.Stats;
@@ -21,7 +20,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -67,10 +65,11 @@ public final class DecodeSuite implements Callable<Integer> {
     public Integer call() throws IOException {
         try (TorchRuntime rt = TorchRuntime.start(threads); LanguageModel lm = LanguageModel.load(model, rt)) {
             ModelConfig config = lm.decoder().config();
-            List<LoraAdapter> adapters = adapters(lm, rt);
-            List<GenerationRequest> one = requests(config, 1, List.of());
-            List<GenerationRequest> eight = requests(config, 8, List.of());
-            List<GenerationRequest> eightLora = requests(config, 8, adapters);
+            List<LoraAdapter> adapters = BenchWorkload.randomAdapters(lm,
+                    new RandomModelWriter(rt.json(), rt.manager()), 8, rank);
+            List<GenerationRequest> one = BenchWorkload.requests(config, 1, promptTokens, newTokens, List.of());
+            List<GenerationRequest> eight = BenchWorkload.requests(config, 8, promptTokens, newTokens, List.of());
+            List<GenerationRequest> eightLora = BenchWorkload.requests(config, 8, promptTokens, newTokens, adapters);
             for (List<GenerationRequest> warm : List.of(one, eight, eightLora)) {
                 DecodeTimer.run(lm, warm);
             }
@@ -133,28 +132,5 @@ public final class DecodeSuite implements Callable<Integer> {
             System.out.println("report: " + out);
             return 0;
         }
-    }
-
-    private List<LoraAdapter> adapters(LanguageModel lm, TorchRuntime rt) throws IOException {
-        Path dir = Files.createTempDirectory("livetune-bench-adapters");
-        RandomModelWriter writer = new RandomModelWriter(rt.json(), rt.manager());
-        List<LoraAdapter> out = new ArrayList<>();
-        for (int i = 0; i < 8; i++) {
-            Path a = dir.resolve("a" + i);
-            writer.writeAdapter(a, lm.decoder().config(), rank, 2.0 * rank, ModelConfigReader.PROJECTIONS, 100 + i);
-            out.add(lm.loadAdapter(a, "bench-" + i));
-        }
-        return out;
-    }
-
-    private List<GenerationRequest> requests(ModelConfig config, int batch, List<LoraAdapter> adapters) {
-        SplittableRandom random = new SplittableRandom(42);
-        SamplingParams p = SamplingParams.builder().setMaxNewTokens(newTokens).optIgnoreEos(true).build();
-        List<GenerationRequest> out = new ArrayList<>();
-        for (int b = 0; b < batch; b++) {
-            int[] prompt = random.ints(promptTokens, 0, config.vocabSize()).toArray();
-            out.add(GenerationRequest.of(prompt, adapters.isEmpty() ? null : adapters.get(b % adapters.size()), p));
-        }
-        return out;
     }
 }

@@ -17,6 +17,16 @@ public final class Fixtures {
     private Fixtures() {
     }
 
+    /** Every fixture model, once without and once with its adapter, for parameterized tests. */
+    public static List<org.junit.jupiter.params.provider.Arguments> modelsWithAndWithoutAdapter() {
+        List<org.junit.jupiter.params.provider.Arguments> out = new ArrayList<>();
+        for (String m : MODELS) {
+            out.add(org.junit.jupiter.params.provider.Arguments.of(m, false));
+            out.add(org.junit.jupiter.params.provider.Arguments.of(m, true));
+        }
+        return out;
+    }
+
     public static Path dir(String model) {
         return Path.of("src/test/resources/hf-reference", model);
     }

@@ -3,44 +3,27 @@ package dev.livetune.llm.cli;
 import dev.livetune.llm.LanguageModel;
 import dev.livetune.llm.engine.TorchRuntime;
 import dev.livetune.llm.generate.GenerationRequest;
-import dev.livetune.llm.generate.SamplingParams;
 import dev.livetune.llm.lora.LoraAdapter;
 import dev.livetune.llm.model.ModelConfig;
-import dev.livetune.llm.model.ModelConfigReader;
 import dev.livetune.llm.model.RandomModelWriter;
+import dev.livetune.llm.perf.BenchWorkload;
 import dev.livetune.llm.perf.DecodeTimer;
 import dev.livetune.llm.perf.MemoryBandwidth;
 import dev.livetune.llm.perf.Stats;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code bench-decode}: prefill and decode speed of a batch, optionally with a different random
  * LoRA adapter per row, next to the memory-bandwidth limit measured in the same process.
  */
 @Command(name = "bench-decode", description = "Print prefill ms and decode tokens/s (medians over --repeats runs).")
-final class BenchDecodeCommand implements Callable<Integer> {
-
-    @Spec
-    CommandSpec spec;
-
-    @Mixin
-    RuntimeOptions runtime;
-
-    @Option(names = "--model", required = true, description = "Hugging Face model directory")
-    Path model;
+final class BenchDecodeCommand extends ModelCommand {
 
     @Option(names = "--batch", defaultValue = "1", description = "sequences decoded together")
     int batch;
@@ -65,9 +48,10 @@ final class BenchDecodeCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         try (TorchRuntime rt = runtime.start(); LanguageModel lm = LanguageModel.load(model, rt)) {
             ModelConfig config = lm.decoder().config();
-            List<LoraAdapter> loaded = randomAdapters(lm, rt);
+            List<LoraAdapter> loaded = BenchWorkload.randomAdapters(lm,
+                    new RandomModelWriter(rt.json(), rt.manager()), adapters, rank);
             try {
-                List<GenerationRequest> requests = requests(config, loaded);
+                List<GenerationRequest> requests = BenchWorkload.requests(config, batch, promptTokens, newTokens, loaded);
                 DecodeTimer.run(lm, requests); // warm-up
                 List<DecodeTimer> runs = new ArrayList<>();
                 for (int i = 0; i < repeats; i++) {
@@ -93,37 +77,11 @@ final class BenchDecodeCommand implements Callable<Integer> {
                 out.put("bandwidth_limit_steps_per_s", limit);
                 out.put("fraction_of_bandwidth_limit", decodeTps / batch / limit);
                 out.put("runs_decode_tokens_per_s", runs.stream().mapToDouble(DecodeTimer::decodeTokensPerSecond).toArray());
-                Json.print(spec.commandLine().getOut(), out);
+                print(out);
             } finally {
                 loaded.forEach(LoraAdapter::close);
             }
             return 0;
         }
-    }
-
-    private List<LoraAdapter> randomAdapters(LanguageModel lm, TorchRuntime rt) throws IOException {
-        List<LoraAdapter> out = new ArrayList<>();
-        if (adapters <= 0) {
-            return out;
-        }
-        Path dir = Files.createTempDirectory("livetune-bench-adapters");
-        RandomModelWriter writer = new RandomModelWriter(rt.json(), rt.manager());
-        for (int i = 0; i < adapters; i++) {
-            Path a = dir.resolve("a" + i);
-            writer.writeAdapter(a, lm.decoder().config(), rank, 2.0 * rank, ModelConfigReader.PROJECTIONS, 1000 + i);
-            out.add(lm.loadAdapter(a, "bench-" + i));
-        }
-        return out;
-    }
-
-    private List<GenerationRequest> requests(ModelConfig config, List<LoraAdapter> loaded) {
-        SplittableRandom random = new SplittableRandom(42);
-        SamplingParams p = SamplingParams.builder().setMaxNewTokens(newTokens).optIgnoreEos(true).build();
-        List<GenerationRequest> out = new ArrayList<>();
-        for (int b = 0; b < batch; b++) {
-            int[] prompt = random.ints(promptTokens, 0, config.vocabSize()).toArray();
-            out.add(GenerationRequest.of(prompt, loaded.isEmpty() ? null : loaded.get(b % loaded.size()), p));
-        }
-        return out;
     }
 }

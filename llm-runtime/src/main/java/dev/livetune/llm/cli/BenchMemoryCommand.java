@@ -17,25 +17,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /** {@code bench-memory}: process RSS over many short generations, to show native memory does not grow. */
 @Command(name = "bench-memory", description = "Print RSS after the first 100 and after all --generations runs.")
-final class BenchMemoryCommand implements Callable<Integer> {
-
-    @Spec
-    CommandSpec spec;
-
-    @Mixin
-    RuntimeOptions runtime;
-
-    @Option(names = "--model", required = true, description = "Hugging Face model directory")
-    Path model;
+final class BenchMemoryCommand extends ModelCommand {
 
     @Option(names = "--generations", defaultValue = "10000", description = "generations to run")
     int generations;
@@ -84,7 +71,7 @@ final class BenchMemoryCommand implements Callable<Integer> {
                 out.put("growth_mb", (end - after100) / (1024.0 * 1024));
                 out.put("seconds", (System.nanoTime() - start) / 1e9);
                 out.put("samples_generation_rss_mb", samples);
-                Json.print(spec.commandLine().getOut(), out);
+                print(out);
             }
             return 0;
         }

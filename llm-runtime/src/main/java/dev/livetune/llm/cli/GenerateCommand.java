@@ -17,27 +17,14 @@ import java.util.List;
 import java.util.Map;
 
 import java.util.SplittableRandom;
-import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /** {@code generate}: continue token ids, a raw prompt or a chat message. */
 @Command(name = "generate", description = "Print {\"new_ids\": [...], \"text\": \"...\", \"finish_reason\": \"...\"}.")
-final class GenerateCommand implements Callable<Integer> {
-
-    @Spec
-    CommandSpec spec;
-
-    @Mixin
-    RuntimeOptions runtime;
-
-    @Option(names = "--model", required = true, description = "Hugging Face model directory")
-    Path model;
+final class GenerateCommand extends ModelCommand {
 
     @Option(names = "--adapter", description = "PEFT LoRA adapter directory")
     Path adapter;
@@ -123,7 +110,7 @@ final class GenerateCommand implements Callable<Integer> {
             out.put("text", r.text());
             out.put("finish_reason", r.finishReason().name().toLowerCase());
             out.put("prompt_tokens", r.promptTokens());
-            Json.print(spec.commandLine().getOut(), out);
+            print(out);
             return 0;
         }
     }

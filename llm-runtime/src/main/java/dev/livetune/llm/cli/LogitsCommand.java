@@ -9,25 +9,12 @@ import dev.livetune.llm.model.KvCache;
 import dev.livetune.llm.model.Logits;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code logits --model DIR [--adapter DIR] --ids 1,2,3}: one row of vocabulary logits per input position. */
 @Command(name = "logits", description = "Print {\"logits\": [[...], ...]}: one row of logits per input position.")
-final class LogitsCommand implements Callable<Integer> {
-
-    @Spec
-    CommandSpec spec;
-
-    @Mixin
-    RuntimeOptions runtime;
-
-    @Option(names = "--model", required = true, description = "Hugging Face model directory")
-    Path model;
+final class LogitsCommand extends ModelCommand {
 
     @Option(names = "--adapter", description = "PEFT LoRA adapter directory")
     Path adapter;
@@ -50,7 +37,7 @@ final class LogitsCommand implements Callable<Integer> {
             for (int p = 0; p < ids.length; p++) {
                 rows[p] = logits.row(0, p);
             }
-            Json.print(spec.commandLine().getOut(), java.util.Map.of("logits", rows));
+            print(java.util.Map.of("logits", rows));
             return 0;
         }
     }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.djl.ndarray.BaseNDManager;
 import dev.livetune.llm.LanguageModel;
+import dev.livetune.llm.TestRuntime;
 import dev.livetune.llm.TinyModels;
 import dev.livetune.llm.engine.TorchRuntime;
 import dev.livetune.llm.lora.LoraAdapter;
@@ -29,19 +30,17 @@ class GeneratorTest {
     @TempDir
     static Path tmp;
 
-    private static TorchRuntime runtime;
+    private static final TorchRuntime runtime = TestRuntime.shared();
     private static LanguageModel lm;
 
     @BeforeAll
     static void start() throws Exception {
-        runtime = TorchRuntime.start(2);
         lm = LanguageModel.load(TinyModels.write(runtime, tmp.resolve("qwen3"), ModelFamily.QWEN3, 64, 11), runtime);
     }
 
     @AfterAll
     static void stop() {
         lm.close();
-        runtime.close();
     }
 
     private static GenerationResult run(int[] prompt, SamplingParams p, TokenListener listener) {

@@ -3,45 +3,23 @@ package dev.livetune.llm.generate;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.livetune.llm.Fixtures;
+import dev.livetune.llm.TestRuntime;
 import dev.livetune.llm.engine.TorchRuntime;
 import dev.livetune.llm.lora.LoraAdapter;
 import dev.livetune.llm.model.DecoderModel;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** Greedy generation with the KV cache against transformers' greedy tokens (one full forward per step). */
 class GreedyParityTest {
 
     private static final double MARGIN = 1e-3;
-    private static TorchRuntime runtime;
-
-    @BeforeAll
-    static void start() {
-        runtime = TorchRuntime.start(2);
-    }
-
-    @AfterAll
-    static void stop() {
-        runtime.close();
-    }
-
-    static List<Arguments> fixtures() {
-        List<Arguments> out = new ArrayList<>();
-        for (String m : Fixtures.MODELS) {
-            out.add(Arguments.of(m, false));
-            out.add(Arguments.of(m, true));
-        }
-        return out;
-    }
+    private static final TorchRuntime runtime = TestRuntime.shared();
 
     @ParameterizedTest(name = "{0} adapter={1}")
-    @MethodSource("fixtures")
+    @MethodSource("dev.livetune.llm.Fixtures#modelsWithAndWithoutAdapter")
     void greedyTokensMatchWhereverTheReferenceMarginIsClear(String model, boolean withAdapter) {
         try (DecoderModel m = DecoderModel.load(Fixtures.dir(model), runtime.manager(), runtime.json());
                 LoraAdapter adapter = withAdapter

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.livetune.llm.Fixtures;
 import dev.livetune.llm.TestAdapters;
+import dev.livetune.llm.TestRuntime;
 import dev.livetune.llm.engine.TorchRuntime;
 import dev.livetune.llm.lora.LoraAdapter;
 import dev.livetune.llm.lora.LoraBatch;
@@ -15,8 +16,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -27,20 +26,10 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class MixedBatchTest {
 
-    private static TorchRuntime runtime;
+    private static final TorchRuntime runtime = TestRuntime.shared();
 
     @TempDir
     Path tmp;
-
-    @BeforeAll
-    static void start() {
-        runtime = TorchRuntime.start(2);
-    }
-
-    @AfterAll
-    static void stop() {
-        runtime.close();
-    }
 
     static List<String> models() {
         return Fixtures.MODELS;

@@ -8,6 +8,7 @@ import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.livetune.llm.Fixtures;
+import dev.livetune.llm.TestRuntime;
 import dev.livetune.llm.engine.TorchRuntime;
 import dev.livetune.llm.model.DecoderModel;
 import dev.livetune.llm.model.KvCache;
@@ -21,8 +22,6 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Consumer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -30,20 +29,10 @@ import org.junit.jupiter.api.io.TempDir;
 class LoraAdapterTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static TorchRuntime runtime;
+    private static final TorchRuntime runtime = TestRuntime.shared();
 
     @TempDir
     Path tmp;
-
-    @BeforeAll
-    static void start() {
-        runtime = TorchRuntime.start(2);
-    }
-
-    @AfterAll
-    static void stop() {
-        runtime.close();
-    }
 
     @Test
     void acceptsTargetModulesAsRegexAndAppliesRsLoraScale() throws IOException {

@@ -3,44 +3,21 @@ package dev.livetune.llm.model;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.livetune.llm.Fixtures;
+import dev.livetune.llm.TestRuntime;
 import dev.livetune.llm.engine.TorchRuntime;
 import dev.livetune.llm.lora.LoraAdapter;
 import dev.livetune.llm.lora.LoraBatch;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** Logits of every fixture model, base and with its PEFT adapter, against Hugging Face's. */
 class HfParityTest {
 
-    private static TorchRuntime runtime;
-
-    @BeforeAll
-    static void start() {
-        runtime = TorchRuntime.start(2);
-    }
-
-    @AfterAll
-    static void stop() {
-        runtime.close();
-    }
-
-    static List<Arguments> fixtures() {
-        List<Arguments> out = new ArrayList<>();
-        for (String m : Fixtures.MODELS) {
-            out.add(Arguments.of(m, false));
-            out.add(Arguments.of(m, true));
-        }
-        return out;
-    }
+    private static final TorchRuntime runtime = TestRuntime.shared();
 
     @ParameterizedTest(name = "{0} adapter={1}")
-    @MethodSource("fixtures")
+    @MethodSource("dev.livetune.llm.Fixtures#modelsWithAndWithoutAdapter")
     void logitsMatchTransformersAtEveryPosition(String model, boolean withAdapter) {
         try (DecoderModel m = DecoderModel.load(Fixtures.dir(model), runtime.manager(), runtime.json());
                 LoraAdapter adapter = withAdapter

@@ -9,6 +9,7 @@ import ai.djl.ndarray.types.DataType;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.livetune.llm.Fixtures;
+import dev.livetune.llm.TestRuntime;
 import dev.livetune.llm.engine.TorchRuntime;
 import dev.livetune.llm.lora.LoraBatch;
 import dev.livetune.llm.safetensors.Bfloat16;
@@ -20,8 +21,6 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -32,20 +31,10 @@ class ModelLoadingTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int[] IDS = {1, 300, 301, 302, 5, 5, 5, 60, 61, 62, 63, 2, 99};
-    private static TorchRuntime runtime;
+    private static final TorchRuntime runtime = TestRuntime.shared();
 
     @TempDir
     Path tmp;
-
-    @BeforeAll
-    static void start() {
-        runtime = TorchRuntime.start(2);
-    }
-
-    @AfterAll
-    static void stop() {
-        runtime.close();
-    }
 
     @Test
     void acceptsTransformers4ConfigWithTopLevelRopeThetaAndRopeScaling() throws IOException {
