@@ -10,6 +10,7 @@ import dev.livetune.llm.model.ModelConfigReader;
 import dev.livetune.llm.model.RandomModelWriter;
 import dev.livetune.llm.perf.Rss;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -20,7 +21,11 @@ import java.util.SplittableRandom;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code bench-memory}: process RSS over many short generations, to show native memory does not grow. */
+/**
+ * {@code bench-memory}: process RSS over many short generations, to show native memory does not
+ * grow. Run it with a fixed, pre-touched heap ({@code -Xms1g -Xmx1g -XX:+AlwaysPreTouch}) so that
+ * Java heap growth does not show up as RSS growth; each sample also records the committed heap.
+ */
 @Command(name = "bench-memory", description = "Print RSS after the first 100 and after all --generations runs.")
 final class BenchMemoryCommand extends ModelCommand {
 
@@ -60,7 +65,8 @@ final class BenchMemoryCommand extends ModelCommand {
                         after100 = Rss.bytes();
                     }
                     if (i % sampleEvery == 0 || i == 100) {
-                        samples.add(new long[] {i, Rss.bytes() / (1024 * 1024)});
+                        long heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getCommitted();
+                        samples.add(new long[] {i, Rss.bytes() / (1024 * 1024), heap / (1024 * 1024)});
                     }
                 }
                 long end = Rss.bytes();
@@ -70,7 +76,7 @@ final class BenchMemoryCommand extends ModelCommand {
                 out.put("rss_mb_after_all", end / (1024.0 * 1024));
                 out.put("growth_mb", (end - after100) / (1024.0 * 1024));
                 out.put("seconds", (System.nanoTime() - start) / 1e9);
-                out.put("samples_generation_rss_mb", samples);
+                out.put("samples_generation_rss_mb_heap_committed_mb", samples);
                 print(out);
             }
             return 0;
