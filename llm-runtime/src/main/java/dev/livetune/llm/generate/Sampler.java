@@ -61,53 +61,140 @@ final class Sampler {
 
     private int draw(float[] x) {
         double t = params.temperature();
-        Integer[] order = candidates(x);
-        int keep = order.length;
-        if (params.topK() > 0) {
-            keep = Math.min(keep, params.topK());
+        int vocab = x.length;
+        int keep = params.topK() > 0 ? Math.min(params.topK(), vocab) : vocab;
+        boolean nucleus = params.topP() < 1.0;
+        if (keep == vocab && !nucleus) {
+            return drawFromAll(x, t);
         }
-        double max = x[order[0]];
-        double[] p = new double[keep];
-        double sum = 0;
-        for (int i = 0; i < keep; i++) {
-            p[i] = Math.exp((x[order[i]] - max) / t);
-            sum += p[i];
-        }
-        if (params.topP() < 1.0) {
-            // Smallest prefix whose mass reaches top_p (at least one token), as HF's TopPLogitsWarper.
-            double mass = 0;
-            int cut = keep;
-            for (int i = 0; i < keep; i++) {
-                mass += p[i] / sum;
-                if (mass >= params.topP()) {
-                    cut = i + 1;
-                    break;
+        // Candidates in descending order: the top-k, or for top-p alone as many as the mass needs,
+        // found with a bounded heap rather than by sorting the whole vocabulary.
+        int k = keep < vocab ? keep : Math.min(vocab, 64);
+        while (true) {
+            int[] top = topIndices(x, k);
+            double max = x[top[0]];
+            double keptMass = 0;
+            if (keep < vocab) {
+                for (int id : top) {
+                    keptMass += Math.exp((x[id] - max) / t);
+                }
+            } else {
+                for (float v : x) {
+                    keptMass += Math.exp((v - max) / t);
                 }
             }
-            keep = cut;
-            sum = 0;
-            for (int i = 0; i < keep; i++) {
+            double[] p = new double[top.length];
+            double mass = 0;
+            int cut = -1;
+            for (int i = 0; i < top.length; i++) {
+                p[i] = Math.exp((x[top[i]] - max) / t);
+                mass += p[i];
+                if (nucleus && cut < 0 && mass / keptMass >= params.topP()) {
+                    cut = i + 1;
+                }
+            }
+            if (cut < 0 && top.length < keep) {
+                k = Math.min(keep, k * 4);
+                continue;
+            }
+            int n = cut < 0 ? top.length : cut;
+            double sum = 0;
+            for (int i = 0; i < n; i++) {
                 sum += p[i];
             }
+            double u = random.nextDouble() * sum;
+            double acc = 0;
+            for (int i = 0; i < n; i++) {
+                acc += p[i];
+                if (u < acc) {
+                    return top[i];
+                }
+            }
+            return top[n - 1];
+        }
+    }
+
+    private int drawFromAll(float[] x, double t) {
+        double max = x[argmax(x)];
+        double sum = 0;
+        double[] p = new double[x.length];
+        for (int i = 0; i < x.length; i++) {
+            p[i] = Math.exp((x[i] - max) / t);
+            sum += p[i];
         }
         double u = random.nextDouble() * sum;
         double acc = 0;
-        for (int i = 0; i < keep; i++) {
+        for (int i = 0; i < p.length; i++) {
             acc += p[i];
             if (u < acc) {
-                return order[i];
+                return i;
             }
         }
-        return order[keep - 1];
+        return p.length - 1;
     }
 
-    /** Token ids sorted by logit, highest first; only the top k when top-k is set. */
-    private Integer[] candidates(float[] x) {
-        Integer[] ids = new Integer[x.length];
-        for (int i = 0; i < ids.length; i++) {
-            ids[i] = i;
+    /** @return the ids of the {@code k} largest values, largest first (ties: lower id first) */
+    static int[] topIndices(float[] x, int k) {
+        // Min-heap of the best k seen so far; its root is the weakest of them.
+        int[] heap = new int[k];
+        int size = 0;
+        for (int i = 0; i < x.length; i++) {
+            if (size < k) {
+                heap[size] = i;
+                siftUp(heap, size++, x);
+            } else if (better(i, heap[0], x)) {
+                heap[0] = i;
+                siftDown(heap, size, x);
+            }
         }
-        Arrays.sort(ids, (a, b) -> Float.compare(x[b], x[a]));
-        return ids;
+        int[] out = new int[size];
+        for (int n = size; n > 0; n--) {
+            out[n - 1] = heap[0];
+            heap[0] = heap[n - 1];
+            siftDown(heap, n - 1, x);
+        }
+        return out;
+    }
+
+    /** Whether token a ranks above token b. */
+    private static boolean better(int a, int b, float[] x) {
+        return x[a] > x[b] || (x[a] == x[b] && a < b);
+    }
+
+    private static void siftUp(int[] heap, int i, float[] x) {
+        while (i > 0) {
+            int parent = (i - 1) / 2;
+            if (!better(heap[parent], heap[i], x)) {
+                break;
+            }
+            swap(heap, i, parent);
+            i = parent;
+        }
+    }
+
+    private static void siftDown(int[] heap, int size, float[] x) {
+        int i = 0;
+        while (true) {
+            int l = 2 * i + 1;
+            int r = l + 1;
+            int weakest = i;
+            if (l < size && better(heap[weakest], heap[l], x)) {
+                weakest = l;
+            }
+            if (r < size && better(heap[weakest], heap[r], x)) {
+                weakest = r;
+            }
+            if (weakest == i) {
+                return;
+            }
+            swap(heap, i, weakest);
+            i = weakest;
+        }
+    }
+
+    private static void swap(int[] a, int i, int j) {
+        int tmp = a[i];
+        a[i] = a[j];
+        a[j] = tmp;
     }
 }

@@ -66,6 +66,43 @@ class SamplerTest {
     }
 
     @Test
+    void topIndicesAreTheLargestInOrder() {
+        java.util.SplittableRandom r = new java.util.SplittableRandom(5);
+        float[] x = new float[5000];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) r.nextGaussian();
+        }
+        x[17] = x[4000]; // a tie: the lower id ranks first
+        Integer[] all = new Integer[x.length];
+        for (int i = 0; i < all.length; i++) {
+            all[i] = i;
+        }
+        java.util.Arrays.sort(all, (a, b) -> x[a] != x[b] ? Float.compare(x[b], x[a]) : Integer.compare(a, b));
+        for (int k : new int[] {1, 7, 64, 5000}) {
+            int[] top = Sampler.topIndices(x, k);
+            assertThat(top).hasSize(k);
+            for (int i = 0; i < k; i++) {
+                assertThat(top[i]).isEqualTo(all[i]);
+            }
+        }
+    }
+
+    @Test
+    void topPOverALargeFlatVocabularyWidensTheCandidateSetUntilTheMassIsReached() {
+        // 1000 equal logits: top_p 0.5 must keep 500 candidates, far more than the first heap of 64.
+        float[] flat = new float[1000];
+        SamplingParams p = SamplingParams.builder().setMaxNewTokens(1).optTemperature(1).optTopP(0.5).build();
+        Sampler s = new Sampler(p, new SplittableRandom(4), flat.length, new int[] {0});
+        java.util.Set<Integer> seen = new java.util.HashSet<>();
+        for (int i = 0; i < 5000; i++) {
+            int id = s.next(flat, 0);
+            assertThat(id).isLessThan(500);
+            seen.add(id);
+        }
+        assertThat(seen.size()).isGreaterThan(450);
+    }
+
+    @Test
     void sameSeedSameDraws() {
         float[] logits = {0.1f, 0.3f, 0.2f, 0.0f};
         SamplingParams p = SamplingParams.builder().setMaxNewTokens(1).optTemperature(1).build();
