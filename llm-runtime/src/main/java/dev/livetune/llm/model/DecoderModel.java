@@ -36,8 +36,11 @@ public final class DecoderModel implements AutoCloseable {
     private final Rope rope;
     private final int qOut;
     private final int kvOut;
-    private final float eps;
-    private final float attentionScale;
+    /** {@code hidden·eps}, {@code headDim·eps}, {@code -1/2} and {@code 1/sqrt(headDim)} as float32 scalars (see rmsNorm). */
+    private final NDArray hiddenEps;
+    private final NDArray headEps;
+    private final NDArray minusHalf;
+    private final NDArray attentionScale;
     private final NDArray rotateHalf;
     private final NDIndex qkHeads;
     private final NDIndex vHeads;
@@ -57,8 +60,10 @@ public final class DecoderModel implements AutoCloseable {
         this.rope = new Rope(config.rope(), config.headDim());
         this.qOut = config.numHeads() * config.headDim();
         this.kvOut = config.numKvHeads() * config.headDim();
-        this.eps = (float) config.rmsNormEps();
-        this.attentionScale = (float) (1.0 / Math.sqrt(config.headDim()));
+        this.hiddenEps = manager.create((float) (config.rmsNormEps() * config.hiddenSize()));
+        this.headEps = manager.create((float) (config.rmsNormEps() * config.headDim()));
+        this.minusHalf = manager.create(-0.5f);
+        this.attentionScale = manager.create((float) (1.0 / Math.sqrt(config.headDim())));
         int d = config.headDim();
         this.rotateHalf = manager.create(rotateHalfMatrix(d), new Shape(d, d));
         int heads = config.numHeads();
@@ -186,7 +191,13 @@ public final class DecoderModel implements AutoCloseable {
             float[][] cs = rope.tables(positions);
             NDArray cos = step.create(cs[0], new Shape(batch, n, 1, d));
             NDArray sin = step.create(cs[1], new Shape(batch, n, 1, d));
-            NDArray mask = step.create(mask(cache, past, n), new Shape(batch, 1, 1, n, past + n));
+            // A single new token per row with no left padding sees every slot: no mask needed.
+            boolean padded = false;
+            for (int b = 0; b < batch; b++) {
+                padded |= cache.start(b) > 0;
+            }
+            NDArray mask = n == 1 && !padded ? null
+                    : step.create(mask(cache, past, n), new Shape(batch, 1, 1, n, past + n));
             NDArray h = embed.get(step.create(ids, new Shape(batch, n)));
             for (int l = 0; l < layers.length; l++) {
                 h = attention(l, h, cache, cos, sin, mask, lora, n);
@@ -196,7 +207,7 @@ public final class DecoderModel implements AutoCloseable {
             if (!allPositions && n > 1) {
                 h = h.get(NDIndex.sliceAxis(1, n - 1, n));
             }
-            NDArray logits = Linear.linear(rmsNorm(h, finalNorm), lmHead, null).singletonOrThrow();
+            NDArray logits = Linear.linear(rmsNorm(h, finalNorm, hiddenEps), lmHead, null).singletonOrThrow();
             return new Logits(logits.toFloatArray(), batch, allPositions ? n : 1, config.vocabSize());
         }
     }
@@ -226,13 +237,13 @@ public final class DecoderModel implements AutoCloseable {
         int heads = config.numHeads();
         int kvHeads = config.numKvHeads();
         int d = config.headDim();
-        NDArray x = rmsNorm(h, w.inputNorm());
+        NDArray x = rmsNorm(h, w.inputNorm(), hiddenEps);
         NDArray qkv = plus(Linear.linear(x, w.qkv(), w.qkvBias()).singletonOrThrow(),
                 lora.delta(x, l, ProjectionGroup.QKV)).reshape(batch, n, heads + 2L * kvHeads, d);
         // Queries and keys get the same per-head treatment (norm, RoPE): do it once for both.
         NDArray qk = qkv.get(qkHeads);
         if (w.qkNorm() != null) {
-            qk = rmsNorm(qk, w.qkNorm());
+            qk = rmsNorm(qk, w.qkNorm(), headEps);
         }
         qk = qk.mul(cos).add(qk.matMul(rotateHalf).mul(sin)).transpose(0, 2, 1, 3);
         NDArray v = qkv.get(vHeads).transpose(0, 2, 1, 3);
@@ -242,11 +253,12 @@ public final class DecoderModel implements AutoCloseable {
         // Query heads h*group .. h*group+group-1 share kv head h: fold them into the query axis.
         NDArray scores = qk.get(qHeads).mul(attentionScale)
                 .reshape(batch, kvHeads, (long) group * n, d)
-                .matMul(kv[0].transpose(0, 1, 3, 2))
-                .reshape(batch, kvHeads, group, n, total)
-                .add(mask);
+                .matMul(kv[0].transpose(0, 1, 3, 2));
+        if (mask != null) {
+            scores = scores.reshape(batch, kvHeads, group, n, total).add(mask)
+                    .reshape(batch, kvHeads, (long) group * n, total);
+        }
         NDArray context = scores.softmax(-1)
-                .reshape(batch, kvHeads, (long) group * n, total)
                 .matMul(kv[1])
                 .reshape(batch, heads, n, d)
                 .transpose(0, 2, 1, 3)
@@ -258,7 +270,7 @@ public final class DecoderModel implements AutoCloseable {
 
     private NDArray mlp(int l, NDArray h, LoraBatch lora) {
         LayerWeights w = layers[l];
-        NDArray x = rmsNorm(h, w.postNorm());
+        NDArray x = rmsNorm(h, w.postNorm(), hiddenEps);
         NDArray gateUp = plus(Linear.linear(x, w.gateUp(), w.gateUpBias()).singletonOrThrow(),
                 lora.delta(x, l, ProjectionGroup.GATE_UP));
         NDArray gate = gateUp.get(gateHalf);
@@ -268,10 +280,15 @@ public final class DecoderModel implements AutoCloseable {
         return h.add(down);
     }
 
-    /** RMSNorm over the last axis, as Hugging Face's {@code LlamaRMSNorm}. */
-    private NDArray rmsNorm(NDArray x, NDArray weight) {
-        NDArray variance = x.square().mean(new int[] {-1}, true);
-        return x.mul(variance.add(eps).pow(-0.5f)).mul(weight);
+    /**
+     * RMSNorm over the last axis, as Hugging Face's {@code LlamaRMSNorm}:
+     * {@code x / sqrt(mean(x²) + eps) · w = x · (sum(x²) + n·eps)^-½ · (√n·w)}. The weights are stored
+     * pre-multiplied by √n (see {@link WeightLoader}) so that a sum replaces the mean; the scalars are
+     * float32 tensors made once, so no pass converts a Java number.
+     */
+    private NDArray rmsNorm(NDArray x, NDArray scaledWeight, NDArray nEps) {
+        NDArray sumSquares = x.square().sum(new int[] {-1}, true);
+        return x.mul(sumSquares.add(nEps).pow(minusHalf)).mul(scaledWeight);
     }
 
     /**

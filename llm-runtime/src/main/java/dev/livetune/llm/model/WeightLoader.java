@@ -33,7 +33,16 @@ final class WeightLoader {
     }
 
     NDArray finalNorm() {
-        return required("model.norm.weight", config.hiddenSize());
+        return norm(required("model.norm.weight", config.hiddenSize()));
+    }
+
+    /** RMSNorm weights are kept multiplied by √n, where n is the normalised width (see DecoderModel). */
+    private NDArray norm(NDArray weight) {
+        long n = weight.getShape().get(weight.getShape().dimension() - 1);
+        NDArray scaled = weight.mul((float) Math.sqrt(n));
+        scaled.attach(manager);
+        weight.close();
+        return scaled;
     }
 
     LayerWeights layer(int i) {
@@ -46,20 +55,20 @@ final class WeightLoader {
         boolean qkvBias = config.qkvBias();
         boolean mlpBias = config.mlpBias();
         return new LayerWeights(
-                required(p + "input_layernorm.weight", h),
+                norm(required(p + "input_layernorm.weight", h)),
                 fuse(required(p + "self_attn.q_proj.weight", q, h),
                         required(p + "self_attn.k_proj.weight", kv, h),
                         required(p + "self_attn.v_proj.weight", kv, h)),
                 qkvBias ? fuse(required(p + "self_attn.q_proj.bias", q),
                         required(p + "self_attn.k_proj.bias", kv),
                         required(p + "self_attn.v_proj.bias", kv)) : null,
-                config.family().qkNorm() ? fuse(
+                config.family().qkNorm() ? norm(fuse(
                         required(p + "self_attn.q_norm.weight", d).reshape(1, d).repeat(0, config.numHeads()),
-                        required(p + "self_attn.k_norm.weight", d).reshape(1, d).repeat(0, config.numKvHeads()))
+                        required(p + "self_attn.k_norm.weight", d).reshape(1, d).repeat(0, config.numKvHeads())))
                         : null,
                 required(p + "self_attn.o_proj.weight", h, q),
                 config.attentionBias() ? required(p + "self_attn.o_proj.bias", h) : null,
-                required(p + "post_attention_layernorm.weight", h),
+                norm(required(p + "post_attention_layernorm.weight", h)),
                 fuse(required(p + "mlp.gate_proj.weight", inter, h), required(p + "mlp.up_proj.weight", inter, h)),
                 mlpBias ? fuse(required(p + "mlp.gate_proj.bias", inter), required(p + "mlp.up_proj.bias", inter)) : null,
                 required(p + "mlp.down_proj.weight", h, inter),
