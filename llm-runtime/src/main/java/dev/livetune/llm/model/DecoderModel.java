@@ -1,6 +1,7 @@
 package dev.livetune.llm.model;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
@@ -42,12 +43,9 @@ public final class DecoderModel implements AutoCloseable {
     private final NDArray minusHalf;
     private final NDArray attentionScale;
     private final NDArray rotateHalf;
-    private final NDIndex qkHeads;
-    private final NDIndex vHeads;
-    private final NDIndex qHeads;
-    private final NDIndex kHeads;
-    private final NDIndex gateHalf;
-    private final NDIndex upHalf;
+    private final long[] qkvSplit;
+    private final long[] qkSplit;
+    private final long[] gateUpSplit;
 
     private DecoderModel(ModelConfig config, NDManager manager, NDArray embed, NDArray lmHead, NDArray finalNorm,
             LayerWeights[] layers) {
@@ -68,13 +66,10 @@ public final class DecoderModel implements AutoCloseable {
         this.rotateHalf = manager.create(rotateHalfMatrix(d), new Shape(d, d));
         int heads = config.numHeads();
         int kv = config.numKvHeads();
-        // Slices reused by every pass ([batch, n, heads, d] before the transpose, [batch, heads, n, d] after).
-        this.qkHeads = NDIndex.sliceAxis(2, 0, heads + kv);
-        this.vHeads = NDIndex.sliceAxis(2, heads + kv, heads + 2L * kv);
-        this.qHeads = NDIndex.sliceAxis(1, 0, heads);
-        this.kHeads = NDIndex.sliceAxis(1, heads, heads + kv);
-        this.gateHalf = NDIndex.sliceAxis(2, 0, config.intermediateSize());
-        this.upHalf = NDIndex.sliceAxis(2, config.intermediateSize(), 2L * config.intermediateSize());
+        // Split points reused by every pass: q+k | v heads, q | k heads, gate | up columns.
+        this.qkvSplit = new long[] {heads + kv};
+        this.qkSplit = new long[] {heads};
+        this.gateUpSplit = new long[] {config.intermediateSize()};
     }
 
     /**
@@ -241,17 +236,19 @@ public final class DecoderModel implements AutoCloseable {
         NDArray qkv = plus(Linear.linear(x, w.qkv(), w.qkvBias()).singletonOrThrow(),
                 lora.delta(x, l, ProjectionGroup.QKV)).reshape(batch, n, heads + 2L * kvHeads, d);
         // Queries and keys get the same per-head treatment (norm, RoPE): do it once for both.
-        NDArray qk = qkv.get(qkHeads);
+        NDList qkAndV = qkv.split(qkvSplit, 2);
+        NDArray qk = qkAndV.get(0);
         if (w.qkNorm() != null) {
             qk = rmsNorm(qk, w.qkNorm(), headEps);
         }
         qk = qk.mul(cos).add(qk.matMul(rotateHalf).mul(sin)).transpose(0, 2, 1, 3);
-        NDArray v = qkv.get(vHeads).transpose(0, 2, 1, 3);
-        NDArray[] kv = cache.append(l, qk.get(kHeads), v, n);
+        NDArray v = qkAndV.get(1).transpose(0, 2, 1, 3);
+        NDList qAndK = qk.split(qkSplit, 1);
+        NDArray[] kv = cache.append(l, qAndK.get(1), v, n);
         long total = kv[0].getShape().get(2);
         int group = heads / kvHeads;
         // Query heads h*group .. h*group+group-1 share kv head h: fold them into the query axis.
-        NDArray scores = qk.get(qHeads).mul(attentionScale)
+        NDArray scores = qAndK.get(0).mul(attentionScale)
                 .reshape(batch, kvHeads, (long) group * n, d)
                 .matMul(kv[0].transpose(0, 1, 3, 2));
         if (mask != null) {
@@ -273,8 +270,9 @@ public final class DecoderModel implements AutoCloseable {
         NDArray x = rmsNorm(h, w.postNorm(), hiddenEps);
         NDArray gateUp = plus(Linear.linear(x, w.gateUp(), w.gateUpBias()).singletonOrThrow(),
                 lora.delta(x, l, ProjectionGroup.GATE_UP));
-        NDArray gate = gateUp.get(gateHalf);
-        NDArray act = gate.mul(Activation.sigmoid(gate)).mul(gateUp.get(upHalf));
+        NDList halves = gateUp.split(gateUpSplit, 2);
+        NDArray gate = halves.get(0);
+        NDArray act = gate.mul(Activation.sigmoid(gate)).mul(halves.get(1));
         NDArray down = plus(Linear.linear(act, w.down(), w.downBias()).singletonOrThrow(),
                 lora.delta(act, l, ProjectionGroup.DOWN));
         return h.add(down);
