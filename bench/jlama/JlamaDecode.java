@@ -15,6 +15,10 @@
 //                          (temperature 0). It stops on EOS and times with System.currentTimeMillis(); token counts
 //                          come from Jlama's Response (its callback skips special/undecodable ids, so the callback
 //                          count is reported separately and is not used for the rate).
+// Kernels: --ops auto (Jlama's choice; native when jlama-native is on the classpath) | panama | native.
+//   run.sh passes --ops panama by default: with F32 weights Jlama 0.8.4's native batched gemm (prefill) gives wrong
+//   logits, and its native decode is slower than the Panama one on this machine (see README.md).
+// Other flags: --prompt-tokens N --new-tokens N --repeats N --threads N --warmup N --prompt-ids a,b,c --dtype F32|BF16
 import com.github.tjake.jlama.model.AbstractModel;
 import com.github.tjake.jlama.model.ModelSupport;
 import com.github.tjake.jlama.model.functions.Generator;
@@ -38,14 +42,14 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 public class JlamaDecode {
 
-    record Run(double prefillMs, double decodeMs, int tokens, double decodeTps, double cpuUtil, int eosHits, int[] ids,
-               int callbackTokens, String finishReason) {}
+    record Run(double prefillMs, double decodeMs, int tokens, double decodeTps, double cpuUtil, double otherCpu, int eosHits,
+               int[] ids, int callbackTokens, String finishReason) {}
 
     static String model;
     static int promptTokens = 16, newTokens = 64, repeats = 5, threads = 2, warmup = 1;
     static String mode = "loop";
     static String dtype = "F32";
-    static boolean forcePanama = false;
+    static String opsChoice = "auto"; // auto = Jlama's own choice (native if jlama-native is on the classpath)
     static int[] promptIdsOverride = null;
 
     public static void main(String[] args) throws Exception {
@@ -63,7 +67,8 @@ public class JlamaDecode {
                 case "--warmup" -> warmup = Integer.parseInt(args[++i]);
                 case "--mode" -> mode = args[++i];
                 case "--dtype" -> dtype = args[++i].toUpperCase();
-                case "--force-panama" -> forcePanama = true;
+                case "--force-panama" -> opsChoice = "panama";
+                case "--ops" -> opsChoice = args[++i].toLowerCase();
                 case "--prompt-ids" -> promptIdsOverride = Arrays.stream(args[++i].split(","))
                         .map(String::trim).mapToInt(Integer::parseInt).toArray();
                 default -> throw new IllegalArgumentException("unknown argument: " + a);
@@ -74,7 +79,9 @@ public class JlamaDecode {
         if (!mode.equals("loop") && !mode.equals("generate")) throw new IllegalArgumentException("--mode loop|generate");
 
         // Must be set before TensorOperationsProvider is initialised (it reads the property in its static init).
-        if (forcePanama) System.setProperty("jlama.force_panama_tensor_operations", "true");
+        if (!opsChoice.equals("auto") && !opsChoice.equals("panama") && !opsChoice.equals("native"))
+            throw new IllegalArgumentException("--ops auto|panama|native");
+        if (opsChoice.equals("panama")) System.setProperty("jlama.force_panama_tensor_operations", "true");
         // generate() logs a full stack trace for every sampled id its tokenizer cannot decode (random weights over a
         // 32000-entry vocab with a 261-entry tokenizer => almost every token). Silence that logger in generate mode.
         if (mode.equals("generate")) System.setProperty("org.slf4j.simpleLogger.log.com.github.tjake.jlama.model.AbstractModel", "off");
@@ -87,6 +94,8 @@ public class JlamaDecode {
         double loadMs = (System.nanoTime() - t0) / 1e6;
 
         String ops = TensorOperationsProvider.get().name();
+        if (opsChoice.equals("native") && !ops.startsWith("Native"))
+            throw new IllegalStateException("--ops native requested but Jlama selected: " + ops);
         int poolThreads = PhysicalCoreExecutor.instance.get().getCoreCount();
         String modelDType = m.getWeights().getModelDType().name();
         String workingQType = readField(m, "workingQType");
@@ -111,8 +120,8 @@ public class JlamaDecode {
         for (int i = 0; i < repeats; i++) {
             Run r = mode.equals("loop") ? runLoop(m, prompt) : runGenerate(m, textPrompt);
             runs.add(r);
-            System.err.printf("[bench] run %d: prefill %.1f ms, decode %d tok in %.1f ms = %.2f tok/s, cpu %.2f cores, eos_hits %d%n",
-                    i, r.prefillMs, r.tokens, r.decodeMs, r.decodeTps, r.cpuUtil, r.eosHits);
+            System.err.printf("[bench] run %d: prefill %.1f ms, decode %d tok in %.1f ms = %.2f tok/s, cpu %.2f cores (others %.2f), eos_hits %d%n",
+                    i, r.prefillMs, r.tokens, r.decodeMs, r.decodeTps, r.cpuUtil, r.otherCpu, r.eosHits);
         }
 
         boolean same = runs.stream().allMatch(r -> Arrays.equals(r.ids, runs.get(0).ids));
@@ -125,6 +134,7 @@ public class JlamaDecode {
         sb.append("\"threads\":").append(threads).append(',');
         sb.append("\"pool_threads\":").append(poolThreads).append(',');
         kv(sb, "dtype", "weights=" + modelDType + ",working=" + m.getWorkingDType() + ",working_q=" + workingQType).append(',');
+        kv(sb, "ops_requested", opsChoice).append(',');
         kv(sb, "ops", ops).append(',');
         kv(sb, "vector_type", String.valueOf(MachineSpec.VECTOR_TYPE)).append(',');
         kv(sb, "java", System.getProperty("java.version")).append(',');
@@ -132,6 +142,10 @@ public class JlamaDecode {
         sb.append("\"new_tokens\":").append(newTokens).append(',');
         sb.append("\"warmup\":").append(warmup).append(',');
         sb.append("\"load_ms\":").append(fmt(loadMs)).append(',');
+        sb.append("\"cpus\":").append(Runtime.getRuntime().availableProcessors()).append(',');
+        // CPU used by OTHER processes during the timed decode phases (from /proc/stat minus our own CPU time).
+        // Anything well above ~0.1 cores on a small machine means the numbers are contaminated.
+        sb.append("\"other_procs_cpu_cores_max\":").append(fmt(runs.stream().mapToDouble(Run::otherCpu).max().orElse(Double.NaN))).append(',');
         sb.append("\"prefill_ms_median\":").append(fmt(median(runs.stream().mapToDouble(Run::prefillMs).toArray()))).append(',');
         sb.append("\"decode_tokens_per_s_median\":").append(fmt(median(runs.stream().mapToDouble(Run::decodeTps).toArray()))).append(',');
         sb.append("\"decode_ms_per_token_median\":").append(fmt(median(runs.stream().mapToDouble(r -> r.decodeMs / r.tokens).toArray()))).append(',');
@@ -149,6 +163,7 @@ public class JlamaDecode {
               .append(",\"decode_tokens\":").append(r.tokens)
               .append(",\"decode_tokens_per_s\":").append(fmt(r.decodeTps))
               .append(",\"decode_cpu_cores\":").append(fmt(r.cpuUtil))
+              .append(",\"other_procs_cpu_cores\":").append(fmt(r.otherCpu))
               .append(",\"eos_hits\":").append(r.eosHits);
             if (mode.equals("generate")) {
                 sb.append(",\"callback_tokens\":").append(r.callbackTokens);
@@ -202,6 +217,7 @@ public class JlamaDecode {
             last.close();
             long t1 = System.nanoTime();
             long c1 = OS.getProcessCpuTime();
+            long s1 = systemBusyNanos();
             int produced = 0;
             ids[produced++] = next;
             for (int pos = prompt.length; produced < newTokens; pos++) {
@@ -213,11 +229,12 @@ public class JlamaDecode {
             }
             long t2 = System.nanoTime();
             long c2 = OS.getProcessCpuTime();
+            long s2 = systemBusyNanos();
             for (int id : ids) if (cfg.eosTokens.contains(id)) eos++;
             int decodeTokens = produced - 1; // tokens after the first one
             double decodeMs = (t2 - t1) / 1e6;
             return new Run((t1 - t0) / 1e6, decodeMs, decodeTokens, decodeTokens / (decodeMs / 1000.0),
-                    (c2 - c1) / (double) (t2 - t1), eos, ids, -1, "MAX_TOKENS");
+                    (c2 - c1) / (double) (t2 - t1), otherCores(s1, s2, c1, c2, t1, t2), eos, ids, -1, "MAX_TOKENS");
         } finally {
             cache.close();
         }
@@ -229,15 +246,34 @@ public class JlamaDecode {
         // generate() runs its decode loop for positions [promptLen, ntokens): 1 token from prefill + (ntokens - promptLen).
         int ntokens = promptLen + newTokens - 1;
         long c1 = OS.getProcessCpuTime();
+        long s1 = systemBusyNanos();
         long w1 = System.nanoTime();
         Generator.Response r = m.generate(UUID.randomUUID(), PromptContext.of(text), 0.0f, ntokens, (s, f) -> cb.incrementAndGet());
         long w2 = System.nanoTime();
         long c2 = OS.getProcessCpuTime();
+        long s2 = systemBusyNanos();
         double decodeMs = r.generateTimeMs;
         int[] fake = new int[promptLen];
         return new Run(r.promptTimeMs, decodeMs, r.generatedTokens, r.generatedTokens / (decodeMs / 1000.0),
-                (c2 - c1) / (double) (w2 - w1), r.finishReason == Generator.FinishReason.STOP_TOKEN ? 1 : 0, fake,
+                (c2 - c1) / (double) (w2 - w1), otherCores(s1, s2, c1, c2, w1, w2), r.finishReason == Generator.FinishReason.STOP_TOKEN ? 1 : 0, fake,
                 cb.get(), r.finishReason.name());
+    }
+
+    /** Busy CPU time of the whole machine from /proc/stat (USER_HZ = 100 assumed), or -1 if unavailable. */
+    static long systemBusyNanos() {
+        try {
+            String[] f = java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/stat")).get(0).trim().split("\\s+");
+            long busy = 0;
+            for (int i = 1; i < f.length && i <= 8; i++) if (i != 4 && i != 5) busy += Long.parseLong(f[i]); // skip idle, iowait
+            return busy * 10_000_000L;
+        } catch (Exception e) {
+            return -1;
+        }
+    }
+
+    static double otherCores(long s1, long s2, long c1, long c2, long t1, long t2) {
+        if (s1 < 0 || s2 < 0) return Double.NaN;
+        return Math.max(0, ((s2 - s1) - (c2 - c1)) / (double) (t2 - t1));
     }
 
     static Object getField(Object o, String name) throws Exception {

@@ -55,6 +55,10 @@ public final class DecodeSuite implements Callable<Integer> {
     @Option(names = "--out", defaultValue = "bench/reports/decode-suite.json", description = "report file")
     Path out;
 
+    @Option(names = "--jlama", description = "bench/jlama/run.sh: also run Jlama (native and Panama kernels) "
+            + "on the same model, prompt length, token count and threads in every round")
+    Path jlama;
+
     public static void main(String[] args) {
         System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
         System.setProperty("org.slf4j.simpleLogger.log.ai.djl.util.cuda.CudaUtils", "off");
@@ -82,11 +86,17 @@ public final class DecodeSuite implements Callable<Integer> {
             double[] fraction = new double[rounds];
             double[] batchGain = new double[rounds];
             double[] loraCost = new double[rounds];
+            double[] jlamaNative = new double[rounds];
+            double[] jlamaPanama = new double[rounds];
             for (int r = 0; r < rounds; r++) {
                 bandwidth[r] = MemoryBandwidth.measure(rt.manager());
                 b1[r] = DecodeTimer.run(lm, one).decodeTokensPerSecond();
                 b8[r] = DecodeTimer.run(lm, eight).decodeTokensPerSecond();
                 b8Lora[r] = DecodeTimer.run(lm, eightLora).decodeTokensPerSecond();
+                if (jlama != null) {
+                    jlamaNative[r] = JlamaRun.decodeTokensPerSecond(jlama, model, promptTokens, newTokens, threads, false);
+                    jlamaPanama[r] = JlamaRun.decodeTokensPerSecond(jlama, model, promptTokens, newTokens, threads, true);
+                }
                 fraction[r] = b1[r] / (bandwidth[r] / weightBytes);
                 batchGain[r] = b8[r] / b1[r];
                 loraCost[r] = b8Lora[r] / b8[r];
@@ -95,6 +105,10 @@ public final class DecodeSuite implements Callable<Integer> {
                 row.put("batch1_tokens_per_s", b1[r]);
                 row.put("batch8_tokens_per_s", b8[r]);
                 row.put("batch8_8adapters_tokens_per_s", b8Lora[r]);
+                if (jlama != null) {
+                    row.put("jlama_native_batch1_tokens_per_s", jlamaNative[r]);
+                    row.put("jlama_panama_batch1_tokens_per_s", jlamaPanama[r]);
+                }
                 perRound.add(row);
                 System.err.printf("round %d: b1 %.1f tok/s, b8 %.1f, b8+lora %.1f, copy %.1f GB/s%n",
                         r + 1, b1[r], b8[r], b8Lora[r], bandwidth[r] / 1e9);
@@ -118,6 +132,18 @@ public final class DecodeSuite implements Callable<Integer> {
             report.put("median_batch8_8adapters_tokens_per_s", Stats.median(b8Lora));
             report.put("median_8adapters_over_no_adapter", Stats.median(loraCost));
             report.put("adapter_rank", rank);
+            if (jlama != null) {
+                double[] overNative = new double[rounds];
+                double[] overPanama = new double[rounds];
+                for (int r = 0; r < rounds; r++) {
+                    overNative[r] = b1[r] / jlamaNative[r];
+                    overPanama[r] = b1[r] / jlamaPanama[r];
+                }
+                report.put("median_jlama_native_batch1_tokens_per_s", Stats.median(jlamaNative));
+                report.put("median_jlama_panama_batch1_tokens_per_s", Stats.median(jlamaPanama));
+                report.put("median_batch1_over_jlama_native", Stats.median(overNative));
+                report.put("median_batch1_over_jlama_panama", Stats.median(overPanama));
+            }
             report.put("rounds_detail", perRound);
             Files.createDirectories(out.toAbsolutePath().getParent());
             new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(out.toFile(), report);
@@ -129,6 +155,11 @@ public final class DecodeSuite implements Callable<Integer> {
                     | batch 8, 8 adapters r=%d | %.1f tok/s = %.2fx no-adapter batch 8 | >= 0.8x |
                     %n""", Stats.median(b1), Stats.median(fraction), Stats.median(bandwidth) / 1e9, weightBytes / 1e6,
                     Stats.median(b8), Stats.median(batchGain), rank, Stats.median(b8Lora), Stats.median(loraCost));
+            if (jlama != null) {
+                System.out.printf("| Jlama 0.8.4, batch 1 | native %.1f tok/s, Panama %.1f tok/s: ours is %.2fx / %.2fx | >= 1.0x |%n%n",
+                        Stats.median(jlamaNative), Stats.median(jlamaPanama),
+                        report.get("median_batch1_over_jlama_native"), report.get("median_batch1_over_jlama_panama"));
+            }
             System.out.println("report: " + out);
             return 0;
         }
