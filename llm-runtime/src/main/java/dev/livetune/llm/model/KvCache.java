@@ -65,11 +65,6 @@ public final class KvCache implements AutoCloseable {
         return start[row];
     }
 
-    /** @return real tokens cached for a row */
-    public int tokens(int row) {
-        return length - start[row];
-    }
-
     /** Declares how much left padding each row gets in the next (first) append. */
     void setStarts(int[] starts) {
         if (length != 0) {
@@ -149,11 +144,6 @@ public final class KvCache implements AutoCloseable {
         NDScope.unregister(picked);
         a.close();
         return picked;
-    }
-
-    /** @return native bytes held by the cache tensors */
-    public long bytes() {
-        return 2L * layers * start.length * kvHeads * capacity * headDim * 4;
     }
 
     @Override
