@@ -94,6 +94,28 @@ public final class LoraAdapter implements AutoCloseable {
         }
     }
 
+    /**
+     * Reads an adapter's factors as PEFT stores them, validated against the base model, for training
+     * to continue from: {@code A [r, in]}, {@code B [out, r]}, unscaled.
+     *
+     * @param dir     the adapter directory
+     * @param config  its {@code adapter_config.json}, read with {@link LoraConfig#read}
+     * @param base    the base model's shape
+     * @param manager owns the returned tensors
+     * @return {A, B} per target, in the checkpoint's order
+     * @throws ModelFormatException when a tensor is malformed or does not fit the base model
+     */
+    public static Map<LoraTarget, NDArray[]> readFactors(Path dir, LoraConfig config, ModelConfig base,
+            NDManager manager, ObjectMapper json) {
+        SafetensorsCheckpoint ckpt = SafetensorsCheckpoint.openDirectory(dir, "adapter_model", json);
+        Map<LoraTarget, NDArray[]> out = new LinkedHashMap<>();
+        for (Map.Entry<LoraTarget, TensorInfo[]> e : pairs(ckpt, config, base).entrySet()) {
+            out.put(e.getKey(), new NDArray[] {ckpt.loadFloat32(e.getValue()[0].name(), manager),
+                    ckpt.loadFloat32(e.getValue()[1].name(), manager)});
+        }
+        return out;
+    }
+
     /** @return {@code scale · t^T}, contiguous, owned by {@code manager}; closes {@code t} */
     private static NDArray transposed(NDArray t, float scale, NDManager manager) {
         NDArray out = scale == 1f ? t.transpose().duplicate() : t.transpose().mul(scale);

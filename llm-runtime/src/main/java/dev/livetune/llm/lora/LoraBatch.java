@@ -26,7 +26,7 @@ import java.util.Set;
  * block-diagonal zeros of a fused B out of the per-row copies, which are read on every step.
  * Build it once per batch composition; it owns the stacked copies.
  */
-public final class LoraBatch implements AutoCloseable {
+public final class LoraBatch implements LoraDelta, AutoCloseable {
 
     private static final LoraBatch NONE = new LoraBatch(null, null, false, null);
 
@@ -123,6 +123,7 @@ public final class LoraBatch implements AutoCloseable {
      * @return the update {@code [batch, seq, groupOut]} to add to the group's fused output, or null
      *         when no row changes this group
      */
+    @Override
     public NDArray delta(NDArray x, int layer, ProjectionGroup group) {
         if (factors == null) {
             return null;

@@ -11,6 +11,7 @@ import ai.djl.nn.core.Linear;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.livetune.llm.lora.LoraAdapter;
 import dev.livetune.llm.lora.LoraBatch;
+import dev.livetune.llm.lora.LoraDelta;
 import dev.livetune.llm.safetensors.SafetensorsCheckpoint;
 import java.nio.file.Path;
 
@@ -30,10 +31,7 @@ public final class DecoderModel implements AutoCloseable {
 
     private final ModelConfig config;
     private final NDManager manager;
-    private final NDArray embed;
-    private final NDArray lmHead;
-    private final NDArray finalNorm;
-    private final LayerWeights[] layers;
+    private final ModelWeights weights;
     private final Rope rope;
     private final int qOut;
     private final int kvOut;
@@ -47,14 +45,10 @@ public final class DecoderModel implements AutoCloseable {
     private final long[] qkSplit;
     private final long[] gateUpSplit;
 
-    private DecoderModel(ModelConfig config, NDManager manager, NDArray embed, NDArray lmHead, NDArray finalNorm,
-            LayerWeights[] layers) {
+    private DecoderModel(ModelConfig config, NDManager manager, ModelWeights weights) {
         this.config = config;
         this.manager = manager;
-        this.embed = embed;
-        this.lmHead = lmHead;
-        this.finalNorm = finalNorm;
-        this.layers = layers;
+        this.weights = weights;
         this.rope = new Rope(config.rope(), config.headDim());
         this.qOut = config.numHeads() * config.headDim();
         this.kvOut = config.numKvHeads() * config.headDim();
@@ -93,7 +87,7 @@ public final class DecoderModel implements AutoCloseable {
             for (int i = 0; i < layers.length; i++) {
                 layers[i] = loader.layer(i);
             }
-            return new DecoderModel(config, manager, embed, head, norm, layers);
+            return new DecoderModel(config, manager, new ModelWeights(embed, head, norm, layers));
         } catch (RuntimeException e) {
             manager.close();
             throw e;
@@ -103,6 +97,11 @@ public final class DecoderModel implements AutoCloseable {
     /** @return the model's shape */
     public ModelConfig config() {
         return config;
+    }
+
+    /** @return the loaded weights, in the runtime's layout */
+    public ModelWeights weights() {
+        return weights;
     }
 
     /** @return the manager that owns the weights; adapters and caches hang below it */
@@ -193,18 +192,65 @@ public final class DecoderModel implements AutoCloseable {
             }
             NDArray mask = n == 1 && !padded ? null
                     : step.create(mask(cache, past, n), new Shape(batch, 1, 1, n, past + n));
-            NDArray h = embed.get(step.create(ids, new Shape(batch, n)));
-            for (int l = 0; l < layers.length; l++) {
-                h = attention(l, h, cache, cos, sin, mask, lora, n);
-                h = mlp(l, h, lora);
-            }
+            NDArray h = layers(weights, step.create(ids, new Shape(batch, n)), cache, cos, sin, mask, lora);
             cache.commit(n);
             if (!allPositions && n > 1) {
                 h = h.get(NDIndex.sliceAxis(1, n - 1, n));
             }
-            NDArray logits = Linear.linear(rmsNorm(h, finalNorm, hiddenEps), lmHead, null).singletonOrThrow();
+            NDArray logits = Linear.linear(rmsNorm(h, weights.finalNorm(), hiddenEps), weights.lmHead(), null)
+                    .singletonOrThrow();
             return new Logits(logits.toFloatArray(), batch, allPositions ? n : 1, config.vocabSize());
         }
+    }
+
+    /** Embeds {@code ids [batch, n]} and runs every decoder layer; {@code cache} may be null. */
+    private NDArray layers(ModelWeights w, NDArray ids, KvCache cache, NDArray cos, NDArray sin, NDArray mask,
+            LoraDelta lora) {
+        NDArray h = w.embed().get(ids);
+        LayerWeights[] layers = w.layers();
+        for (int l = 0; l < layers.length; l++) {
+            h = attention(l, layers[l], h, cache, cos, sin, mask, lora);
+            h = mlp(l, layers[l], h, lora);
+        }
+        return h;
+    }
+
+    /**
+     * A whole-sequence pass for training: no cache, nothing written in place, so autograd can follow
+     * every operation back to whichever of {@code w} and {@code lora} require gradients. Sequences are
+     * right-padded; each may hold several packed examples ({@code segments}), which never see each
+     * other. The result and everything it depends on hang on the current {@link NDScope} or on
+     * {@code w}'s and {@code ids}' managers: call it inside a scope or a step manager.
+     *
+     * @param w         the weights to use ({@link #weights()}, or trainable ones)
+     * @param ids       {@code [batch, n]} int64 token ids
+     * @param positions {@code [batch][n]} RoPE positions (restarting at 0 for each packed example)
+     * @param segments  {@code [batch][n]} example number per position: a position attends to earlier
+     *                  positions of the same segment only
+     * @param rows      int64 indices {@code b·n + t} of the positions whose logits are wanted
+     * @param lora      the LoRA update ({@link LoraDelta#NONE} for none)
+     * @return logits {@code [rows, vocab]}
+     */
+    public NDArray trainingLogits(ModelWeights w, NDArray ids, int[][] positions, int[][] segments, NDArray rows,
+            LoraDelta lora) {
+        NDManager m = ids.getManager();
+        int batch = positions.length;
+        int n = positions[0].length;
+        int d = config.headDim();
+        float[][] cs = rope.tables(positions);
+        NDArray cos = m.create(cs[0], new Shape(batch, n, 1, d));
+        NDArray sin = m.create(cs[1], new Shape(batch, n, 1, d));
+        float[] mask = new float[batch * n * n];
+        for (int b = 0; b < batch; b++) {
+            for (int q = 0; q < n; q++) {
+                for (int t = 0; t < n; t++) {
+                    mask[(b * n + q) * n + t] = t <= q && segments[b][t] == segments[b][q] ? 0f : MASKED;
+                }
+            }
+        }
+        NDArray h = layers(w, ids, null, cos, sin, m.create(mask, new Shape(batch, 1, 1, n, n)), lora);
+        NDArray picked = h.reshape(-1, config.hiddenSize()).get(rows);
+        return Linear.linear(rmsNorm(picked, w.finalNorm(), hiddenEps), w.lmHead(), null).singletonOrThrow();
     }
 
     /** {@code [batch, 1, 1, n, past + n]}: causal, and blind to each row's left padding. */
@@ -225,10 +271,10 @@ public final class DecoderModel implements AutoCloseable {
         return m;
     }
 
-    private NDArray attention(int l, NDArray h, KvCache cache, NDArray cos, NDArray sin, NDArray mask,
-            LoraBatch lora, int n) {
-        LayerWeights w = layers[l];
+    private NDArray attention(int l, LayerWeights w, NDArray h, KvCache cache, NDArray cos, NDArray sin,
+            NDArray mask, LoraDelta lora) {
         long batch = h.getShape().get(0);
+        int n = Math.toIntExact(h.getShape().get(1));
         int heads = config.numHeads();
         int kvHeads = config.numKvHeads();
         int d = config.headDim();
@@ -244,7 +290,7 @@ public final class DecoderModel implements AutoCloseable {
         qk = qk.mul(cos).add(qk.matMul(rotateHalf).mul(sin)).transpose(0, 2, 1, 3);
         NDArray v = qkAndV.get(1).transpose(0, 2, 1, 3);
         NDList qAndK = qk.split(qkSplit, 1);
-        NDArray[] kv = cache.append(l, qAndK.get(1), v, n);
+        NDArray[] kv = cache == null ? new NDArray[] {qAndK.get(1), v} : cache.append(l, qAndK.get(1), v, n);
         long total = kv[0].getShape().get(2);
         int group = heads / kvHeads;
         // Query heads h*group .. h*group+group-1 share kv head h: fold them into the query axis.
@@ -265,8 +311,7 @@ public final class DecoderModel implements AutoCloseable {
         return h.add(out);
     }
 
-    private NDArray mlp(int l, NDArray h, LoraBatch lora) {
-        LayerWeights w = layers[l];
+    private NDArray mlp(int l, LayerWeights w, NDArray h, LoraDelta lora) {
         NDArray x = rmsNorm(h, w.postNorm(), hiddenEps);
         NDArray gateUp = plus(Linear.linear(x, w.gateUp(), w.gateUpBias()).singletonOrThrow(),
                 lora.delta(x, l, ProjectionGroup.GATE_UP));
@@ -314,6 +359,7 @@ public final class DecoderModel implements AutoCloseable {
      */
     public void merge(LoraAdapter adapter) {
         try (NDScope scope = new NDScope()) {
+            LayerWeights[] layers = weights.layers();
             for (int l = 0; l < layers.length; l++) {
                 LayerWeights w = layers[l];
                 for (ProjectionGroup g : ProjectionGroup.values()) {
