@@ -343,7 +343,12 @@ public final class SftTrainer {
         }
     }
 
-    static void deleteTree(Path root) throws IOException {
+    /** Deletes a checkpoint directory (or any directory tree) if it exists. */
+    public static void deleteCheckpoints(Path root) throws IOException {
+        deleteTree(root);
+    }
+
+    private static void deleteTree(Path root) throws IOException {
         if (!Files.exists(root)) {
             return;
         }

@@ -1,0 +1,97 @@
+package dev.livetune.trainer;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.livetune.llm.model.ModelFormatException;
+import dev.livetune.llm.tokenizer.TokenizerException;
+import dev.livetune.llm.train.InvalidTrainingInputException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code trainer train ...}: the entrypoint a Kubernetes Job or the local launcher runs. */
+@Command(name = "trainer", mixinStandardHelpOptions = true, version = "livetune trainer 0.1.0",
+        description = "Fine-tunes a LoRA adapter (or a whole small model) on chat samples.",
+        subcommands = {TrainerCli.Train.class})
+public final class TrainerCli {
+
+    public static void main(String[] args) {
+        System.exit(execute(args));
+    }
+
+    /** Runs the command line and returns the exit status (see {@link ExitCodes}). */
+    static int execute(String... args) {
+        CommandLine cli = new CommandLine(new TrainerCli());
+        cli.setParameterExceptionHandler((e, a) -> {
+            e.getCommandLine().getErr().println("trainer: " + e.getMessage());
+            e.getCommandLine().usage(e.getCommandLine().getErr());
+            return ExitCodes.INVALID_INPUT;
+        });
+        return cli.execute(args);
+    }
+
+    @Command(name = "train", mixinStandardHelpOptions = true,
+            description = {"Trains on chat samples (OpenAI fine-tuning JSONL) and writes a PEFT adapter (or a whole"
+                    + " model with full_finetune) plus livetune.json and, with --probes, eval.json.",
+                    "Progress: JSON lines on stdout. Logs: stderr. Exit: 0 done, 64 invalid input (never retry),"
+                    + " 70 internal error, 75 transient failure (retry: it resumes from the last checkpoint)."})
+    static final class Train implements Callable<Integer> {
+
+        @Option(names = "--base", required = true, paramLabel = "DIR", description = "Hugging Face model directory")
+        Path base;
+
+        @Option(names = "--data", required = true, paramLabel = "FILE", description = "training samples, chat JSONL")
+        Path data;
+
+        @Option(names = "--out", required = true, paramLabel = "DIR",
+                description = "output directory; must not exist (written as DIR.partial, renamed when complete)")
+        Path out;
+
+        @Option(names = "--parent-adapter", paramLabel = "DIR", description = "PEFT adapter to continue training")
+        Path parentAdapter;
+
+        @Option(names = "--replay", paramLabel = "FILE", description = "earlier samples to mix in, chat JSONL")
+        Path replay;
+
+        @Option(names = "--probes", paramLabel = "FILE",
+                description = "probe questions, JSONL {\"question\",\"expect\",\"kind\":\"new\"|\"retention\"}")
+        Path probes;
+
+        @Option(names = "--config", paramLabel = "FILE", description = "hyper.json (Hugging Face / PEFT names)")
+        Path config;
+
+        @Option(names = "--threads", paramLabel = "N", defaultValue = "0",
+                description = "PyTorch threads (default: every core)")
+        int threads;
+
+        @Override
+        public Integer call() {
+            Progress progress = new Progress(new ObjectMapper(), System.out, System.err);
+            try {
+                new TrainingJob(new TrainingJob.Request(base, data, out, parentAdapter, replay, probes, config,
+                        threads), progress).run();
+                return ExitCodes.OK;
+            } catch (InvalidTrainingInputException | ModelFormatException | TokenizerException e) {
+                return fail(progress, ExitCodes.INVALID_INPUT, "invalid input", e);
+            } catch (IOException | UncheckedIOException | OutOfMemoryError e) {
+                return fail(progress, ExitCodes.TRANSIENT, "transient failure", e);
+            } catch (RuntimeException e) {
+                e.printStackTrace();
+                return fail(progress, ExitCodes.SOFTWARE, "internal error", e);
+            }
+        }
+
+        private static int fail(Progress progress, int code, String what, Throwable e) {
+            String message = e.getMessage() == null ? e.toString() : e.getMessage();
+            progress.event("error", o -> {
+                o.put("exit_code", code);
+                o.put("message", message);
+            });
+            progress.log("%s: %s", what, message);
+            return code;
+        }
+    }
+}
