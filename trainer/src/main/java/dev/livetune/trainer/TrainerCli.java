@@ -85,7 +85,9 @@ public final class TrainerCli {
         }
 
         private static int fail(Progress progress, int code, String what, Throwable e) {
-            String message = e.getMessage() == null ? e.toString() : e.getMessage();
+            String message = e instanceof OutOfMemoryError
+                    ? "out of memory (" + e.getMessage() + "); retry with a larger heap (-Xmx) or memory limit"
+                    : e.getMessage() == null ? e.toString() : e.getMessage();
             progress.event("error", o -> {
                 o.put("exit_code", code);
                 o.put("message", message);
