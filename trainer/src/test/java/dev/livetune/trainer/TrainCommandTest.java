@@ -111,20 +111,27 @@ class TrainCommandTest {
 
     @Test
     void sameSeedGivesTheSameBytesAndAnotherSeedDoesNot(@TempDir Path dir) throws IOException {
-        String hyper = "{\"max_steps\": 4, \"per_device_train_batch_size\": 4, \"lora_dropout\": 0.1, \"seed\": %d}";
-        byte[][] adapters = new byte[3][];
-        long[] seeds = {7, 7, 8};
-        for (int i = 0; i < 3; i++) {
-            Path runDir = Files.createDirectory(dir.resolve("run" + i));
-            Path out = runDir.resolve("out");
-            TrainerProcess run = TrainerProcess.start("train", "--base", base.toString(), "--data", data.toString(),
-                    "--out", out.toString(), "--config", config(runDir, hyper.formatted(seeds[i])).toString(),
-                    "--threads", "1");
-            assertThat(run.exitCode()).as(run.stderr()).isZero();
-            adapters[i] = Files.readAllBytes(out.resolve("adapter_model.safetensors"));
+        // Two threads, so that a kernel which adds floats in thread order would show up; dropout on,
+        // so that PyTorch's generator is part of it; full fine-tuning too (every gradient kind).
+        String lora = "{\"max_steps\": 4, \"per_device_train_batch_size\": 4, \"lora_dropout\": 0.1, \"seed\": %d}";
+        // A batch of all 12 samples: enough rows (× hidden) for PyTorch to split the embedding gradient across threads.
+        String full = "{\"max_steps\": 4, \"per_device_train_batch_size\": 12, \"full_finetune\": true,"
+                + " \"learning_rate\": 1e-3, \"seed\": %d}";
+        for (String[] kind : new String[][] {{lora, "adapter_model.safetensors"}, {full, "model.safetensors"}}) {
+            byte[][] outputs = new byte[3][];
+            long[] seeds = {7, 7, 8};
+            for (int i = 0; i < 3; i++) {
+                Path runDir = Files.createTempDirectory(dir, "run");
+                Path out = runDir.resolve("out");
+                TrainerProcess run = TrainerProcess.start("train", "--base", base.toString(), "--data", data.toString(),
+                        "--out", out.toString(), "--config", config(runDir, kind[0].formatted(seeds[i])).toString(),
+                        "--threads", "2");
+                assertThat(run.exitCode()).as(run.stderr()).isZero();
+                outputs[i] = Files.readAllBytes(out.resolve(kind[1]));
+            }
+            assertThat(outputs[1]).as(kind[1] + ": same seed, same bytes").isEqualTo(outputs[0]);
+            assertThat(outputs[2]).as(kind[1] + ": another seed").isNotEqualTo(outputs[0]);
         }
-        assertThat(adapters[1]).as("same seed, same bytes").isEqualTo(adapters[0]);
-        assertThat(adapters[2]).as("another seed").isNotEqualTo(adapters[0]);
     }
 
     @Test

@@ -7,6 +7,8 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
+import ai.djl.ndarray.types.SparseFormat;
+import ai.djl.nn.core.Embedding;
 import ai.djl.nn.core.Linear;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.livetune.llm.lora.LoraAdapter;
@@ -206,7 +208,9 @@ public final class DecoderModel implements AutoCloseable {
     /** Embeds {@code ids [batch, n]} and runs every decoder layer; {@code cache} may be null. */
     private NDArray layers(ModelWeights w, NDArray ids, KvCache cache, NDArray cos, NDArray sin, NDArray mask,
             LoraDelta lora) {
-        NDArray h = w.embed().get(ids);
+        // torch's embedding op, not advanced indexing: its CPU backward is deterministic, whereas
+        // index_put_ with accumulate adds floats atomically from several threads.
+        NDArray h = Embedding.embedding(ids, w.embed(), SparseFormat.DENSE).singletonOrThrow();
         LayerWeights[] layers = w.layers();
         for (int l = 0; l < layers.length; l++) {
             h = attention(l, layers[l], h, cache, cos, sin, mask, lora);

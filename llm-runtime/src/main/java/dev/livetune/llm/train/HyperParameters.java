@@ -79,8 +79,8 @@ public record HyperParameters(
 
     /** @return the defaults */
     public static HyperParameters defaults() {
-        return new HyperParameters(8, -1, 2e-3, 8, 1, LrSchedule.LINEAR, 0.05, 0.0, 0.9, 0.999, 1e-8, 1.0, 42,
-                50, 512, false, 16, 32, 0.0, ALL_PROJECTIONS, false, false, 48, Set.of());
+        return new HyperParameters(10, -1, 5e-3, 8, 1, LrSchedule.LINEAR, 0.05, 0.0, 0.9, 0.999, 1e-8, 1.0, 42,
+                50, 512, false, 16, 32, 0.0, ALL_PROJECTIONS, false, false, 64, Set.of());
     }
 
     /** The keys {@code hyper.json} may hold. */

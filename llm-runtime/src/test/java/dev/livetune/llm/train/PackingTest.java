@@ -19,9 +19,7 @@ import org.junit.jupiter.api.Test;
  */
 class PackingTest {
 
-    @Test
-    void packedAndPaddedBatchesComputeTheSameLossAndGradients() {
-        ObjectMapper json = new ObjectMapper();
+    private static List<TokenizedSample> samples() {
         SplittableRandom random = new SplittableRandom(5);
         List<TokenizedSample> samples = new ArrayList<>();
         for (int i = 0; i < 4; i++) {
@@ -33,6 +31,43 @@ class PackingTest {
             }
             samples.add(new TokenizedSample(ids, trained, "s" + i));
         }
+        return samples;
+    }
+
+    /** Runs one optimizer step; returns its loss and the first B factor afterwards. */
+    private static Object[] oneStep(List<TokenizedSample> samples, Map<String, Object> hyper) {
+        ObjectMapper json = new ObjectMapper();
+        try (DecoderModel model = DecoderModel.load(Fixtures.dir("llama-gqa"), TestRuntime.shared().manager(), json);
+                TrainableLora lora = TrainableLora.load(Fixtures.adapter("llama-gqa"), model, 0.0, json)) {
+            SftTrainer.Result r = new SftTrainer(model, HyperParameters.of(hyper), lora, p -> { }).train(samples, null);
+            return new Object[] {r.losses().get(0), lora.parameters().get(1).value().toFloatArray()};
+        }
+    }
+
+    @Test
+    void accumulatingTwoMicroBatchesEqualsOneBatchOfBoth() {
+        List<TokenizedSample> samples = samples();
+        Map<String, Object> common = Map.of("max_steps", 1, "learning_rate", 1e-2, "max_grad_norm", 0.5);
+        Map<String, Object> whole = new java.util.HashMap<>(common);
+        whole.put("per_device_train_batch_size", 4);
+        Map<String, Object> accumulated = new java.util.HashMap<>(common);
+        accumulated.put("per_device_train_batch_size", 2);
+        accumulated.put("gradient_accumulation_steps", 2);
+        Object[] a = oneStep(samples, whole);
+        Object[] b = oneStep(samples, accumulated);
+        assertThat((double) b[0]).isCloseTo((double) a[0], Offset.offset(1e-5));
+        float[] pa = (float[]) a[1];
+        double[] ref = new double[pa.length];
+        for (int i = 0; i < ref.length; i++) {
+            ref[i] = pa[i];
+        }
+        assertThat(Fixtures.relativeError((float[]) b[1], ref)).isLessThan(1e-5);
+    }
+
+    @Test
+    void packedAndPaddedBatchesComputeTheSameLossAndUpdate() {
+        ObjectMapper json = new ObjectMapper();
+        List<TokenizedSample> samples = samples();
         float[][] grads = new float[2][];
         double[] losses = new double[2];
         for (int packed = 0; packed < 2; packed++) {
