@@ -138,6 +138,89 @@ public final class KvCache implements AutoCloseable {
         start = kept;
     }
 
+    /**
+     * Appends the rows of {@code other} after this cache's rows, so sequences prefilled on their own
+     * can join a running batch. Both sides are aligned to the longer length by extra left padding,
+     * which the mask hides and the RoPE positions ignore (a row's positions count from its start).
+     * {@code other} is closed.
+     */
+    public void absorb(KvCache other) {
+        if (other.layers != layers || other.kvHeads != kvHeads || other.headDim != headDim) {
+            throw new IllegalArgumentException("caches of different models");
+        }
+        int rows = start.length;
+        int total = rows + other.start.length;
+        int len = Math.max(length, other.length);
+        int cap = Math.max(Math.max(capacity, other.capacity), len);
+        try (NDScope scope = new NDScope()) {
+            for (int l = 0; l < layers; l++) {
+                keys[l] = join(keys[l], length, other.keys[l], other.length, rows, total, len, cap);
+                values[l] = join(values[l], length, other.values[l], other.length, rows, total, len, cap);
+            }
+        }
+        int[] starts = Arrays.copyOf(start, total);
+        for (int b = 0; b < rows; b++) {
+            starts[b] += len - length;
+        }
+        for (int b = 0; b < other.start.length; b++) {
+            starts[rows + b] = other.start[b] + len - other.length;
+        }
+        start = starts;
+        length = len;
+        capacity = cap;
+        other.close();
+    }
+
+    private NDArray join(NDArray mine, int mineLength, NDArray theirs, int theirLength, int rows, int total, int len,
+            int cap) {
+        NDArray joined = allocate(total, cap);
+        if (mineLength > 0 && rows > 0) {
+            joined.set(new NDIndex().addSliceDim(0, rows).addAllDim().addSliceDim(len - mineLength, len),
+                    mine.get(NDIndex.sliceAxis(2, 0, mineLength)));
+        }
+        if (theirLength > 0) {
+            joined.set(new NDIndex().addSliceDim(rows, total).addAllDim().addSliceDim(len - theirLength, len),
+                    theirs.get(NDIndex.sliceAxis(2, 0, theirLength)));
+        }
+        mine.close();
+        return joined;
+    }
+
+    /**
+     * Drops the leading slots that are padding in every row (left behind when the longest sequences
+     * leave the batch), so attention stops paying for them.
+     */
+    public void trimPadding() {
+        int shift = Integer.MAX_VALUE;
+        for (int s : start) {
+            shift = Math.min(shift, s);
+        }
+        if (start.length == 0 || shift == 0) {
+            return;
+        }
+        int cap = Math.max(1, capacity - shift);
+        try (NDScope scope = new NDScope()) {
+            for (int l = 0; l < layers; l++) {
+                keys[l] = shifted(keys[l], shift, cap);
+                values[l] = shifted(values[l], shift, cap);
+            }
+        }
+        for (int b = 0; b < start.length; b++) {
+            start[b] -= shift;
+        }
+        length -= shift;
+        capacity = cap;
+    }
+
+    private NDArray shifted(NDArray old, int shift, int cap) {
+        NDArray moved = allocate(start.length, cap);
+        if (length > shift) {
+            moved.set(NDIndex.sliceAxis(2, 0, length - shift), old.get(NDIndex.sliceAxis(2, shift, length)));
+        }
+        old.close();
+        return moved;
+    }
+
     private NDArray select(NDArray a, NDArray index) {
         NDArray picked = a.get(index);
         picked.attach(manager);
