@@ -1,0 +1,411 @@
+package dev.livetune.inference;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.livetune.api.adapter.AdapterRef;
+import dev.livetune.llm.LanguageModel;
+import dev.livetune.llm.lora.LoraAdapter;
+import dev.livetune.llm.model.ModelFormatException;
+import io.grpc.Status;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.function.Consumer;
+
+/**
+ * The adapter versions this replica holds, and what each alias points at.
+ *
+ * <p>A request takes a {@link Lease} on one version when it starts (resolving an alias then), so
+ * an alias can move while it runs; a version leaves memory only once its last lease is returned.
+ * Loading (read, verify every file against {@code livetune.json}, warm up) happens outside the
+ * lock; only the switch is atomic, so a failed load never changes what an alias points at. Beyond
+ * {@code maxResident} versions the least recently used one that is not pinned, not live and not in
+ * use is evicted; a pinned version named by a request is loaded again on demand from the store.
+ */
+public final class AdapterRegistry implements AutoCloseable {
+
+    /** One loaded version. */
+    static final class Resident {
+        final AdapterRef ref;
+        final LoraAdapter adapter;
+        final double loadSeconds;
+        int users;
+        boolean pinned;
+        boolean retired;
+        long lastUsed;
+
+        Resident(AdapterRef ref, LoraAdapter adapter, double loadSeconds, boolean pinned) {
+            this.ref = ref;
+            this.adapter = adapter;
+            this.loadSeconds = loadSeconds;
+            this.pinned = pinned;
+            this.lastUsed = System.currentTimeMillis();
+        }
+    }
+
+    /** A request's hold on a version (or on the base model). Return it exactly once, when the request ends. */
+    public final class Lease implements AutoCloseable {
+        private final Resident resident;
+        private boolean closed;
+
+        private Lease(Resident resident) {
+            this.resident = resident;
+        }
+
+        /** @return the adapter to apply, or null for the base model */
+        public LoraAdapter adapter() {
+            return resident == null ? null : resident.adapter;
+        }
+
+        /** @return {@code tenant/name@vN}, or "" for the base model */
+        public String servedBy() {
+            return resident == null ? "" : resident.ref.toString();
+        }
+
+        @Override
+        public void close() {
+            if (resident == null) {
+                return;
+            }
+            synchronized (AdapterRegistry.this) {
+                if (closed) {
+                    return;
+                }
+                closed = true;
+                resident.users--;
+                resident.lastUsed = System.currentTimeMillis();
+                if (resident.retired && resident.users == 0) {
+                    resident.adapter.close();
+                }
+            }
+        }
+    }
+
+    /** What a load did. */
+    public record LoadResult(AdapterRef ref, double loadSeconds, boolean alreadyResident, String aliasVersion) {
+    }
+
+    /** One row of {@link #list()}. */
+    public record Info(AdapterRef ref, boolean pinned, int runningRequests, boolean live, long lastUsed) {
+    }
+
+    private final LanguageModel model;
+    private final Optional<Path> store;
+    private final int maxResident;
+    private final boolean allowUnverified;
+    private final ObjectMapper json = new ObjectMapper();
+    private final Consumer<Double> onLoad;
+    private final Runnable onLoadFailure;
+    private final Map<AdapterRef, Resident> resident = new HashMap<>();
+    private final Map<String, Integer> aliases = new HashMap<>();
+    private final Map<AdapterRef, CompletableFuture<Resident>> loading = new HashMap<>();
+
+    /**
+     * @param onLoad        told the seconds of every successful load (metrics)
+     * @param onLoadFailure told of every failed load
+     */
+    public AdapterRegistry(LanguageModel model, Optional<Path> store, int maxResident, boolean allowUnverified,
+            Consumer<Double> onLoad, Runnable onLoadFailure) {
+        this.model = model;
+        this.store = store;
+        this.maxResident = maxResident;
+        this.allowUnverified = allowUnverified;
+        this.onLoad = onLoad;
+        this.onLoadFailure = onLoadFailure;
+    }
+
+    /**
+     * Takes a lease for a request.
+     *
+     * @param reference "" for the base model, {@code tenant/name} or {@code tenant/name@vN}
+     * @throws AdapterException INVALID_ARGUMENT (malformed), NOT_FOUND (no live version, or no such
+     *                          version in the store), FAILED_PRECONDITION (its files fail verification)
+     */
+    public Lease acquire(String reference) {
+        if (reference.isEmpty()) {
+            return new Lease(null);
+        }
+        AdapterRef ref;
+        try {
+            ref = AdapterRef.parse(reference);
+        } catch (IllegalArgumentException e) {
+            throw new AdapterException(Status.Code.INVALID_ARGUMENT, e.getMessage());
+        }
+        while (true) {
+            AdapterRef version;
+            synchronized (this) {
+                version = resolve(ref);
+                Resident r = resident.get(version);
+                if (r != null && !r.retired) {
+                    r.users++;
+                    r.lastUsed = System.currentTimeMillis();
+                    return new Lease(r);
+                }
+            }
+            // A pinned version that is not resident: load it from the store, then take it.
+            loadVersion(version, Optional.empty(), false);
+        }
+    }
+
+    private AdapterRef resolve(AdapterRef ref) {
+        if (!ref.isAlias()) {
+            return ref;
+        }
+        Integer v = aliases.get(ref.toString());
+        if (v == null) {
+            throw new AdapterException(Status.Code.NOT_FOUND, "no version of adapter " + ref + " is live");
+        }
+        return ref.at(v);
+    }
+
+    /**
+     * Loads a version (if needed) and optionally makes it the live version of its alias.
+     *
+     * @param path where the version's files are; empty for the artifact store's directory
+     */
+    public LoadResult load(AdapterRef version, Optional<Path> path, boolean activate, boolean pin) {
+        boolean already;
+        synchronized (this) {
+            Resident r = resident.get(version);
+            already = r != null && !r.retired;
+        }
+        Resident r = already ? null : loadVersion(version, path, pin);
+        synchronized (this) {
+            Resident now = resident.get(version);
+            if (now == null || now.retired) {
+                throw new AdapterException(Status.Code.ABORTED, version + " was unloaded while it loaded; try again");
+            }
+            now.pinned |= pin;
+            String alias = AdapterRef.alias(version.tenant(), version.name()).toString();
+            if (activate) {
+                aliases.put(alias, version.version().getAsInt());
+            }
+            Integer live = aliases.get(alias);
+            return new LoadResult(version, r == null ? 0 : r.loadSeconds, already,
+                    live == null ? "" : alias + "@v" + live);
+        }
+    }
+
+    private Resident loadVersion(AdapterRef version, Optional<Path> path, boolean pin) {
+        CompletableFuture<Resident> mine = new CompletableFuture<>();
+        CompletableFuture<Resident> running;
+        synchronized (this) {
+            Resident r = resident.get(version);
+            if (r != null && !r.retired) {
+                return r;
+            }
+            running = loading.putIfAbsent(version, mine);
+        }
+        if (running != null) {
+            try {
+                return running.get();
+            } catch (ExecutionException e) {
+                throw e.getCause() instanceof AdapterException a ? a
+                        : new AdapterException(Status.Code.INTERNAL, e.getCause().toString(), e.getCause());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AdapterException(Status.Code.CANCELLED, "interrupted while " + version + " loaded");
+            }
+        }
+        try {
+            Resident r = read(version, path.orElseGet(() -> storeDir(version)), pin);
+            synchronized (this) {
+                resident.put(version, r);
+                loading.remove(version);
+                evict();
+            }
+            onLoad.accept(r.loadSeconds);
+            mine.complete(r);
+            return r;
+        } catch (RuntimeException e) {
+            synchronized (this) {
+                loading.remove(version);
+            }
+            onLoadFailure.run();
+            mine.completeExceptionally(e);
+            throw e;
+        }
+    }
+
+    private Path storeDir(AdapterRef v) {
+        Path root = store.orElseThrow(() -> new AdapterException(Status.Code.NOT_FOUND,
+                v + " is not loaded and no artifact store is configured to load it from"));
+        return root.resolve("tenants").resolve(v.tenant()).resolve("adapters").resolve(v.name())
+                .resolve("v" + v.version().getAsInt());
+    }
+
+    private Resident read(AdapterRef version, Path dir, boolean pin) {
+        long t0 = System.nanoTime();
+        if (!Files.isDirectory(dir)) {
+            throw new AdapterException(Status.Code.NOT_FOUND, "adapter " + version + " not found (" + dir + ")");
+        }
+        verify(version, dir);
+        LoraAdapter adapter;
+        try {
+            adapter = model.loadAdapter(dir, version.toString());
+        } catch (ModelFormatException e) {
+            throw new AdapterException(Status.Code.FAILED_PRECONDITION, "adapter " + version + ": " + e.getMessage(), e);
+        }
+        try {
+            warmUp(adapter);
+        } catch (RuntimeException e) {
+            adapter.close();
+            throw e;
+        }
+        return new Resident(version, adapter, (System.nanoTime() - t0) / 1e9, pin);
+    }
+
+    /** Checks every file {@code livetune.json} lists against its sha256, and that the adapter files are among them. */
+    private void verify(AdapterRef version, Path dir) {
+        Path manifest = dir.resolve("livetune.json");
+        if (!Files.isRegularFile(manifest)) {
+            if (allowUnverified) {
+                return;
+            }
+            throw new AdapterException(Status.Code.FAILED_PRECONDITION, "adapter " + version
+                    + " has no livetune.json to verify its files against");
+        }
+        try {
+            JsonNode files = json.readTree(manifest.toFile()).path("files");
+            for (String required : List.of("adapter_config.json", "adapter_model.safetensors")) {
+                if (!files.has(required)) {
+                    throw new AdapterException(Status.Code.FAILED_PRECONDITION, "adapter " + version
+                            + ": livetune.json does not list " + required);
+                }
+            }
+            for (Iterator<Map.Entry<String, JsonNode>> it = files.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> f = it.next();
+                Path file = dir.resolve(f.getKey()).normalize();
+                if (!file.startsWith(dir.normalize()) || !Files.isRegularFile(file)) {
+                    throw new AdapterException(Status.Code.FAILED_PRECONDITION, "adapter " + version + ": "
+                            + f.getKey() + " is listed in livetune.json but missing");
+                }
+                String actual = sha256(file);
+                if (!actual.equals(f.getValue().asText())) {
+                    throw new AdapterException(Status.Code.FAILED_PRECONDITION, "adapter " + version + ": "
+                            + f.getKey() + " has sha256 " + actual + " but livetune.json says " + f.getValue().asText());
+                }
+            }
+        } catch (IOException e) {
+            throw new AdapterException(Status.Code.FAILED_PRECONDITION, "adapter " + version
+                    + ": cannot read livetune.json or its files: " + e.getMessage(), e);
+        }
+    }
+
+    private static String sha256(Path file) throws IOException {
+        try {
+            MessageDigest digest = MessageDigest.getInstance("SHA-256");
+            try (InputStream in = new DigestInputStream(Files.newInputStream(file), digest)) {
+                in.transferTo(java.io.OutputStream.nullOutputStream());
+            }
+            return HexFormat.of().formatHex(digest.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** One short pass through every layer with the adapter, so its first request pays no first-touch costs. */
+    private void warmUp(LoraAdapter adapter) {
+        model.generator(new java.util.SplittableRandom(0)).generate(List.of(
+                dev.livetune.llm.generate.GenerationRequest.of(new int[] {0}, adapter,
+                        dev.livetune.llm.generate.SamplingParams.builder().setMaxNewTokens(1).optIgnoreEos(true).build())));
+    }
+
+    private void evict() {
+        long live = resident.values().stream().filter(r -> !r.retired).count();
+        if (live <= maxResident) {
+            return;
+        }
+        List<Resident> candidates = new ArrayList<>();
+        for (Resident r : resident.values()) {
+            if (!r.retired && !r.pinned && r.users == 0 && !isLive(r.ref)) {
+                candidates.add(r);
+            }
+        }
+        candidates.sort(Comparator.comparingLong(r -> r.lastUsed));
+        for (Resident r : candidates) {
+            if (live <= maxResident) {
+                break;
+            }
+            resident.remove(r.ref);
+            r.retired = true;
+            r.adapter.close();
+            live--;
+        }
+    }
+
+    private boolean isLive(AdapterRef version) {
+        Integer v = aliases.get(AdapterRef.alias(version.tenant(), version.name()).toString());
+        return v != null && v == version.version().getAsInt();
+    }
+
+    /**
+     * Unloads a version: at once when idle, else when its last request ends.
+     *
+     * @return running requests still on it, or -1 when it was not resident
+     * @throws AdapterException FAILED_PRECONDITION when an alias serves it
+     */
+    public synchronized int unload(AdapterRef version) {
+        Resident r = resident.get(version);
+        if (r == null || r.retired) {
+            return -1;
+        }
+        if (isLive(version)) {
+            throw new AdapterException(Status.Code.FAILED_PRECONDITION, version
+                    + " is the live version of its alias; activate another version first");
+        }
+        resident.remove(version);
+        r.retired = true;
+        if (r.users == 0) {
+            r.adapter.close();
+        }
+        return r.users;
+    }
+
+    /** @return every resident version */
+    public synchronized List<Info> list() {
+        List<Info> out = new ArrayList<>();
+        resident.values().stream().sorted(Comparator.comparing(r -> r.ref.toString()))
+                .forEach(r -> out.add(new Info(r.ref, r.pinned, r.users, isLive(r.ref), r.lastUsed)));
+        return out;
+    }
+
+    /** @return alias → live version */
+    public synchronized Map<String, String> aliases() {
+        Map<String, String> out = new LinkedHashMap<>();
+        aliases.entrySet().stream().sorted(Map.Entry.comparingByKey())
+                .forEach(e -> out.put(e.getKey(), e.getKey() + "@v" + e.getValue()));
+        return out;
+    }
+
+    /** @return the eviction bound */
+    public int maxResident() {
+        return maxResident;
+    }
+
+    @Override
+    public synchronized void close() {
+        for (Resident r : resident.values()) {
+            r.retired = true;
+            if (r.users == 0) {
+                r.adapter.close();
+            }
+        }
+        resident.clear();
+    }
+}

@@ -1,0 +1,63 @@
+package dev.livetune.inference;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/** {@code livetune.inference.*} (environment: {@code LIVETUNE_INFERENCE_*}). */
+@ConfigMapping(prefix = "livetune.inference")
+public interface InferenceConfig {
+
+    /** Hugging Face model directory to serve. */
+    Path modelDir();
+
+    /** Artifact store root: adapters live in {@code tenants/<t>/adapters/<name>/v<N>/}. */
+    Optional<Path> artifactsDir();
+
+    /**
+     * Adapters to load and activate at startup, each {@code tenant/name@vN=DIR} (DIR optional: the
+     * artifact store's directory for that version).
+     */
+    Optional<List<String>> adapters();
+
+    /** PyTorch intra-op threads (0 = every core). */
+    @WithDefault("0")
+    int threads();
+
+    /** Sequences decoded together at most. */
+    @WithDefault("16")
+    int maxBatch();
+
+    /** Requests waiting for a place in the batch at most; more are refused with RESOURCE_EXHAUSTED. */
+    @WithDefault("64")
+    int maxWaiting();
+
+    /** Adapter versions kept loaded; beyond it the least recently used (not pinned, live or in use) go. */
+    @WithDefault("32")
+    int maxResidentAdapters();
+
+    /** Longest prompt accepted, in tokens (0 = the model's context minus one). */
+    @WithDefault("0")
+    int maxPromptTokens();
+
+    /** {@code max_tokens} when a request leaves it 0. */
+    @WithDefault("256")
+    int defaultMaxTokens();
+
+    /** Bearer token for the InferenceAdmin service; without one the admin service refuses every call. */
+    Optional<String> adminToken();
+
+    /**
+     * Accept adapter directories without a {@code livetune.json} to verify against (a PEFT adapter
+     * from elsewhere). Off by default: every file of a livetune adapter is checked.
+     */
+    @WithDefault("false")
+    boolean allowUnverifiedAdapters();
+
+    /** How long shutdown waits for running streams to finish. */
+    @WithDefault("30s")
+    Duration drainGrace();
+}

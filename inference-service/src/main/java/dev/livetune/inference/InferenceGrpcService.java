@@ -1,0 +1,254 @@
+package dev.livetune.inference;
+
+import dev.livetune.api.inference.v1.FinishReason;
+import dev.livetune.api.inference.v1.GenerateChunk;
+import dev.livetune.api.inference.v1.GenerateRequest;
+import dev.livetune.api.inference.v1.InferenceGrpc;
+import dev.livetune.api.inference.v1.Usage;
+import dev.livetune.llm.LanguageModel;
+import dev.livetune.llm.generate.GenerationRequest;
+import dev.livetune.llm.generate.SamplingParams;
+import dev.livetune.llm.generate.TokenListener;
+import dev.livetune.llm.tokenizer.ChatMessage;
+import dev.livetune.llm.tokenizer.TokenizerException;
+import io.grpc.Context;
+import io.grpc.Deadline;
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import io.quarkus.grpc.GrpcService;
+import io.smallrye.common.annotation.Blocking;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
+
+/** {@code livetune.inference.v1.Inference}: validates, takes an adapter lease, queues for the decode loop. */
+@GrpcService
+public class InferenceGrpcService extends InferenceGrpc.InferenceImplBase {
+
+    private static final Set<String> ROLES = Set.of("system", "user", "assistant");
+
+    private final InferenceEngine engine;
+
+    InferenceGrpcService(InferenceEngine engine) {
+        this.engine = engine;
+    }
+
+    @Override
+    @Blocking
+    public void generate(GenerateRequest request, StreamObserver<GenerateChunk> observer) {
+        long arrival = System.nanoTime();
+        ServerCallStreamObserver<GenerateChunk> call = (ServerCallStreamObserver<GenerateChunk>) observer;
+        String notReady = engine.notReadyReason();
+        if (notReady != null) {
+            call.onError(Status.UNAVAILABLE.withDescription(notReady).asRuntimeException());
+            return;
+        }
+        LanguageModel model = engine.model();
+        int[] prompt;
+        SamplingParams sampling;
+        try {
+            prompt = prompt(request, model);
+            sampling = sampling(request);
+        } catch (IllegalArgumentException | TokenizerException e) {
+            call.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
+            return;
+        }
+        AdapterRegistry.Lease lease;
+        try {
+            lease = engine.registry().acquire(request.getAdapter());
+        } catch (AdapterException e) {
+            call.onError(e.status().asRuntimeException());
+            return;
+        }
+        AtomicBoolean clientGone = new AtomicBoolean();
+        call.setOnCancelHandler(() -> clientGone.set(true));
+        Deadline deadline = Context.current().getDeadline();
+        BooleanSupplier cancelled = () -> clientGone.get() || (deadline != null && deadline.isExpired());
+        Stream stream = new Stream(call, lease.servedBy(), prompt.length, arrival, clientGone, deadline);
+        GenerationRequest generation = new GenerationRequest(prompt, lease.adapter(), sampling, stream, cancelled);
+        Scheduler.Job job = new Scheduler.Job(generation, lease, stream::failed);
+        if (!engine.scheduler().offer(job)) {
+            lease.close();
+            call.onError(Status.RESOURCE_EXHAUSTED.withDescription("too many requests waiting ("
+                    + engine.config().maxWaiting() + "); retry later").asRuntimeException());
+            return;
+        }
+        engine.metrics().waiting.set(engine.scheduler().waiting());
+        engine.metrics().promptTokens.increment(prompt.length);
+    }
+
+    private int[] prompt(GenerateRequest request, LanguageModel model) {
+        int[] ids;
+        switch (request.getPromptCase()) {
+            case CHAT -> {
+                if (request.getChat().getMessagesCount() == 0) {
+                    throw new IllegalArgumentException("prompt is empty: chat has no messages");
+                }
+                List<ChatMessage> messages = new ArrayList<>();
+                for (var m : request.getChat().getMessagesList()) {
+                    if (!ROLES.contains(m.getRole())) {
+                        throw new IllegalArgumentException("message role '" + m.getRole()
+                                + "' is not system, user or assistant");
+                    }
+                    messages.add(new ChatMessage(m.getRole(), m.getContent()));
+                }
+                ids = model.encodeChat(messages);
+            }
+            case TOKENS -> ids = request.getTokens().getIdsList().stream().mapToInt(Integer::intValue).toArray();
+            default -> throw new IllegalArgumentException("prompt is empty: set chat or tokens");
+        }
+        if (ids.length == 0) {
+            throw new IllegalArgumentException("prompt is empty");
+        }
+        int context = model.decoder().config().maxPositionEmbeddings();
+        int max = engine.config().maxPromptTokens() > 0 ? Math.min(engine.config().maxPromptTokens(), context - 1)
+                : context - 1;
+        if (ids.length > max) {
+            throw new IllegalArgumentException("prompt of " + ids.length + " tokens exceeds the limit of " + max);
+        }
+        int vocab = model.decoder().config().vocabSize();
+        for (int id : ids) {
+            if (id < 0 || id >= vocab) {
+                throw new IllegalArgumentException("token id " + id + " outside the vocabulary [0, " + vocab + ")");
+            }
+        }
+        return ids;
+    }
+
+    private SamplingParams sampling(GenerateRequest request) {
+        var s = request.getSampling();
+        if (s.getMaxTokens() < 0) {
+            throw new IllegalArgumentException("max_tokens must be >= 0 (0 = default), got " + s.getMaxTokens());
+        }
+        double temperature = s.hasTemperature() ? s.getTemperature() : 1.0;
+        if (!(temperature >= 0) || Double.isInfinite(temperature) || temperature > 100) {
+            throw new IllegalArgumentException("temperature must be in [0, 100], got " + temperature);
+        }
+        if (s.hasTopP() && !(s.getTopP() > 0 && s.getTopP() <= 1)) {
+            throw new IllegalArgumentException("top_p must be in (0, 1], got " + s.getTopP());
+        }
+        if (s.hasTopK() && s.getTopK() < 0) {
+            throw new IllegalArgumentException("top_k must be >= 0, got " + s.getTopK());
+        }
+        if (s.hasRepetitionPenalty() && !(s.getRepetitionPenalty() > 0 && s.getRepetitionPenalty() <= 100)) {
+            throw new IllegalArgumentException("repetition_penalty must be in (0, 100], got " + s.getRepetitionPenalty());
+        }
+        int vocab = engine.model().decoder().config().vocabSize();
+        Set<Integer> stopIds = new HashSet<>();
+        for (int id : s.getStopTokenIdsList()) {
+            if (id < 0 || id >= vocab) {
+                throw new IllegalArgumentException("stop_token_ids holds " + id + ", outside the vocabulary");
+            }
+            stopIds.add(id);
+        }
+        if (s.getStopList().stream().anyMatch(String::isEmpty) || s.getStopCount() > 16) {
+            throw new IllegalArgumentException("stop takes up to 16 non-empty strings");
+        }
+        SamplingParams.Builder b = SamplingParams.builder()
+                .setMaxNewTokens(s.getMaxTokens() == 0 ? engine.config().defaultMaxTokens() : s.getMaxTokens())
+                .optTemperature(temperature)
+                .optStopTokenIds(stopIds)
+                .optStopStrings(s.getStopList())
+                .optIgnoreEos(s.getIgnoreEos());
+        if (s.hasTopP()) {
+            b.optTopP(s.getTopP());
+        }
+        if (s.hasTopK()) {
+            b.optTopK(s.getTopK());
+        }
+        if (s.hasRepetitionPenalty()) {
+            b.optRepetitionPenalty(s.getRepetitionPenalty());
+        }
+        if (s.hasSeed()) {
+            b.optSeed(s.getSeed());
+        }
+        return b.build();
+    }
+
+    /** Relays one sequence's tokens to its gRPC stream; runs on the decode thread. */
+    private final class Stream implements TokenListener {
+        private final ServerCallStreamObserver<GenerateChunk> call;
+        private final String servedBy;
+        private final int promptTokens;
+        private final long arrival;
+        private final AtomicBoolean clientGone;
+        private final Deadline deadline;
+        private int generated;
+        private long last;
+
+        Stream(ServerCallStreamObserver<GenerateChunk> call, String servedBy, int promptTokens, long arrival,
+                AtomicBoolean clientGone, Deadline deadline) {
+            this.call = call;
+            this.servedBy = servedBy;
+            this.promptTokens = promptTokens;
+            this.arrival = arrival;
+            this.clientGone = clientGone;
+            this.deadline = deadline;
+        }
+
+        @Override
+        public void onToken(int tokenId, String textDelta) {
+            long now = System.nanoTime();
+            InferenceMetrics m = engine.metrics();
+            if (generated == 0) {
+                m.timeToFirstToken.record(now - arrival, TimeUnit.NANOSECONDS);
+                m.waiting.set(engine.scheduler().waiting());
+            } else {
+                m.interTokenLatency.record(now - last, TimeUnit.NANOSECONDS);
+            }
+            last = now;
+            generated++;
+            m.generationTokens.increment();
+            send(GenerateChunk.newBuilder().setText(textDelta).addTokenIds(tokenId).setServedBy(servedBy).build());
+        }
+
+        @Override
+        public void onFinish(String remainingText, dev.livetune.llm.generate.FinishReason reason) {
+            engine.metrics().e2eLatency.record(System.nanoTime() - arrival, TimeUnit.NANOSECONDS);
+            if (clientGone.get()) {
+                return;
+            }
+            if (reason == dev.livetune.llm.generate.FinishReason.CANCELLED) {
+                boolean expired = deadline != null && deadline.isExpired();
+                fail((expired ? Status.DEADLINE_EXCEEDED : Status.CANCELLED)
+                        .withDescription(expired ? "deadline exceeded after " + generated + " tokens" : "cancelled"));
+                return;
+            }
+            send(GenerateChunk.newBuilder().setText(remainingText).setServedBy(servedBy)
+                    .setFinishReason(reason == dev.livetune.llm.generate.FinishReason.STOP
+                            ? FinishReason.FINISH_REASON_STOP : FinishReason.FINISH_REASON_LENGTH)
+                    .setUsage(Usage.newBuilder().setPromptTokens(promptTokens).setCompletionTokens(generated))
+                    .build());
+            try {
+                call.onCompleted();
+            } catch (RuntimeException e) {
+                // the client went away meanwhile
+            }
+        }
+
+        void failed() {
+            fail(Status.INTERNAL.withDescription("generation failed; see the service log"));
+        }
+
+        private void fail(Status status) {
+            try {
+                call.onError(status.asRuntimeException());
+            } catch (RuntimeException e) {
+                // already closed
+            }
+        }
+
+        private void send(GenerateChunk chunk) {
+            try {
+                call.onNext(chunk);
+            } catch (RuntimeException e) {
+                clientGone.set(true);
+            }
+        }
+    }
+}

@@ -1,0 +1,145 @@
+package dev.livetune.inference;
+
+import dev.livetune.llm.LanguageModel;
+import dev.livetune.llm.generate.ContinuousBatch;
+import dev.livetune.llm.generate.GenerationRequest;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.IntConsumer;
+import org.jboss.logging.Logger;
+
+/**
+ * The decode loop: one thread owns the {@link ContinuousBatch}. Between steps it admits waiting
+ * requests up to {@code maxBatch}; each step advances every running sequence by one token. A
+ * request's adapter lease is returned once its sequence has left the batch.
+ */
+final class Scheduler implements AutoCloseable {
+
+    private static final Logger LOG = Logger.getLogger(Scheduler.class);
+
+    /** A request and what it holds. */
+    record Job(GenerationRequest request, AdapterRegistry.Lease lease, Runnable onError) {
+    }
+
+    private record Running(Job job, ContinuousBatch.Handle handle) {
+    }
+
+    private final ContinuousBatch batch;
+    private final BlockingQueue<Job> waiting;
+    private final int maxBatch;
+    private final IntConsumer runningGauge;
+    private final List<Running> running = new ArrayList<>();
+    private final Thread thread;
+    private volatile boolean stopped;
+
+    Scheduler(LanguageModel model, int maxBatch, int maxWaiting, IntConsumer runningGauge) {
+        this.batch = new ContinuousBatch(model.decoder(), model.textStreams(), new SplittableRandom());
+        this.waiting = new ArrayBlockingQueue<>(maxWaiting);
+        this.maxBatch = maxBatch;
+        this.runningGauge = runningGauge;
+        this.thread = new Thread(this::loop, "livetune-decode");
+        this.thread.setDaemon(true);
+    }
+
+    void start() {
+        thread.start();
+    }
+
+    /** @return false when the waiting queue is full */
+    boolean offer(Job job) {
+        return !stopped && waiting.offer(job);
+    }
+
+    int waiting() {
+        return waiting.size();
+    }
+
+    int running() {
+        return running.size();
+    }
+
+    private void loop() {
+        while (!stopped) {
+            try {
+                if (running.isEmpty()) {
+                    Job first = waiting.poll(100, TimeUnit.MILLISECONDS);
+                    if (first == null) {
+                        continue;
+                    }
+                    admit(first);
+                }
+                List<Job> joining = new ArrayList<>();
+                waiting.drainTo(joining, Math.max(0, maxBatch - running.size()));
+                for (Job j : joining) {
+                    admit(j);
+                }
+                if (!running.isEmpty()) {
+                    batch.step();
+                    release();
+                }
+                runningGauge.accept(running.size());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (RuntimeException | Error e) {
+                // A failing step must not take the service down: end what ran, keep serving.
+                LOG.error("decode step failed; ending the running requests", e);
+                for (Running r : running) {
+                    r.job().onError().run();
+                    r.job().lease().close();
+                }
+                running.clear();
+                batch.close();
+            }
+        }
+    }
+
+    private void admit(Job job) {
+        try {
+            ContinuousBatch.Handle h = batch.admit(List.of(job.request())).get(0);
+            running.add(new Running(job, h));
+            release();
+        } catch (IllegalArgumentException e) {
+            job.onError().run();
+            job.lease().close();
+        }
+    }
+
+    private void release() {
+        for (Iterator<Running> it = running.iterator(); it.hasNext(); ) {
+            Running r = it.next();
+            if (r.handle().finished()) {
+                r.job().lease().close();
+                it.remove();
+            }
+        }
+    }
+
+    /** Waits until nothing runs or waits, or the grace period ends. */
+    boolean drain(long graceMillis) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + graceMillis;
+        while (System.currentTimeMillis() < deadline) {
+            if (waiting.isEmpty() && running.isEmpty()) {
+                return true;
+            }
+            Thread.sleep(20);
+        }
+        return false;
+    }
+
+    @Override
+    public void close() {
+        stopped = true;
+        try {
+            thread.join(5000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        batch.close();
+    }
+}
