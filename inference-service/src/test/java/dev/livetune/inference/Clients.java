@@ -42,7 +42,7 @@ final class Clients {
     }
 
     /** A whole stream. */
-    record Reply(List<Integer> tokens, String text, String servedBy, GenerateChunk last, int chunks) {
+    record Reply(List<Integer> tokens, String text, String servedBy, GenerateChunk last, int chunks, long firstChunkNanos) {
     }
 
     static Reply collect(Iterator<GenerateChunk> stream) {
@@ -51,8 +51,12 @@ final class Clients {
         String servedBy = null;
         GenerateChunk last = null;
         int chunks = 0;
+        long first = 0;
         while (stream.hasNext()) {
             GenerateChunk c = stream.next();
+            if (chunks == 0) {
+                first = System.nanoTime();
+            }
             chunks++;
             tokens.addAll(c.getTokenIdsList());
             text.append(c.getText());
@@ -63,6 +67,6 @@ final class Clients {
             }
             last = c;
         }
-        return new Reply(tokens, text.toString(), servedBy, last, chunks);
+        return new Reply(tokens, text.toString(), servedBy, last, chunks, first);
     }
 }
