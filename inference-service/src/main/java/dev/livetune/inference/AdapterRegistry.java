@@ -157,8 +157,9 @@ public final class AdapterRegistry implements AutoCloseable {
                     return new Lease(r);
                 }
             }
-            // A pinned version that is not resident: load it from the store, then take it.
-            loadVersion(version, Optional.empty(), false);
+            // A pinned version that is not resident: load it from the store, then take it. The request
+            // itself is the warm-up, so none is run first: it would only delay the first token.
+            loadVersion(version, Optional.empty(), false, false);
         }
     }
 
@@ -184,7 +185,7 @@ public final class AdapterRegistry implements AutoCloseable {
             Resident r = resident.get(version);
             already = r != null && !r.retired;
         }
-        Resident r = already ? null : loadVersion(version, path, pin);
+        Resident r = already ? null : loadVersion(version, path, pin, true);
         synchronized (this) {
             Resident now = resident.get(version);
             if (now == null || now.retired) {
@@ -201,7 +202,7 @@ public final class AdapterRegistry implements AutoCloseable {
         }
     }
 
-    private Resident loadVersion(AdapterRef version, Optional<Path> path, boolean pin) {
+    private Resident loadVersion(AdapterRef version, Optional<Path> path, boolean pin, boolean warm) {
         CompletableFuture<Resident> mine = new CompletableFuture<>();
         CompletableFuture<Resident> running;
         synchronized (this) {
@@ -223,7 +224,7 @@ public final class AdapterRegistry implements AutoCloseable {
             }
         }
         try {
-            Resident r = read(version, path.orElseGet(() -> storeDir(version)), pin);
+            Resident r = read(version, path.orElseGet(() -> storeDir(version)), pin, warm);
             synchronized (this) {
                 resident.put(version, r);
                 loading.remove(version);
@@ -249,7 +250,7 @@ public final class AdapterRegistry implements AutoCloseable {
                 .resolve("v" + v.version().getAsInt());
     }
 
-    private Resident read(AdapterRef version, Path dir, boolean pin) {
+    private Resident read(AdapterRef version, Path dir, boolean pin, boolean warm) {
         long t0 = System.nanoTime();
         if (!Files.isDirectory(dir)) {
             throw new AdapterException(Status.Code.NOT_FOUND, "adapter " + version + " not found (" + dir + ")");
@@ -261,11 +262,13 @@ public final class AdapterRegistry implements AutoCloseable {
         } catch (ModelFormatException e) {
             throw new AdapterException(Status.Code.FAILED_PRECONDITION, "adapter " + version + ": " + e.getMessage(), e);
         }
-        try {
-            warmUp(adapter);
-        } catch (RuntimeException e) {
-            adapter.close();
-            throw e;
+        if (warm) {
+            try {
+                warmUp(adapter);
+            } catch (RuntimeException e) {
+                adapter.close();
+                throw e;
+            }
         }
         return new Resident(version, adapter, (System.nanoTime() - t0) / 1e9, pin);
     }

@@ -66,17 +66,17 @@ final class Scheduler implements AutoCloseable {
     private void loop() {
         while (!stopped) {
             try {
+                List<Job> joining = new ArrayList<>();
                 if (running.isEmpty()) {
                     Job first = waiting.poll(100, TimeUnit.MILLISECONDS);
                     if (first == null) {
                         continue;
                     }
-                    admit(first);
+                    joining.add(first);
                 }
-                List<Job> joining = new ArrayList<>();
-                waiting.drainTo(joining, Math.max(0, maxBatch - running.size()));
-                for (Job j : joining) {
-                    admit(j);
+                waiting.drainTo(joining, Math.max(0, maxBatch - running.size() - joining.size()));
+                if (!joining.isEmpty()) {
+                    admit(joining);
                 }
                 if (!running.isEmpty()) {
                     batch.step();
@@ -99,15 +99,24 @@ final class Scheduler implements AutoCloseable {
         }
     }
 
-    private void admit(Job job) {
+    /** Admits requests with one prefill for all of them; one the model refuses is failed alone. */
+    private void admit(List<Job> jobs) {
         try {
-            ContinuousBatch.Handle h = batch.admit(List.of(job.request())).get(0);
-            running.add(new Running(job, h));
-            release();
+            List<ContinuousBatch.Handle> handles = batch.admit(jobs.stream().map(Job::request).toList());
+            for (int i = 0; i < jobs.size(); i++) {
+                running.add(new Running(jobs.get(i), handles.get(i)));
+            }
         } catch (IllegalArgumentException e) {
-            job.onError().run();
-            job.lease().close();
+            if (jobs.size() > 1) {
+                for (Job j : jobs) {
+                    admit(List.of(j));
+                }
+                return;
+            }
+            jobs.get(0).onError().run();
+            jobs.get(0).lease().close();
         }
+        release();
     }
 
     private void release() {
