@@ -228,7 +228,7 @@ public final class AdapterRegistry implements AutoCloseable {
             synchronized (this) {
                 resident.put(version, r);
                 loading.remove(version);
-                evict();
+                evict(version);
             }
             onLoad.accept(r.loadSeconds);
             mine.complete(r);
@@ -329,14 +329,15 @@ public final class AdapterRegistry implements AutoCloseable {
                         dev.livetune.llm.generate.SamplingParams.builder().setMaxNewTokens(1).optIgnoreEos(true).build())));
     }
 
-    private void evict() {
+    /** Evicts least recently used versions beyond the bound, never {@code keep} (the one just loaded). */
+    private void evict(AdapterRef keep) {
         long live = resident.values().stream().filter(r -> !r.retired).count();
         if (live <= maxResident) {
             return;
         }
         List<Resident> candidates = new ArrayList<>();
         for (Resident r : resident.values()) {
-            if (!r.retired && !r.pinned && r.users == 0 && !isLive(r.ref)) {
+            if (!r.retired && !r.pinned && r.users == 0 && !isLive(r.ref) && !r.ref.equals(keep)) {
                 candidates.add(r);
             }
         }

@@ -22,7 +22,7 @@ import java.util.stream.Stream;
 
 /**
  * A small random llama with a byte-level tokenizer, and an artifact store holding adapter versions
- * with their {@code livetune.json}: acme/support v1..v3, globex/default v1 (live at startup:
+ * with their {@code livetune.json}: acme/support v1..v4, globex/default v1 (live at startup:
  * acme/support@v1 and globex/default@v1).
  */
 public class ServedModel implements QuarkusTestResourceLifecycleManager {
@@ -43,7 +43,7 @@ public class ServedModel implements QuarkusTestResourceLifecycleManager {
                 RandomModelWriter writer = new RandomModelWriter(rt.json(), rt.manager());
                 writer.writeModel(model, config, 11);
                 ByteLevelTokenizerWriter.write(model, config.vocabSize(), 512);
-                for (int v = 1; v <= 3; v++) {
+                for (int v = 1; v <= 4; v++) {
                     writeAdapter(writer, config, adapterDir(store, "acme", "support", v), 100 + v);
                 }
                 writeAdapter(writer, config, adapterDir(store, "globex", "default", 1), 200);
