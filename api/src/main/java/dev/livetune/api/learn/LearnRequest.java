@@ -1,0 +1,32 @@
+package dev.livetune.api.learn;
+
+import java.util.List;
+
+/**
+ * A request to learn, as the gateway publishes it on {@code learn-requests} (JSON, one per message).
+ *
+ * @param schemaVersion  1
+ * @param requestId      unique per request; also the idempotency key (a redelivery carries the same id)
+ * @param jobId          the job id the client was given ({@code ftjob-...})
+ * @param tenant         the owning tenant
+ * @param adapter        the alias being taught, e.g. {@code default}
+ * @param mode           {@code auto} (the orchestrator decides), {@code instruction}, {@code doc} or {@code web}
+ * @param text           what to learn: the message without its {@code [Learn]} prefix
+ * @param fileIds        documents to learn from (document-driven mode)
+ * @param sessionId      the chat session it came from, or null
+ * @param context        recent turns of that session, oldest first, as {@code role: content} lines
+ * @param createdAt      ISO-8601 instant
+ */
+public record LearnRequest(int schemaVersion, String requestId, String jobId, String tenant, String adapter, String mode,
+        String text, List<String> fileIds, String sessionId, List<String> context, String createdAt) {
+
+    public static final int SCHEMA_VERSION = 1;
+
+    /** The exchange and queue name. */
+    public static final String QUEUE = "learn-requests";
+
+    public LearnRequest {
+        fileIds = fileIds == null ? List.of() : List.copyOf(fileIds);
+        context = context == null ? List.of() : List.copyOf(context);
+    }
+}

@@ -1,0 +1,107 @@
+package dev.livetune.gateway;
+
+import io.lettuce.core.api.sync.RedisCommands;
+import jakarta.inject.Singleton;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Tenant API keys: {@code lt-<id>-<secret>}. Redis keeps, per key id, the tenant, a random salt
+ * and {@code sha256(salt ‖ secret)} — never the secret — so a leaked Redis dump gives no keys.
+ */
+@Singleton
+public class ApiKeys {
+
+    /** A key as listed (the secret is shown once, at creation). */
+    public record Key(String id, String tenant, String created) {
+    }
+
+    private static final Pattern FORMAT = Pattern.compile("lt-([0-9a-f]{16})-([A-Za-z0-9_-]{43})");
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final RedisStore store;
+
+    ApiKeys(RedisStore store) {
+        this.store = store;
+    }
+
+    /** @return the new key, in full (store it: it cannot be shown again) */
+    public String create(String tenant) {
+        byte[] id = new byte[8];
+        byte[] secret = new byte[32];
+        byte[] salt = new byte[16];
+        RANDOM.nextBytes(id);
+        RANDOM.nextBytes(secret);
+        RANDOM.nextBytes(salt);
+        String keyId = HexFormat.of().formatHex(id);
+        String secretText = Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
+        RedisCommands<String, String> r = store.redis();
+        r.hset("livetune:key:" + keyId, Map.of("tenant", tenant, "salt", HexFormat.of().formatHex(salt),
+                "hash", hash(salt, secretText), "created", Instant.now().toString()));
+        r.sadd("livetune:tenant-keys:" + tenant, keyId);
+        r.sadd("livetune:tenants", tenant);
+        return "lt-" + keyId + "-" + secretText;
+    }
+
+    /** @return the tenant the key belongs to, if it is a live key */
+    public Optional<String> tenantOf(String key) {
+        Matcher m = FORMAT.matcher(key);
+        if (!m.matches()) {
+            return Optional.empty();
+        }
+        Map<String, String> stored = store.redis().hgetall("livetune:key:" + m.group(1));
+        if (stored == null || stored.isEmpty()) {
+            return Optional.empty();
+        }
+        byte[] want = stored.get("hash").getBytes(StandardCharsets.US_ASCII);
+        byte[] got = hash(HexFormat.of().parseHex(stored.get("salt")), m.group(2)).getBytes(StandardCharsets.US_ASCII);
+        return MessageDigest.isEqual(want, got) ? Optional.of(stored.get("tenant")) : Optional.empty();
+    }
+
+    /** @return the tenant's keys, without secrets */
+    public List<Key> list(String tenant) {
+        List<Key> out = new ArrayList<>();
+        for (String id : store.redis().smembers("livetune:tenant-keys:" + tenant)) {
+            Map<String, String> k = store.redis().hgetall("livetune:key:" + id);
+            if (k != null && !k.isEmpty()) {
+                out.add(new Key(id, tenant, k.get("created")));
+            }
+        }
+        out.sort(java.util.Comparator.comparing(Key::created));
+        return out;
+    }
+
+    /** @return whether a key with that id existed */
+    public boolean revoke(String keyId) {
+        RedisCommands<String, String> r = store.redis();
+        String tenant = r.hget("livetune:key:" + keyId, "tenant");
+        if (tenant == null) {
+            return false;
+        }
+        r.del("livetune:key:" + keyId);
+        r.srem("livetune:tenant-keys:" + tenant, keyId);
+        return true;
+    }
+
+    private static String hash(byte[] salt, String secret) {
+        try {
+            MessageDigest d = MessageDigest.getInstance("SHA-256");
+            d.update(salt);
+            d.update(secret.getBytes(StandardCharsets.US_ASCII));
+            return HexFormat.of().formatHex(d.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,182 @@
+package dev.livetune.gateway;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * A {@code POST /v1/chat/completions} body, checked field by field so every mistake gets a 400
+ * that names the parameter. Parameters livetune does not support are refused, never ignored.
+ */
+record ChatRequest(String model, List<String[]> messages, boolean stream, boolean includeUsage, Integer maxTokens,
+        Double temperature, Double topP, Long seed, List<String> stop, String user) {
+
+    private static final Set<String> KNOWN = Set.of("model", "messages", "stream", "stream_options", "max_tokens",
+            "max_completion_tokens", "temperature", "top_p", "seed", "stop", "user", "n");
+    private static final Set<String> UNSUPPORTED = Set.of("tools", "tool_choice", "functions", "function_call",
+            "logprobs", "top_logprobs", "logit_bias", "response_format", "presence_penalty", "frequency_penalty",
+            "parallel_tool_calls", "audio", "modalities", "prediction", "reasoning_effort", "service_tier", "store",
+            "metadata", "web_search_options");
+    private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant");
+
+    static ChatRequest parse(JsonNode body, int maxTokensLimit) {
+        if (body == null || !body.isObject()) {
+            throw OpenAiException.invalid(null, "the request body must be a JSON object");
+        }
+        for (Iterator<String> it = body.fieldNames(); it.hasNext(); ) {
+            String f = it.next();
+            if (UNSUPPORTED.contains(f)) {
+                if (!body.get(f).isNull()) {
+                    throw OpenAiException.invalid(f, "'" + f + "' is not supported by livetune");
+                }
+            } else if (!KNOWN.contains(f)) {
+                throw OpenAiException.invalid(f, "unrecognized request argument supplied: " + f);
+            }
+        }
+        JsonNode model = body.get("model");
+        if (model == null || !model.isTextual() || model.asText().isBlank()) {
+            throw OpenAiException.invalid("model", "'model' is required and must be a string");
+        }
+        JsonNode msgs = body.get("messages");
+        if (msgs == null || !msgs.isArray()) {
+            throw OpenAiException.invalid("messages", "'messages' is required and must be an array");
+        }
+        if (msgs.isEmpty()) {
+            throw OpenAiException.invalid("messages", "'messages' must not be empty");
+        }
+        List<String[]> messages = new ArrayList<>();
+        for (int i = 0; i < msgs.size(); i++) {
+            JsonNode m = msgs.get(i);
+            String at = "messages[" + i + "]";
+            if (!m.isObject()) {
+                throw OpenAiException.invalid(at, at + " must be an object");
+            }
+            JsonNode role = m.get("role");
+            if (role == null || !role.isTextual() || !ROLES.contains(role.asText())) {
+                if (role != null && role.isTextual() && Set.of("tool", "function").contains(role.asText())) {
+                    throw OpenAiException.invalid(at + ".role", "role '" + role.asText() + "' is not supported by livetune");
+                }
+                throw OpenAiException.invalid(at + ".role", at + ".role must be 'system', 'developer', 'user' or 'assistant'");
+            }
+            messages.add(new String[] {role.asText().equals("developer") ? "system" : role.asText(),
+                    content(m.get("content"), at + ".content")});
+        }
+        if (!messages.get(messages.size() - 1)[0].equals("user")) {
+            throw OpenAiException.invalid("messages", "the last message must be from the user");
+        }
+        JsonNode n = body.get("n");
+        if (n != null && !n.isNull() && !(n.isIntegralNumber() && n.asInt() == 1)) {
+            throw OpenAiException.invalid("n", "only n = 1 is supported");
+        }
+        boolean stream = bool(body, "stream");
+        boolean includeUsage = false;
+        JsonNode so = body.get("stream_options");
+        if (so != null && !so.isNull()) {
+            if (!stream) {
+                throw OpenAiException.invalid("stream_options", "'stream_options' is only allowed with stream: true");
+            }
+            if (!so.isObject()) {
+                throw OpenAiException.invalid("stream_options", "'stream_options' must be an object");
+            }
+            includeUsage = bool(so, "include_usage");
+        }
+        Integer maxTokens = integer(body, "max_completion_tokens", 1, maxTokensLimit);
+        if (maxTokens == null) {
+            maxTokens = integer(body, "max_tokens", 1, maxTokensLimit);
+        }
+        Double temperature = number(body, "temperature", 0, 2);
+        Double topP = number(body, "top_p", 0, 1);
+        if (topP != null && topP == 0) {
+            throw OpenAiException.invalid("top_p", "'top_p' must be greater than 0");
+        }
+        JsonNode seedNode = body.get("seed");
+        Long seed = null;
+        if (seedNode != null && !seedNode.isNull()) {
+            if (!seedNode.isIntegralNumber() || !seedNode.canConvertToLong()) {
+                throw OpenAiException.invalid("seed", "'seed' must be an integer");
+            }
+            seed = seedNode.asLong();
+        }
+        List<String> stop = new ArrayList<>();
+        JsonNode s = body.get("stop");
+        if (s != null && !s.isNull()) {
+            if (s.isTextual()) {
+                stop.add(s.asText());
+            } else if (s.isArray() && s.size() <= 4) {
+                for (JsonNode x : s) {
+                    if (!x.isTextual()) {
+                        throw OpenAiException.invalid("stop", "'stop' must be a string or up to 4 strings");
+                    }
+                    stop.add(x.asText());
+                }
+            } else {
+                throw OpenAiException.invalid("stop", "'stop' must be a string or up to 4 strings");
+            }
+            if (stop.stream().anyMatch(String::isEmpty)) {
+                throw OpenAiException.invalid("stop", "stop strings must not be empty");
+            }
+        }
+        JsonNode user = body.get("user");
+        if (user != null && !user.isNull() && !user.isTextual()) {
+            throw OpenAiException.invalid("user", "'user' must be a string");
+        }
+        return new ChatRequest(model.asText(), messages, stream, includeUsage, maxTokens, temperature, topP, seed, stop,
+                user == null || user.isNull() ? null : user.asText());
+    }
+
+    /** A string, or an array of {@code {"type": "text", "text": ...}} parts (joined). */
+    private static String content(JsonNode c, String at) {
+        if (c == null || c.isNull()) {
+            throw OpenAiException.invalid(at, at + " is required");
+        }
+        if (c.isTextual()) {
+            return c.asText();
+        }
+        if (c.isArray()) {
+            StringBuilder out = new StringBuilder();
+            for (JsonNode part : c) {
+                if (!part.isObject() || !"text".equals(part.path("type").asText()) || !part.path("text").isTextual()) {
+                    throw OpenAiException.invalid(at, at + ": only text parts are supported");
+                }
+                out.append(part.get("text").asText());
+            }
+            return out.toString();
+        }
+        throw OpenAiException.invalid(at, at + " must be a string or an array of text parts");
+    }
+
+    private static boolean bool(JsonNode o, String name) {
+        JsonNode v = o.get(name);
+        if (v == null || v.isNull()) {
+            return false;
+        }
+        if (!v.isBoolean()) {
+            throw OpenAiException.invalid(name, "'" + name + "' must be a boolean");
+        }
+        return v.asBoolean();
+    }
+
+    private static Integer integer(JsonNode o, String name, int min, int max) {
+        JsonNode v = o.get(name);
+        if (v == null || v.isNull()) {
+            return null;
+        }
+        if (!v.isIntegralNumber() || !v.canConvertToInt() || v.asInt() < min || v.asInt() > max) {
+            throw OpenAiException.invalid(name, "'" + name + "' must be an integer from " + min + " to " + max);
+        }
+        return v.asInt();
+    }
+
+    private static Double number(JsonNode o, String name, double min, double max) {
+        JsonNode v = o.get(name);
+        if (v == null || v.isNull()) {
+            return null;
+        }
+        if (!v.isNumber() || v.asDouble() < min || v.asDouble() > max || Double.isNaN(v.asDouble())) {
+            throw OpenAiException.invalid(name, "'" + name + "' must be a number from " + min + " to " + max);
+        }
+        return v.asDouble();
+    }
+}

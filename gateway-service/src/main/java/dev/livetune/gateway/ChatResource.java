@@ -1,0 +1,385 @@
+package dev.livetune.gateway;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.livetune.api.adapter.AdapterRef;
+import dev.livetune.api.inference.v1.ChatMessage;
+import dev.livetune.api.inference.v1.ChatPrompt;
+import dev.livetune.api.inference.v1.FinishReason;
+import dev.livetune.api.inference.v1.GenerateChunk;
+import dev.livetune.api.inference.v1.GenerateRequest;
+import dev.livetune.api.inference.v1.InferenceGrpc;
+import dev.livetune.api.inference.v1.SamplingParams;
+import dev.livetune.api.learn.LearnRequest;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.quarkus.grpc.GrpcClient;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.HeaderParam;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.StreamingOutput;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Iterator;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** {@code POST /v1/chat/completions}, streaming (SSE) and not, in OpenAI's shapes. */
+@Path("/v1/chat/completions")
+public class ChatResource {
+
+    /** {@code [Learn]}, {@code [Learn:doc]}, {@code [Learn:web]} at the start of the last user message. */
+    static final Pattern LEARN = Pattern.compile("^\\s*\\[learn(?::(doc|web))?\\]\\s*", Pattern.CASE_INSENSITIVE);
+    static final int MAX_BODY_BYTES = 1 << 20;
+
+    private final ObjectMapper json = new ObjectMapper();
+    private final Auth auth;
+    private final Quotas quotas;
+    private final Sessions sessions;
+    private final LearnPublisher publisher;
+    private final Jobs jobs;
+    private final GatewayConfig config;
+    private final RedisStore store;
+
+    @GrpcClient("inference")
+    InferenceGrpc.InferenceBlockingStub inference;
+
+    ChatResource(Auth auth, Quotas quotas, Sessions sessions, LearnPublisher publisher, Jobs jobs, GatewayConfig config,
+            RedisStore store) {
+        this.auth = auth;
+        this.quotas = quotas;
+        this.sessions = sessions;
+        this.publisher = publisher;
+        this.jobs = jobs;
+        this.config = config;
+        this.store = store;
+    }
+
+    @POST
+    @Consumes(MediaType.WILDCARD)
+    public Response complete(@HeaderParam("Authorization") String authorization,
+            @HeaderParam("X-Session-Id") String sessionHeader, byte[] body) {
+        String tenant = auth.tenant(authorization);
+        if (body.length > MAX_BODY_BYTES) {
+            throw OpenAiException.tooLarge("request body of " + body.length + " bytes exceeds " + MAX_BODY_BYTES);
+        }
+        ChatRequest req = ChatRequest.parse(parse(body), config.maxTokensLimit());
+        String session = sessionHeader == null ? null : Sessions.validId(sessionHeader);
+        quotas.admit(tenant);
+        String adapter = adapterFor(tenant, req.model());
+        String[] last = req.messages().get(req.messages().size() - 1);
+        Matcher learn = LEARN.matcher(last[1]);
+        if (learn.find()) {
+            return learn(tenant, session, req, learn.group(1), last[1].substring(learn.end()));
+        }
+        GenerateRequest grpc = generateRequest(req, adapter);
+        String id = "chatcmpl-" + UUID.randomUUID().toString().replace("-", "");
+        long created = Instant.now().getEpochSecond();
+        if (req.stream()) {
+            // Open the upstream stream before answering, so that errors before the first token are
+            // still proper HTTP errors; after that, the SSE stream carries them.
+            Upstream up = open(grpc, adapter, req.model());
+            StreamingOutput out = os -> stream(os, up, req, id, created, tenant, session);
+            return Response.ok(out).type("text/event-stream; charset=utf-8").header("Cache-Control", "no-cache").build();
+        }
+        Upstream up = open(grpc, adapter, req.model());
+        StringBuilder text = new StringBuilder();
+        consume(up, c -> text.append(c.getText()));
+        GenerateChunk last1 = up.last;
+        int prompt = last1.getUsage().getPromptTokens();
+        int completion = last1.getUsage().getCompletionTokens();
+        quotas.charge(tenant, prompt + completion);
+        if (session != null) {
+            sessions.record(tenant, session, req.messages(), text.toString());
+        }
+        ObjectNode root = base(id, "chat.completion", created, req.model(), up.servedBy);
+        ObjectNode choice = root.putArray("choices").addObject();
+        choice.put("index", 0);
+        ObjectNode message = choice.putObject("message");
+        message.put("role", "assistant");
+        message.put("content", text.toString());
+        message.putNull("refusal");
+        choice.putNull("logprobs");
+        choice.put("finish_reason", finish(last1.getFinishReason()));
+        usage(root.putObject("usage"), prompt, completion);
+        return Response.ok(root.toString(), MediaType.APPLICATION_JSON).build();
+    }
+
+    private JsonNode parse(byte[] body) {
+        String text;
+        try {
+            text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(body)).toString();
+        } catch (CharacterCodingException e) {
+            throw OpenAiException.invalid(null, "the request body is not valid UTF-8");
+        }
+        if (text.isBlank()) {
+            throw OpenAiException.invalid(null, "the request body is empty; send a JSON object");
+        }
+        try {
+            return json.readTree(text);
+        } catch (JsonProcessingException e) {
+            throw OpenAiException.invalid(null, "the request body is not valid JSON: " + e.getOriginalMessage());
+        }
+    }
+
+    /** @return the inference adapter reference for a model name ("" for the base model) */
+    private String adapterFor(String tenant, String model) {
+        if (model.equals(config.baseModel())) {
+            return "";
+        }
+        AdapterRef ref;
+        try {
+            ref = AdapterRef.parseModel(tenant, model);
+        } catch (IllegalArgumentException e) {
+            throw OpenAiException.notFound("model_not_found", "the model '" + model + "' does not exist");
+        }
+        if (!ref.name().equals("default")
+                && !store.redis().sismember("livetune:tenant-adapters:" + tenant, ref.name())) {
+            throw OpenAiException.notFound("model_not_found", "the model '" + model + "' does not exist");
+        }
+        return ref.toString();
+    }
+
+    private GenerateRequest generateRequest(ChatRequest req, String adapter) {
+        ChatPrompt.Builder prompt = ChatPrompt.newBuilder();
+        for (String[] m : req.messages()) {
+            prompt.addMessages(ChatMessage.newBuilder().setRole(m[0]).setContent(m[1]));
+        }
+        SamplingParams.Builder s = SamplingParams.newBuilder().setMaxTokens(req.maxTokens() == null ? 0 : req.maxTokens())
+                .addAllStop(req.stop());
+        if (req.temperature() != null) {
+            s.setTemperature(req.temperature().floatValue());
+        }
+        if (req.topP() != null) {
+            s.setTopP(req.topP().floatValue());
+        }
+        if (req.seed() != null) {
+            s.setSeed(req.seed());
+        }
+        return GenerateRequest.newBuilder().setRequestId(UUID.randomUUID().toString()).setChat(prompt).setSampling(s)
+                .setAdapter(adapter).build();
+    }
+
+    /** An upstream stream whose first chunk has arrived. */
+    private static final class Upstream {
+        final Iterator<GenerateChunk> rest;
+        final GenerateChunk first;
+        final String servedBy;
+        GenerateChunk last;
+
+        Upstream(Iterator<GenerateChunk> rest, GenerateChunk first) {
+            this.rest = rest;
+            this.first = first;
+            this.servedBy = first.getServedBy().isEmpty() ? "base" : first.getServedBy();
+            this.last = first;
+        }
+    }
+
+    /**
+     * Starts the generation and waits for its first chunk. Retries once, only before any token, when
+     * the replica was unavailable or full (the channel spreads calls over replicas). A tenant alias
+     * with no live version yet serves the base model.
+     */
+    private Upstream open(GenerateRequest grpc, String adapter, String model) {
+        for (int attempt = 0; ; attempt++) {
+            try {
+                Iterator<GenerateChunk> it = inference.withDeadlineAfter(config.inferenceDeadline().toMillis(),
+                        TimeUnit.MILLISECONDS).generate(grpc);
+                return new Upstream(it, it.next());
+            } catch (StatusRuntimeException e) {
+                Status.Code code = e.getStatus().getCode();
+                if (code == Status.Code.NOT_FOUND && !adapter.isEmpty() && AdapterRef.parse(adapter).isAlias()) {
+                    grpc = grpc.toBuilder().setAdapter("").build();
+                    adapter = "";
+                    continue;
+                }
+                if ((code == Status.Code.UNAVAILABLE || code == Status.Code.RESOURCE_EXHAUSTED) && attempt == 0) {
+                    continue;
+                }
+                throw upstream(e, model);
+            }
+        }
+    }
+
+    private static OpenAiException upstream(StatusRuntimeException e, String model) {
+        String why = e.getStatus().getDescription() == null ? e.getStatus().getCode().toString() : e.getStatus().getDescription();
+        return switch (e.getStatus().getCode()) {
+            case INVALID_ARGUMENT -> OpenAiException.invalid("messages", why);
+            case NOT_FOUND -> OpenAiException.notFound("model_not_found", "the model '" + model + "' does not exist");
+            case FAILED_PRECONDITION -> OpenAiException.unavailable("the model '" + model + "' cannot be served right now: " + why, 30);
+            default -> OpenAiException.unavailable("the model service is busy or unavailable (" + why + "); retry later", 2);
+        };
+    }
+
+    private void consume(Upstream up, java.util.function.Consumer<GenerateChunk> each) {
+        each.accept(up.first);
+        try {
+            while (up.last.getFinishReason() == FinishReason.FINISH_REASON_UNSPECIFIED && up.rest.hasNext()) {
+                up.last = up.rest.next();
+                each.accept(up.last);
+            }
+        } catch (StatusRuntimeException e) {
+            throw upstream(e, "");
+        }
+    }
+
+    private void stream(OutputStream os, Upstream up, ChatRequest req, String id, long created, String tenant,
+            String session) throws IOException {
+        StringBuilder text = new StringBuilder();
+        ObjectNode first = chunk(id, created, req.model(), up.servedBy);
+        ObjectNode delta = ((ObjectNode) first.get("choices").get(0)).putObject("delta");
+        delta.put("role", "assistant");
+        delta.put("content", "");
+        write(os, first.toString());
+        try {
+            consume(up, c -> {
+                if (!c.getText().isEmpty()) {
+                    text.append(c.getText());
+                    ObjectNode ch = chunk(id, created, req.model(), up.servedBy);
+                    ((ObjectNode) ch.get("choices").get(0)).putObject("delta").put("content", c.getText());
+                    writeUnchecked(os, ch.toString());
+                }
+            });
+        } catch (OpenAiException e) {
+            ObjectNode err = json.createObjectNode();
+            ObjectNode inner = err.putObject("error");
+            inner.put("message", e.getMessage());
+            inner.put("type", e.type);
+            write(os, err.toString());
+            write(os, "[DONE]");
+            return;
+        }
+        ObjectNode end = chunk(id, created, req.model(), up.servedBy);
+        ObjectNode choice = (ObjectNode) end.get("choices").get(0);
+        choice.putObject("delta");
+        choice.put("finish_reason", finish(up.last.getFinishReason()));
+        write(os, end.toString());
+        int prompt = up.last.getUsage().getPromptTokens();
+        int completion = up.last.getUsage().getCompletionTokens();
+        if (req.includeUsage()) {
+            ObjectNode u = base(id, "chat.completion.chunk", created, req.model(), up.servedBy);
+            u.putArray("choices");
+            usage(u.putObject("usage"), prompt, completion);
+            write(os, u.toString());
+        }
+        write(os, "[DONE]");
+        quotas.charge(tenant, prompt + completion);
+        if (session != null) {
+            sessions.record(tenant, session, req.messages(), text.toString());
+        }
+    }
+
+    /** Publishes the learn request (confirmed by the broker), records the job, and answers at once. */
+    private Response learn(String tenant, String session, ChatRequest req, String kind, String what) {
+        if (what.isBlank()) {
+            throw OpenAiException.invalid("messages", "nothing to learn: write what to learn after [Learn]");
+        }
+        String alias = req.model().equals(config.baseModel()) ? "default"
+                : AdapterRef.parseModel(tenant, req.model()).name();
+        String jobId = "ftjob-" + UUID.randomUUID().toString().replace("-", "");
+        List<String> context = session == null ? List.of() : sessions.recent(tenant, session, 10);
+        LearnRequest r = new LearnRequest(LearnRequest.SCHEMA_VERSION, UUID.randomUUID().toString(), jobId, tenant, alias,
+                kind == null ? "auto" : kind.toLowerCase(java.util.Locale.ROOT), what.strip(), List.of(), session, context,
+                Instant.now().toString());
+        publisher.publish(r);
+        jobs.recordQueued(r, alias);
+        String reply = "Learning started (job " + jobId + "). Once it finishes, the '" + alias
+                + "' model will know this; follow it at /v1/fine_tuning/jobs/" + jobId + ".";
+        if (session != null) {
+            sessions.record(tenant, session, req.messages(), reply);
+        }
+        String id = "chatcmpl-" + UUID.randomUUID().toString().replace("-", "");
+        long created = Instant.now().getEpochSecond();
+        if (req.stream()) {
+            StreamingOutput out = os -> {
+                ObjectNode c = chunk(id, created, req.model(), "learn");
+                ObjectNode d = ((ObjectNode) c.get("choices").get(0)).putObject("delta");
+                d.put("role", "assistant");
+                d.put("content", reply);
+                write(os, c.toString());
+                ObjectNode end = chunk(id, created, req.model(), "learn");
+                ((ObjectNode) end.get("choices").get(0)).putObject("delta");
+                ((ObjectNode) end.get("choices").get(0)).put("finish_reason", "stop");
+                write(os, end.toString());
+                if (req.includeUsage()) {
+                    ObjectNode u = base(id, "chat.completion.chunk", created, req.model(), "learn");
+                    u.putArray("choices");
+                    usage(u.putObject("usage"), 0, 0);
+                    write(os, u.toString());
+                }
+                write(os, "[DONE]");
+            };
+            return Response.ok(out).type("text/event-stream; charset=utf-8").header("X-Livetune-Job-Id", jobId).build();
+        }
+        ObjectNode root = base(id, "chat.completion", created, req.model(), "learn");
+        ObjectNode choice = root.putArray("choices").addObject();
+        choice.put("index", 0);
+        ObjectNode message = choice.putObject("message");
+        message.put("role", "assistant");
+        message.put("content", reply);
+        message.putNull("refusal");
+        choice.putNull("logprobs");
+        choice.put("finish_reason", "stop");
+        usage(root.putObject("usage"), 0, 0);
+        root.put("livetune_job_id", jobId);
+        return Response.ok(root.toString(), MediaType.APPLICATION_JSON).header("X-Livetune-Job-Id", jobId).build();
+    }
+
+    private ObjectNode base(String id, String object, long created, String model, String fingerprint) {
+        ObjectNode o = json.createObjectNode();
+        o.put("id", id);
+        o.put("object", object);
+        o.put("created", created);
+        o.put("model", model);
+        o.put("system_fingerprint", fingerprint);
+        return o;
+    }
+
+    private ObjectNode chunk(String id, long created, String model, String fingerprint) {
+        ObjectNode o = base(id, "chat.completion.chunk", created, model, fingerprint);
+        ArrayNode choices = o.putArray("choices");
+        ObjectNode c = choices.addObject();
+        c.put("index", 0);
+        c.putNull("logprobs");
+        c.putNull("finish_reason");
+        return o;
+    }
+
+    private static void usage(ObjectNode u, int prompt, int completion) {
+        u.put("prompt_tokens", prompt);
+        u.put("completion_tokens", completion);
+        u.put("total_tokens", prompt + completion);
+    }
+
+    private static String finish(FinishReason r) {
+        return r == FinishReason.FINISH_REASON_LENGTH ? "length" : "stop";
+    }
+
+    private static void write(OutputStream os, String data) throws IOException {
+        os.write(("data: " + data + "\n\n").getBytes(StandardCharsets.UTF_8));
+        os.flush();
+    }
+
+    private static void writeUnchecked(OutputStream os, String data) {
+        try {
+            write(os, data);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+}

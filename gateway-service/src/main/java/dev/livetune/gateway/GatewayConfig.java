@@ -1,0 +1,62 @@
+package dev.livetune.gateway;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.time.Duration;
+import java.util.Optional;
+
+/** {@code livetune.gateway.*} (environment: {@code LIVETUNE_GATEWAY_*}). */
+@ConfigMapping(prefix = "livetune.gateway")
+public interface GatewayConfig {
+
+    /** inference-service host (a headless Service name spreads calls over replicas). */
+    @WithDefault("localhost")
+    String inferenceHost();
+
+    /** inference-service gRPC port. */
+    @WithDefault("9000")
+    int inferencePort();
+
+    /** Token for {@code /admin/*} (Bearer); without one the admin API refuses every call. */
+    Optional<String> adminToken();
+
+    /** The id under which {@code /v1/models} lists the base model. */
+    @WithDefault("livetune-base")
+    String baseModel();
+
+    /** Redis URI (Lettuce syntax). */
+    @WithDefault("redis://localhost:6379")
+    String redisUri();
+
+    /** RabbitMQ AMQP URI. */
+    @WithDefault("amqp://guest:guest@localhost:5672/%2F")
+    String rabbitmqUri();
+
+    /** How long a learn request waits for the broker's publisher confirm before the client gets 503. */
+    @WithDefault("5s")
+    Duration publishConfirmTimeout();
+
+    /** Requests per tenant per minute. */
+    @WithDefault("600")
+    int requestsPerMinute();
+
+    /** Prompt + completion tokens per tenant per minute. */
+    @WithDefault("200000")
+    int tokensPerMinute();
+
+    /** Largest {@code max_tokens} a request may ask for. */
+    @WithDefault("4096")
+    int maxTokensLimit();
+
+    /** Messages kept per session (oldest dropped). */
+    @WithDefault("100")
+    int sessionMaxMessages();
+
+    /** Sessions expire this long after their last use. */
+    @WithDefault("7d")
+    Duration sessionTtl();
+
+    /** Upstream deadline for one completion. */
+    @WithDefault("300s")
+    Duration inferenceDeadline();
+}

@@ -1,0 +1,82 @@
+package dev.livetune.gateway;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeSet;
+
+/**
+ * {@code GET /v1/models}: the base model, then the caller's adapters — each alias (always
+ * {@code default}) and each released version pinned as {@code alias@vN}. Versions are read from
+ * {@code livetune:tenant-versions:<tenant>:<alias>}, written when a version is released.
+ */
+@Path("/v1/models")
+@Produces(MediaType.APPLICATION_JSON)
+public class ModelsResource {
+
+    private final Auth auth;
+    private final RedisStore store;
+    private final GatewayConfig config;
+    private final ObjectMapper json = new ObjectMapper();
+
+    ModelsResource(Auth auth, RedisStore store, GatewayConfig config) {
+        this.auth = auth;
+        this.store = store;
+        this.config = config;
+    }
+
+    @GET
+    public String list(@HeaderParam("Authorization") String authorization) {
+        String tenant = auth.tenant(authorization);
+        ObjectNode root = json.createObjectNode();
+        root.put("object", "list");
+        ArrayNode data = root.putArray("data");
+        for (String id : ids(tenant)) {
+            model(data.addObject(), id, id.equals(config.baseModel()) ? "livetune" : tenant);
+        }
+        return root.toString();
+    }
+
+    @GET
+    @Path("/{model}")
+    public String get(@HeaderParam("Authorization") String authorization, @PathParam("model") String model) {
+        String tenant = auth.tenant(authorization);
+        if (!ids(tenant).contains(model)) {
+            throw OpenAiException.notFound("model_not_found", "the model '" + model + "' does not exist");
+        }
+        ObjectNode o = json.createObjectNode();
+        model(o, model, model.equals(config.baseModel()) ? "livetune" : tenant);
+        return o.toString();
+    }
+
+    private List<String> ids(String tenant) {
+        List<String> ids = new ArrayList<>();
+        ids.add(config.baseModel());
+        TreeSet<String> aliases = new TreeSet<>(store.redis().smembers("livetune:tenant-adapters:" + tenant));
+        aliases.add("default");
+        for (String alias : aliases) {
+            ids.add(alias);
+            List<String> versions = new ArrayList<>(store.redis().smembers("livetune:tenant-versions:" + tenant + ":" + alias));
+            versions.sort(java.util.Comparator.comparingInt(Integer::parseInt));
+            for (String v : versions) {
+                ids.add(alias + "@v" + v);
+            }
+        }
+        return ids;
+    }
+
+    private static void model(ObjectNode o, String id, String owner) {
+        o.put("id", id);
+        o.put("object", "model");
+        o.put("created", 0);
+        o.put("owned_by", owner);
+    }
+}

@@ -1,0 +1,132 @@
+package dev.livetune.gateway;
+
+import dev.livetune.llm.engine.TorchRuntime;
+import dev.livetune.llm.model.ModelConfig;
+import dev.livetune.llm.model.ModelFamily;
+import dev.livetune.llm.model.RandomModelWriter;
+import dev.livetune.llm.model.RopeConfig;
+import dev.livetune.llm.tokenizer.ByteLevelTokenizerWriter;
+import grpc.health.v1.HealthGrpc;
+import grpc.health.v1.HealthOuterClass.HealthCheckRequest;
+import grpc.health.v1.HealthOuterClass.HealthCheckResponse.ServingStatus;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What the gateway talks to in the tests, all real: Redis and RabbitMQ on their usual local ports
+ * (the tests fail with a message saying what to start when they are not there), the packaged
+ * inference-service serving a small random llama, and a TCP proxy in front of RabbitMQ that a test
+ * can cut to play a broker outage.
+ */
+public class GatewayStack implements QuarkusTestResourceLifecycleManager {
+
+    public static final String ADMIN = "gateway-test-admin";
+    static final int INFERENCE_PORT = 9301;
+    static TcpProxy rabbit;
+    private Process inference;
+    private Path root;
+
+    @Override
+    public Map<String, String> start() {
+        require("Redis", 6379, "redis-server --daemonize yes");
+        require("RabbitMQ", 5672, "rabbitmq-server -detached");
+        try {
+            root = Files.createTempDirectory("livetune-gateway-test");
+            Path model = root.resolve("model");
+            ModelConfig config = new ModelConfig(ModelFamily.LLAMA, 261, 64, 128, 2, 4, 2, 16, 1e-6,
+                    RopeConfig.plain(10000), 512, true, false, false, ByteLevelTokenizerWriter.BOS_ID,
+                    Arrays.stream(ByteLevelTokenizerWriter.eosIds()).boxed().toList());
+            try (TorchRuntime rt = TorchRuntime.start(1)) {
+                new RandomModelWriter(rt.json(), rt.manager()).writeModel(model, config, 5);
+            }
+            ByteLevelTokenizerWriter.write(model, config.vocabSize(), 512);
+            String jar = System.getProperty("inference.jar", "../inference-service/target/quarkus-app/quarkus-run.jar");
+            if (!Files.isRegularFile(Path.of(jar))) {
+                throw new IllegalStateException(jar + " is missing: build inference-service first (./mvnw -B install -DskipTests)");
+            }
+            List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-Dlivetune.inference.model-dir=" + model, "-Dlivetune.inference.threads=1",
+                    "-Dquarkus.grpc.server.port=" + INFERENCE_PORT, "-Dquarkus.http.port=8301", "-jar", jar));
+            inference = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(root.resolve("inference.log").toFile())
+                    .start();
+            awaitServing();
+            rabbit = new TcpProxy(5672);
+            return Map.of(
+                    "livetune.gateway.admin-token", ADMIN,
+                    "livetune.gateway.inference-port", Integer.toString(INFERENCE_PORT),
+                    "livetune.gateway.rabbitmq-uri", "amqp://guest:guest@localhost:" + rabbit.port() + "/%2F",
+                    "livetune.gateway.publish-confirm-timeout", "2s",
+                    "livetune.gateway.requests-per-minute", "100000");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private void awaitServing() throws InterruptedException {
+        ManagedChannel channel = ManagedChannelBuilder.forAddress("localhost", INFERENCE_PORT).usePlaintext().build();
+        try {
+            long deadline = System.currentTimeMillis() + 120_000;
+            while (System.currentTimeMillis() < deadline) {
+                if (!inference.isAlive()) {
+                    throw new IllegalStateException("inference-service exited; see " + root.resolve("inference.log"));
+                }
+                try {
+                    if (HealthGrpc.newBlockingStub(channel).check(HealthCheckRequest.getDefaultInstance()).getStatus()
+                            == ServingStatus.SERVING) {
+                        return;
+                    }
+                } catch (RuntimeException e) {
+                    // not up yet
+                }
+                Thread.sleep(100);
+            }
+            throw new IllegalStateException("inference-service never became SERVING");
+        } finally {
+            channel.shutdownNow();
+        }
+    }
+
+    private static void require(String what, int port, String start) {
+        try (Socket s = new Socket("localhost", port)) {
+            // reachable
+        } catch (IOException e) {
+            throw new IllegalStateException(what + " is not running on localhost:" + port + "; start it (e.g. `" + start
+                    + "`) or run the tests through .ci/run, which starts it");
+        }
+    }
+
+    @Override
+    public void stop() {
+        if (rabbit != null) {
+            rabbit.close();
+        }
+        if (inference != null) {
+            inference.destroy();
+            try {
+                inference.waitFor();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        try (var all = Files.walk(root)) {
+            for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            // best effort
+        }
+    }
+}
