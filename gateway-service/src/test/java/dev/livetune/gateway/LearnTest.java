@@ -1,0 +1,112 @@
+package dev.livetune.gateway;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ConnectionFactory;
+import com.rabbitmq.client.GetResponse;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.response.Response;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A {@code [Learn]} message is answered at once with a job id, after the broker confirmed the learn
+ * request; with the broker unreachable the client gets 503 and nothing is recorded, and once it is
+ * back the next request is delivered exactly once.
+ */
+@QuarkusTest
+@QuarkusTestResource(GatewayStack.class)
+class LearnTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private static Response learn(String key, String session, boolean stream) {
+        return given().header("Authorization", "Bearer " + key).header("X-Session-Id", session)
+                .contentType("application/json")
+                .body("{\"model\": \"default\", \"stream\": " + stream + ", \"messages\": [{\"role\": \"user\", \"content\":"
+                        + " \"[Learn] The capital of Zorbania is Quillport.\"}]}")
+                .post("/v1/chat/completions");
+    }
+
+    /** Every learn request of this tenant now in the queue (taken off it). */
+    private static List<JsonNode> drain(Channel ch, String tenant) throws Exception {
+        List<JsonNode> out = new ArrayList<>();
+        List<GetResponse> others = new ArrayList<>();
+        GetResponse r;
+        while ((r = ch.basicGet("learn-requests", false)) != null) {
+            JsonNode m = JSON.readTree(r.getBody());
+            if (m.get("tenant").asText().equals(tenant)) {
+                out.add(m);
+                ch.basicAck(r.getEnvelope().getDeliveryTag(), false);
+            } else {
+                others.add(r);
+            }
+        }
+        for (GetResponse o : others) {
+            ch.basicNack(o.getEnvelope().getDeliveryTag(), false, true);
+        }
+        return out;
+    }
+
+    @Test
+    void learnIsConfirmedAnsweredAtOnceAndRefusedWhileTheBrokerIsAway() throws Exception {
+        String tenant = Keys.tenant();
+        String key = Keys.keyFor(tenant);
+        ConnectionFactory f = new ConnectionFactory();
+        f.setUri("amqp://guest:guest@localhost:5672/%2F");
+        RedisClient redisClient = RedisClient.create("redis://localhost:6379");
+        try (Connection c = f.newConnection(); Channel ch = c.createChannel();
+                StatefulRedisConnection<String, String> redis = redisClient.connect()) {
+            ch.queueDeclare("learn-requests", true, false, false, null);
+
+            Response ok = learn(key, "s1", false);
+            assertThat(ok.statusCode()).as(ok.asString()).isEqualTo(200);
+            String jobId = ok.header("X-Livetune-Job-Id");
+            assertThat(jobId).startsWith("ftjob-");
+            assertThat(JSON.readTree(ok.asString()).at("/choices/0/message/content").asText()).contains(jobId);
+            List<JsonNode> delivered = drain(ch, tenant);
+            assertThat(delivered).hasSize(1);
+            JsonNode req = delivered.get(0);
+            assertThat(req.get("schemaVersion").asInt()).isEqualTo(1);
+            assertThat(req.get("jobId").asText()).isEqualTo(jobId);
+            assertThat(req.get("adapter").asText()).isEqualTo("default");
+            assertThat(req.get("mode").asText()).isEqualTo("auto");
+            assertThat(req.get("text").asText()).isEqualTo("The capital of Zorbania is Quillport.");
+            assertThat(req.get("sessionId").asText()).isEqualTo("s1");
+            assertThat(redis.sync().hget("livetune:job:" + jobId, "status")).isEqualTo("queued");
+            assertThat(redis.sync().lrange("livetune:session:" + tenant + ":s1", 0, -1)).hasSize(2);
+
+            // The broker goes away: 503 with Retry-After, no job record, nothing sent later.
+            GatewayStack.rabbit.down();
+            Response refused = learn(key, "s2", false);
+            assertThat(refused.statusCode()).isEqualTo(503);
+            assertThat(refused.header("Retry-After")).isNotNull();
+            assertThat(JSON.readTree(refused.asString()).at("/error/type").asText()).isEqualTo("server_error");
+            assertThat(redis.sync().zcard("livetune:tenant-jobs:" + tenant)).isEqualTo(1);
+
+            // Back again: the next one is delivered exactly once, and the refused one never.
+            GatewayStack.rabbit.up();
+            Response streamed = learn(key, "s3", true);
+            assertThat(streamed.statusCode()).isEqualTo(200);
+            String streamedJob = streamed.header("X-Livetune-Job-Id");
+            assertThat(streamed.asString()).contains(streamedJob).endsWith("data: [DONE]\n\n");
+            Thread.sleep(300);
+            List<JsonNode> after = drain(ch, tenant);
+            assertThat(after).hasSize(1);
+            assertThat(after.get(0).get("jobId").asText()).isEqualTo(streamedJob);
+            assertThat(redis.sync().zcard("livetune:tenant-jobs:" + tenant)).isEqualTo(2);
+        } finally {
+            GatewayStack.rabbit.up();
+            redisClient.shutdown();
+        }
+    }
+}
