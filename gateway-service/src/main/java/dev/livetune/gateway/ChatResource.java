@@ -50,21 +50,18 @@ public class ChatResource {
     private final Auth auth;
     private final Quotas quotas;
     private final Sessions sessions;
-    private final LearnPublisher publisher;
-    private final Jobs jobs;
+    private final Learning learning;
     private final GatewayConfig config;
     private final RedisStore store;
 
     @GrpcClient("inference")
     InferenceGrpc.InferenceBlockingStub inference;
 
-    ChatResource(Auth auth, Quotas quotas, Sessions sessions, LearnPublisher publisher, Jobs jobs, GatewayConfig config,
-            RedisStore store) {
+    ChatResource(Auth auth, Quotas quotas, Sessions sessions, Learning learning, GatewayConfig config, RedisStore store) {
         this.auth = auth;
         this.quotas = quotas;
         this.sessions = sessions;
-        this.publisher = publisher;
-        this.jobs = jobs;
+        this.learning = learning;
         this.config = config;
         this.store = store;
     }
@@ -291,13 +288,10 @@ public class ChatResource {
         }
         String alias = req.model().equals(config.baseModel()) ? "default"
                 : AdapterRef.parseModel(tenant, req.model()).name();
-        String jobId = "ftjob-" + UUID.randomUUID().toString().replace("-", "");
         List<String> context = session == null ? List.of() : sessions.recent(tenant, session, 10);
-        LearnRequest r = new LearnRequest(LearnRequest.SCHEMA_VERSION, UUID.randomUUID().toString(), jobId, tenant, alias,
-                kind == null ? "auto" : kind.toLowerCase(java.util.Locale.ROOT), what.strip(), List.of(), session, context,
-                Instant.now().toString());
-        publisher.publish(r);
-        jobs.recordQueued(r, alias);
+        LearnRequest r = learning.start(tenant, alias, kind == null ? "auto" : kind.toLowerCase(java.util.Locale.ROOT),
+                what.strip(), List.of(), session, context);
+        String jobId = r.jobId();
         String reply = "Learning started (job " + jobId + "). Once it finishes, the '" + alias
                 + "' model will know this; follow it at /v1/fine_tuning/jobs/" + jobId + ".";
         if (session != null) {

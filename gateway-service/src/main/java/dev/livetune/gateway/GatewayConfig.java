@@ -36,6 +36,14 @@ public interface GatewayConfig {
     @WithDefault("5s")
     Duration publishConfirmTimeout();
 
+    /** Where uploaded files are kept ({@code <dir>/<tenant>/<file id>}); in a cluster, the artifact volume. */
+    @WithDefault("${java.io.tmpdir}/livetune-files")
+    String filesDir();
+
+    /** Largest upload, in bytes. */
+    @WithDefault("10485760")
+    long maxFileBytes();
+
     /** Requests per tenant per minute. */
     @WithDefault("600")
     int requestsPerMinute();

@@ -1,0 +1,154 @@
+package dev.livetune.gateway;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.StandardCopyOption;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import org.jboss.resteasy.reactive.RestForm;
+import org.jboss.resteasy.reactive.multipart.FileUpload;
+
+/**
+ * {@code /v1/files}: documents to learn from (txt, md, html, pdf), per tenant, size-limited, in
+ * OpenAI's {@code file} shape. Another tenant's file is 404, never listed.
+ */
+@Path("/v1/files")
+@Produces(MediaType.APPLICATION_JSON)
+public class FilesResource {
+
+    private static final Set<String> TYPES = Set.of("txt", "md", "markdown", "html", "htm", "pdf");
+
+    private final Auth auth;
+    private final RedisStore store;
+    private final GatewayConfig config;
+    private final ObjectMapper json = new ObjectMapper();
+
+    FilesResource(Auth auth, RedisStore store, GatewayConfig config) {
+        this.auth = auth;
+        this.store = store;
+        this.config = config;
+    }
+
+    @POST
+    @Consumes(MediaType.MULTIPART_FORM_DATA)
+    public Response upload(@HeaderParam("Authorization") String authorization, @RestForm("file") FileUpload file,
+            @RestForm("purpose") String purpose) {
+        String tenant = auth.tenant(authorization);
+        if (file == null) {
+            throw OpenAiException.invalid("file", "'file' is required (multipart form field)");
+        }
+        if (purpose == null || purpose.isBlank()) {
+            throw OpenAiException.invalid("purpose", "'purpose' is required");
+        }
+        String name = file.fileName() == null ? "" : file.fileName();
+        String ext = name.contains(".") ? name.substring(name.lastIndexOf('.') + 1).toLowerCase(Locale.ROOT) : "";
+        if (!TYPES.contains(ext)) {
+            throw OpenAiException.invalid("file", "only .txt, .md, .html and .pdf files can be learned from, not '" + name + "'");
+        }
+        if (file.size() > config.maxFileBytes()) {
+            throw OpenAiException.tooLarge("file of " + file.size() + " bytes exceeds " + config.maxFileBytes());
+        }
+        if (file.size() == 0) {
+            throw OpenAiException.invalid("file", "the file is empty");
+        }
+        String id = "file-" + UUID.randomUUID().toString().replace("-", "");
+        java.nio.file.Path dir = java.nio.file.Path.of(config.filesDir(), tenant);
+        try {
+            Files.createDirectories(dir);
+            java.nio.file.Path tmp = Files.createTempFile(dir, ".upload", ".tmp");
+            Files.copy(file.uploadedFile(), tmp, StandardCopyOption.REPLACE_EXISTING);
+            Files.move(tmp, dir.resolve(id), StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        long created = Instant.now().getEpochSecond();
+        Map<String, String> f = new HashMap<>();
+        f.put("tenant", tenant);
+        f.put("filename", name);
+        f.put("bytes", Long.toString(file.size()));
+        f.put("purpose", purpose);
+        f.put("created_at", Long.toString(created));
+        store.redis().hset("livetune:file:" + id, f);
+        store.redis().zadd("livetune:tenant-files:" + tenant, System.currentTimeMillis(), id);
+        return Response.ok(shape(id, f).toString()).build();
+    }
+
+    @GET
+    public String list(@HeaderParam("Authorization") String authorization) {
+        String tenant = auth.tenant(authorization);
+        ObjectNode root = json.createObjectNode();
+        root.put("object", "list");
+        ArrayNode data = root.putArray("data");
+        List<String> ids = store.redis().zrevrange("livetune:tenant-files:" + tenant, 0, -1);
+        for (String id : ids) {
+            Map<String, String> f = store.redis().hgetall("livetune:file:" + id);
+            if (f != null && !f.isEmpty()) {
+                data.add(shape(id, f));
+            }
+        }
+        root.put("has_more", false);
+        return root.toString();
+    }
+
+    @GET
+    @Path("/{id}")
+    public String get(@HeaderParam("Authorization") String authorization, @PathParam("id") String id) {
+        String tenant = auth.tenant(authorization);
+        return shape(id, owned(tenant, id)).toString();
+    }
+
+    @DELETE
+    @Path("/{id}")
+    public String delete(@HeaderParam("Authorization") String authorization, @PathParam("id") String id) {
+        String tenant = auth.tenant(authorization);
+        owned(tenant, id);
+        store.redis().del("livetune:file:" + id);
+        store.redis().zrem("livetune:tenant-files:" + tenant, id);
+        try {
+            Files.deleteIfExists(java.nio.file.Path.of(config.filesDir(), tenant, id));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return json.createObjectNode().put("id", id).put("object", "file").put("deleted", true).toString();
+    }
+
+    /** @return the file's record if the tenant owns it; 404 otherwise (never 403: existence is not revealed) */
+    Map<String, String> owned(String tenant, String id) {
+        Map<String, String> f = store.redis().hgetall("livetune:file:" + id);
+        if (f == null || f.isEmpty() || !tenant.equals(f.get("tenant"))) {
+            throw OpenAiException.notFound("file_not_found", "no such file: " + id);
+        }
+        return f;
+    }
+
+    private ObjectNode shape(String id, Map<String, String> f) {
+        ObjectNode o = json.createObjectNode();
+        o.put("id", id);
+        o.put("object", "file");
+        o.put("bytes", Long.parseLong(f.get("bytes")));
+        o.put("created_at", Long.parseLong(f.get("created_at")));
+        o.put("filename", f.get("filename"));
+        o.put("purpose", f.get("purpose"));
+        o.put("status", "processed");
+        return o;
+    }
+}

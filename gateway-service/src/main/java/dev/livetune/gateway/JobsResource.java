@@ -1,0 +1,256 @@
+package dev.livetune.gateway;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.livetune.api.adapter.AdapterRef;
+import dev.livetune.api.learn.LearnRequest;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.MediaType;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Learn jobs in OpenAI's fine-tuning shapes: {@code /v1/fine_tuning/jobs} (create from an uploaded
+ * file, list, retrieve, cancel, events) and {@code POST /v1/learn} for instruction or web learning
+ * without a file. A job's {@code fine_tuned_model} is the pinned version it produced.
+ */
+@Path("/v1")
+@Produces(MediaType.APPLICATION_JSON)
+public class JobsResource {
+
+    private static final Set<String> TERMINAL = Set.of("succeeded", "failed", "cancelled");
+
+    private final Auth auth;
+    private final RedisStore store;
+    private final Learning learning;
+    private final FilesResource files;
+    private final GatewayConfig config;
+    private final Quotas quotas;
+    private final ObjectMapper json = new ObjectMapper();
+
+    JobsResource(Auth auth, RedisStore store, Learning learning, FilesResource files, GatewayConfig config, Quotas quotas) {
+        this.auth = auth;
+        this.store = store;
+        this.learning = learning;
+        this.files = files;
+        this.config = config;
+        this.quotas = quotas;
+    }
+
+    @POST
+    @Path("/fine_tuning/jobs")
+    @Consumes(MediaType.WILDCARD)
+    public String create(@HeaderParam("Authorization") String authorization, String body) {
+        String tenant = auth.tenant(authorization);
+        JsonNode req = object(body);
+        String file = text(req, "training_file", true);
+        files.owned(tenant, file);
+        String alias = alias(tenant, text(req, "model", true));
+        quotas.admit(tenant);
+        LearnRequest r = learning.start(tenant, alias, "doc", "", List.of(file), null, List.of());
+        return job(tenant, r.jobId()).toString();
+    }
+
+    @POST
+    @Path("/learn")
+    @Consumes(MediaType.WILDCARD)
+    public String learn(@HeaderParam("Authorization") String authorization, String body) {
+        String tenant = auth.tenant(authorization);
+        JsonNode req = object(body);
+        String alias = alias(tenant, req.has("model") ? text(req, "model", true) : "default");
+        String mode = req.has("mode") ? text(req, "mode", true) : "auto";
+        if (!Set.of("auto", "instruction", "web").contains(mode)) {
+            throw OpenAiException.invalid("mode", "'mode' must be auto, instruction or web (documents: /v1/fine_tuning/jobs)");
+        }
+        String what = text(req, "text", true);
+        if (what.isBlank() || what.length() > 20_000) {
+            throw OpenAiException.invalid("text", "'text' must hold 1 to 20000 characters");
+        }
+        quotas.admit(tenant);
+        LearnRequest r = learning.start(tenant, alias, mode, what.strip(), List.of(), null, List.of());
+        return job(tenant, r.jobId()).toString();
+    }
+
+    @GET
+    @Path("/fine_tuning/jobs")
+    public String list(@HeaderParam("Authorization") String authorization, @QueryParam("after") String after,
+            @QueryParam("limit") Integer limit) {
+        String tenant = auth.tenant(authorization);
+        int n = limit(limit);
+        List<String> ids = store.redis().zrevrange("livetune:tenant-jobs:" + tenant, 0, -1);
+        int from = 0;
+        if (after != null) {
+            int at = ids.indexOf(after);
+            if (at < 0) {
+                throw OpenAiException.invalid("after", "no job '" + after + "' in this list");
+            }
+            from = at + 1;
+        }
+        ObjectNode root = json.createObjectNode();
+        root.put("object", "list");
+        ArrayNode data = root.putArray("data");
+        for (String id : ids.subList(from, Math.min(ids.size(), from + n))) {
+            data.add(job(tenant, id));
+        }
+        root.put("has_more", from + n < ids.size());
+        return root.toString();
+    }
+
+    @GET
+    @Path("/fine_tuning/jobs/{id}")
+    public String get(@HeaderParam("Authorization") String authorization, @PathParam("id") String id) {
+        return job(auth.tenant(authorization), id).toString();
+    }
+
+    @POST
+    @Path("/fine_tuning/jobs/{id}/cancel")
+    public String cancel(@HeaderParam("Authorization") String authorization, @PathParam("id") String id) {
+        String tenant = auth.tenant(authorization);
+        Map<String, String> j = owned(tenant, id);
+        if (TERMINAL.contains(j.get("status"))) {
+            throw new OpenAiException(409, "invalid_request_error", "job_finished", null,
+                    "job " + id + " already " + j.get("status"), null);
+        }
+        // The orchestrator watches this flag and stops the job in whatever phase it is.
+        store.redis().hset("livetune:job:" + id, Map.of("cancel_requested", "true", "status", "cancelled",
+                "finished_at", Long.toString(Instant.now().getEpochSecond())));
+        learning.event(id, Instant.now(), "info", "Cancellation requested");
+        return job(tenant, id).toString();
+    }
+
+    @GET
+    @Path("/fine_tuning/jobs/{id}/events")
+    public String events(@HeaderParam("Authorization") String authorization, @PathParam("id") String id,
+            @QueryParam("after") String after, @QueryParam("limit") Integer limit) {
+        String tenant = auth.tenant(authorization);
+        owned(tenant, id);
+        int n = limit(limit);
+        List<JsonNode> all = new ArrayList<>();
+        for (String e : store.redis().lrange("livetune:job-events:" + id, 0, -1)) {
+            try {
+                all.add(json.readTree(e));
+            } catch (JsonProcessingException ex) {
+                // skip a damaged entry
+            }
+        }
+        java.util.Collections.reverse(all); // newest first, as OpenAI lists them
+        int from = 0;
+        if (after != null) {
+            for (int i = 0; i < all.size(); i++) {
+                if (all.get(i).path("id").asText().equals(after)) {
+                    from = i + 1;
+                }
+            }
+        }
+        ObjectNode root = json.createObjectNode();
+        root.put("object", "list");
+        ArrayNode data = root.putArray("data");
+        all.subList(from, Math.min(all.size(), from + n)).forEach(data::add);
+        root.put("has_more", from + n < all.size());
+        return root.toString();
+    }
+
+    private Map<String, String> owned(String tenant, String id) {
+        Map<String, String> j = store.redis().hgetall("livetune:job:" + id);
+        if (j == null || j.isEmpty() || !tenant.equals(j.get("tenant"))) {
+            throw OpenAiException.notFound("job_not_found", "no such fine-tuning job: " + id);
+        }
+        return j;
+    }
+
+    private ObjectNode job(String tenant, String id) {
+        Map<String, String> j = owned(tenant, id);
+        ObjectNode o = json.createObjectNode();
+        o.put("id", id);
+        o.put("object", "fine_tuning.job");
+        o.put("created_at", Long.parseLong(j.get("created_at")));
+        if (j.get("finished_at") != null) {
+            o.put("finished_at", Long.parseLong(j.get("finished_at")));
+        } else {
+            o.putNull("finished_at");
+        }
+        o.put("model", j.get("adapter"));
+        if (j.get("fine_tuned_model") != null) {
+            o.put("fine_tuned_model", j.get("fine_tuned_model"));
+        } else {
+            o.putNull("fine_tuned_model");
+        }
+        o.put("organization_id", tenant);
+        o.put("status", j.get("status"));
+        if (j.get("training_file") == null || j.get("training_file").isEmpty()) {
+            o.putNull("training_file");
+        } else {
+            o.put("training_file", j.get("training_file"));
+        }
+        o.putNull("validation_file");
+        o.putObject("hyperparameters").put("n_epochs", "auto");
+        o.putArray("result_files");
+        o.putNull("trained_tokens");
+        o.putNull("error");
+        o.put("seed", 0);
+        o.putNull("estimated_finish");
+        o.put("livetune_mode", j.get("mode"));
+        return o;
+    }
+
+    private String alias(String tenant, String model) {
+        if (model.equals(config.baseModel())) {
+            return "default";
+        }
+        try {
+            AdapterRef ref = AdapterRef.parseModel(tenant, model);
+            return ref.name();
+        } catch (IllegalArgumentException e) {
+            throw OpenAiException.invalid("model", "'" + model + "' is not an adapter name: " + e.getMessage());
+        }
+    }
+
+    private JsonNode object(String body) {
+        try {
+            JsonNode n = body == null || body.isBlank() ? null : json.readTree(body);
+            if (n == null || !n.isObject()) {
+                throw OpenAiException.invalid(null, "the request body must be a JSON object");
+            }
+            return n;
+        } catch (JsonProcessingException e) {
+            throw OpenAiException.invalid(null, "the request body is not valid JSON: " + e.getOriginalMessage());
+        }
+    }
+
+    private static String text(JsonNode o, String field, boolean required) {
+        JsonNode v = o.get(field);
+        if (v == null || v.isNull()) {
+            if (required) {
+                throw OpenAiException.invalid(field, "'" + field + "' is required");
+            }
+            return null;
+        }
+        if (!v.isTextual()) {
+            throw OpenAiException.invalid(field, "'" + field + "' must be a string");
+        }
+        return v.asText();
+    }
+
+    private static int limit(Integer limit) {
+        if (limit == null) {
+            return 20;
+        }
+        if (limit < 1 || limit > 100) {
+            throw OpenAiException.invalid("limit", "'limit' must be from 1 to 100");
+        }
+        return limit;
+    }
+}

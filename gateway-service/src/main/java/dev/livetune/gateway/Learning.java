@@ -1,0 +1,63 @@
+package dev.livetune.gateway;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.livetune.api.learn.LearnRequest;
+import jakarta.inject.Singleton;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * Starts learn jobs: publishes the request (confirmed by the broker) and only then records the job,
+ * so a job that exists was delivered, and a client told 503 left nothing behind.
+ */
+@Singleton
+public class Learning {
+
+    private final LearnPublisher publisher;
+    private final RedisStore store;
+    private final ObjectMapper json = new ObjectMapper();
+
+    Learning(LearnPublisher publisher, RedisStore store) {
+        this.publisher = publisher;
+        this.store = store;
+    }
+
+    /** @return the published request (its {@code jobId} names the job) */
+    public LearnRequest start(String tenant, String alias, String mode, String text, List<String> fileIds, String session,
+            List<String> context) {
+        String jobId = "ftjob-" + UUID.randomUUID().toString().replace("-", "");
+        LearnRequest r = new LearnRequest(LearnRequest.SCHEMA_VERSION, UUID.randomUUID().toString(), jobId, tenant, alias,
+                mode, text, fileIds, session, context, Instant.now().toString());
+        publisher.publish(r);
+        Instant created = Instant.parse(r.createdAt());
+        Map<String, String> job = new java.util.LinkedHashMap<>();
+        job.put("id", jobId);
+        job.put("tenant", tenant);
+        job.put("adapter", alias);
+        job.put("mode", mode);
+        job.put("status", "queued");
+        job.put("request_id", r.requestId());
+        job.put("created_at", Long.toString(created.getEpochSecond()));
+        job.put("training_file", fileIds.isEmpty() ? "" : fileIds.get(0));
+        store.redis().hset("livetune:job:" + jobId, job);
+        store.redis().zadd("livetune:tenant-jobs:" + tenant, created.toEpochMilli(), jobId);
+        event(jobId, created, "info", "Learn request queued (" + mode + ")");
+        return r;
+    }
+
+    /** Appends an event to a job's log. */
+    public void event(String jobId, Instant at, String level, String message) {
+        ObjectNode e = json.createObjectNode();
+        e.put("id", "ftevent-" + UUID.randomUUID().toString().replace("-", ""));
+        e.put("object", "fine_tuning.job.event");
+        e.put("created_at", at.getEpochSecond());
+        e.put("level", level);
+        e.put("message", message);
+        e.putNull("data");
+        e.put("type", "message");
+        store.redis().rpush("livetune:job-events:" + jobId, e.toString());
+    }
+}
