@@ -32,6 +32,10 @@ public interface GatewayConfig {
     @WithDefault("amqp://guest:guest@localhost:5672/%2F")
     String rabbitmqUri();
 
+    /** The durable queue learn requests go to. */
+    @WithDefault("learn-requests")
+    String learnQueue();
+
     /** How long a learn request waits for the broker's publisher confirm before the client gets 503. */
     @WithDefault("5s")
     Duration publishConfirmTimeout();

@@ -11,7 +11,7 @@ import jakarta.inject.Singleton;
 import org.jboss.logging.Logger;
 
 /**
- * Publishes learn requests to the durable {@code learn-requests} queue and waits for the broker's
+ * Publishes learn requests to the durable {@code learn-requests} queue ({@code livetune.gateway.learn-queue}) and waits for the broker's
  * publisher confirm. Nothing is buffered: if the broker is unreachable or does not confirm in time,
  * the call fails (the client gets 503) and the request is never sent later. The connection is
  * opened on first use and again after a failure.
@@ -41,7 +41,7 @@ public class LearnPublisher {
             AMQP.BasicProperties props = new AMQP.BasicProperties.Builder().contentType("application/json")
                     .deliveryMode(2).messageId(request.requestId()).type("learn-request")
                     .headers(java.util.Map.of("schemaVersion", request.schemaVersion())).build();
-            ch.basicPublish("", LearnRequest.QUEUE, true, props, body);
+            ch.basicPublish("", config.learnQueue(), true, props, body);
             ch.waitForConfirmsOrDie(config.publishConfirmTimeout().toMillis());
         } catch (Exception e) {
             LOG.warnf("learn request %s not confirmed by the broker: %s", request.requestId(), e.toString());
@@ -62,7 +62,7 @@ public class LearnPublisher {
         connection = factory.newConnection("livetune-gateway");
         channel = connection.createChannel();
         channel.confirmSelect();
-        channel.queueDeclare(LearnRequest.QUEUE, true, false, false, null);
+        channel.queueDeclare(config.learnQueue(), true, false, false, null);
         return channel;
     }
 

@@ -122,6 +122,35 @@ class BadInputTest {
     }
 
     @Test
+    void anotherTenantsFilesAndJobsAreInvisibleAndNotFound() throws Exception {
+        String keyA = Keys.keyFor(Keys.tenant());
+        String keyB = Keys.keyFor(Keys.tenant());
+        String file = given().header("Authorization", "Bearer " + keyA).multiPart("purpose", "fine-tune")
+                .multiPart("file", "facts.txt", "Quillport is the capital of Zorbania.".getBytes(StandardCharsets.UTF_8))
+                .post("/v1/files").then().statusCode(200).extract().path("id");
+        String job = given().header("Authorization", "Bearer " + keyA).contentType("application/json")
+                .body("{\"training_file\": \"" + file + "\", \"model\": \"default\"}").post("/v1/fine_tuning/jobs")
+                .then().statusCode(200).extract().path("id");
+        String b = "Bearer " + keyB;
+        given().header("Authorization", b).get("/v1/files/" + file).then().statusCode(404);
+        given().header("Authorization", b).delete("/v1/files/" + file).then().statusCode(404);
+        given().header("Authorization", b).get("/v1/fine_tuning/jobs/" + job).then().statusCode(404);
+        given().header("Authorization", b).get("/v1/fine_tuning/jobs/" + job + "/events").then().statusCode(404);
+        given().header("Authorization", b).post("/v1/fine_tuning/jobs/" + job + "/cancel").then().statusCode(404);
+        given().header("Authorization", b).contentType("application/json")
+                .body("{\"training_file\": \"" + file + "\", \"model\": \"default\"}").post("/v1/fine_tuning/jobs")
+                .then().statusCode(404);
+        assertThat(given().header("Authorization", b).get("/v1/files").asString()).doesNotContain(file);
+        assertThat(given().header("Authorization", b).get("/v1/fine_tuning/jobs").asString()).doesNotContain(job);
+        // The owner sees both, and can cancel once.
+        assertThat(given().header("Authorization", "Bearer " + keyA).get("/v1/files").asString()).contains(file);
+        given().header("Authorization", "Bearer " + keyA).post("/v1/fine_tuning/jobs/" + job + "/cancel").then()
+                .statusCode(200).body("status", org.hamcrest.Matchers.equalTo("cancelled"));
+        given().header("Authorization", "Bearer " + keyA).post("/v1/fine_tuning/jobs/" + job + "/cancel").then()
+                .statusCode(409);
+    }
+
+    @Test
     void anotherTenantsAdaptersAreInvisibleAndNotFound() throws Exception {
         String a = Keys.tenant();
         String keyA = Keys.keyFor(a);

@@ -31,6 +31,8 @@ import java.util.Map;
 public class GatewayStack implements QuarkusTestResourceLifecycleManager {
 
     public static final String ADMIN = "gateway-test-admin";
+    /** The tests' own learn queue, deleted when they end. */
+    public static final String QUEUE = "learn-requests-gateway-test";
     static final int INFERENCE_PORT = 9301;
     static TcpProxy rabbit;
     private Process inference;
@@ -66,6 +68,7 @@ public class GatewayStack implements QuarkusTestResourceLifecycleManager {
                     "livetune.gateway.inference-port", Integer.toString(INFERENCE_PORT),
                     "livetune.gateway.rabbitmq-uri", "amqp://guest:guest@localhost:" + rabbit.port() + "/%2F",
                     "livetune.gateway.publish-confirm-timeout", "2s",
+                    "livetune.gateway.learn-queue", QUEUE,
                     "livetune.gateway.requests-per-minute", "100000");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -112,6 +115,12 @@ public class GatewayStack implements QuarkusTestResourceLifecycleManager {
     public void stop() {
         if (rabbit != null) {
             rabbit.close();
+        }
+        try (com.rabbitmq.client.Connection c = new com.rabbitmq.client.ConnectionFactory().newConnection();
+                com.rabbitmq.client.Channel ch = c.createChannel()) {
+            ch.queueDelete(QUEUE);
+        } catch (Exception e) {
+            // the broker is gone; nothing to clean
         }
         if (inference != null) {
             inference.destroy();

@@ -42,7 +42,7 @@ class LearnTest {
         List<JsonNode> out = new ArrayList<>();
         List<GetResponse> others = new ArrayList<>();
         GetResponse r;
-        while ((r = ch.basicGet("learn-requests", false)) != null) {
+        while ((r = ch.basicGet(GatewayStack.QUEUE, false)) != null) {
             JsonNode m = JSON.readTree(r.getBody());
             if (m.get("tenant").asText().equals(tenant)) {
                 out.add(m);
@@ -66,7 +66,7 @@ class LearnTest {
         RedisClient redisClient = RedisClient.create("redis://localhost:6379");
         try (Connection c = f.newConnection(); Channel ch = c.createChannel();
                 StatefulRedisConnection<String, String> redis = redisClient.connect()) {
-            ch.queueDeclare("learn-requests", true, false, false, null);
+            ch.queueDeclare(GatewayStack.QUEUE, true, false, false, null);
 
             Response ok = learn(key, "s1", false);
             assertThat(ok.statusCode()).as(ok.asString()).isEqualTo(200);
