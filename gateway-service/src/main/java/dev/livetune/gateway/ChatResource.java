@@ -6,17 +6,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.livetune.api.adapter.AdapterRef;
-import dev.livetune.api.inference.v1.ChatMessage;
-import dev.livetune.api.inference.v1.ChatPrompt;
 import dev.livetune.api.inference.v1.FinishReason;
 import dev.livetune.api.inference.v1.GenerateChunk;
 import dev.livetune.api.inference.v1.GenerateRequest;
-import dev.livetune.api.inference.v1.InferenceGrpc;
-import dev.livetune.api.inference.v1.SamplingParams;
 import dev.livetune.api.learn.LearnRequest;
 import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
-import io.quarkus.grpc.GrpcClient;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
@@ -31,10 +25,8 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.util.Iterator;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -52,18 +44,17 @@ public class ChatResource {
     private final Sessions sessions;
     private final Learning learning;
     private final GatewayConfig config;
-    private final RedisStore store;
 
-    @GrpcClient("inference")
-    InferenceGrpc.InferenceBlockingStub inference;
+    private final Completions completions;
 
-    ChatResource(Auth auth, Quotas quotas, Sessions sessions, Learning learning, GatewayConfig config, RedisStore store) {
+    ChatResource(Auth auth, Quotas quotas, Sessions sessions, Learning learning, GatewayConfig config,
+            Completions completions) {
+        this.completions = completions;
         this.auth = auth;
         this.quotas = quotas;
         this.sessions = sessions;
         this.learning = learning;
         this.config = config;
-        this.store = store;
     }
 
     @POST
@@ -77,25 +68,26 @@ public class ChatResource {
         ChatRequest req = ChatRequest.parse(parse(body), config.maxTokensLimit());
         String session = sessionHeader == null ? null : Sessions.validId(sessionHeader);
         quotas.admit(tenant);
-        String adapter = adapterFor(tenant, req.model());
+        String adapter = completions.adapterFor(tenant, req.model());
         String[] last = req.messages().get(req.messages().size() - 1);
         Matcher learn = LEARN.matcher(last[1]);
         if (learn.find()) {
             return learn(tenant, session, req, learn.group(1), last[1].substring(learn.end()));
         }
-        GenerateRequest grpc = generateRequest(req, adapter);
+        GenerateRequest grpc = Completions.request(req.messages(), req.maxTokens(), req.temperature(), req.topP(), req.seed(),
+                req.stop(), adapter);
         String id = "chatcmpl-" + UUID.randomUUID().toString().replace("-", "");
         long created = Instant.now().getEpochSecond();
         if (req.stream()) {
             // Open the upstream stream before answering, so that errors before the first token are
             // still proper HTTP errors; after that, the SSE stream carries them.
-            Upstream up = open(grpc, adapter, req.model());
+            Completions.Upstream up = completions.open(grpc, adapter, req.model());
             StreamingOutput out = os -> stream(os, up, req, id, created, tenant, session);
             return Response.ok(out).type("text/event-stream; charset=utf-8").header("Cache-Control", "no-cache").build();
         }
-        Upstream up = open(grpc, adapter, req.model());
+        Completions.Upstream up = completions.open(grpc, adapter, req.model());
         StringBuilder text = new StringBuilder();
-        consume(up, c -> text.append(c.getText()));
+        completions.consume(up, c -> text.append(c.getText()));
         GenerateChunk last1 = up.last;
         int prompt = last1.getUsage().getPromptTokens();
         int completion = last1.getUsage().getCompletionTokens();
@@ -134,108 +126,7 @@ public class ChatResource {
         }
     }
 
-    /** @return the inference adapter reference for a model name ("" for the base model) */
-    private String adapterFor(String tenant, String model) {
-        if (model.equals(config.baseModel())) {
-            return "";
-        }
-        AdapterRef ref;
-        try {
-            ref = AdapterRef.parseModel(tenant, model);
-        } catch (IllegalArgumentException e) {
-            throw OpenAiException.notFound("model_not_found", "the model '" + model + "' does not exist");
-        }
-        if (!ref.name().equals("default")
-                && !store.redis().sismember("livetune:tenant-adapters:" + tenant, ref.name())) {
-            throw OpenAiException.notFound("model_not_found", "the model '" + model + "' does not exist");
-        }
-        return ref.toString();
-    }
-
-    private GenerateRequest generateRequest(ChatRequest req, String adapter) {
-        ChatPrompt.Builder prompt = ChatPrompt.newBuilder();
-        for (String[] m : req.messages()) {
-            prompt.addMessages(ChatMessage.newBuilder().setRole(m[0]).setContent(m[1]));
-        }
-        SamplingParams.Builder s = SamplingParams.newBuilder().setMaxTokens(req.maxTokens() == null ? 0 : req.maxTokens())
-                .addAllStop(req.stop());
-        if (req.temperature() != null) {
-            s.setTemperature(req.temperature().floatValue());
-        }
-        if (req.topP() != null) {
-            s.setTopP(req.topP().floatValue());
-        }
-        if (req.seed() != null) {
-            s.setSeed(req.seed());
-        }
-        return GenerateRequest.newBuilder().setRequestId(UUID.randomUUID().toString()).setChat(prompt).setSampling(s)
-                .setAdapter(adapter).build();
-    }
-
-    /** An upstream stream whose first chunk has arrived. */
-    private static final class Upstream {
-        final Iterator<GenerateChunk> rest;
-        final GenerateChunk first;
-        final String servedBy;
-        GenerateChunk last;
-
-        Upstream(Iterator<GenerateChunk> rest, GenerateChunk first) {
-            this.rest = rest;
-            this.first = first;
-            this.servedBy = first.getServedBy().isEmpty() ? "base" : first.getServedBy();
-            this.last = first;
-        }
-    }
-
-    /**
-     * Starts the generation and waits for its first chunk. Retries once, only before any token, when
-     * the replica was unavailable or full (the channel spreads calls over replicas). A tenant alias
-     * with no live version yet serves the base model.
-     */
-    private Upstream open(GenerateRequest grpc, String adapter, String model) {
-        for (int attempt = 0; ; attempt++) {
-            try {
-                Iterator<GenerateChunk> it = inference.withDeadlineAfter(config.inferenceDeadline().toMillis(),
-                        TimeUnit.MILLISECONDS).generate(grpc);
-                return new Upstream(it, it.next());
-            } catch (StatusRuntimeException e) {
-                Status.Code code = e.getStatus().getCode();
-                if (code == Status.Code.NOT_FOUND && !adapter.isEmpty() && AdapterRef.parse(adapter).isAlias()) {
-                    grpc = grpc.toBuilder().setAdapter("").build();
-                    adapter = "";
-                    continue;
-                }
-                if ((code == Status.Code.UNAVAILABLE || code == Status.Code.RESOURCE_EXHAUSTED) && attempt == 0) {
-                    continue;
-                }
-                throw upstream(e, model);
-            }
-        }
-    }
-
-    private static OpenAiException upstream(StatusRuntimeException e, String model) {
-        String why = e.getStatus().getDescription() == null ? e.getStatus().getCode().toString() : e.getStatus().getDescription();
-        return switch (e.getStatus().getCode()) {
-            case INVALID_ARGUMENT -> OpenAiException.invalid("messages", why);
-            case NOT_FOUND -> OpenAiException.notFound("model_not_found", "the model '" + model + "' does not exist");
-            case FAILED_PRECONDITION -> OpenAiException.unavailable("the model '" + model + "' cannot be served right now: " + why, 30);
-            default -> OpenAiException.unavailable("the model service is busy or unavailable (" + why + "); retry later", 2);
-        };
-    }
-
-    private void consume(Upstream up, java.util.function.Consumer<GenerateChunk> each) {
-        each.accept(up.first);
-        try {
-            while (up.last.getFinishReason() == FinishReason.FINISH_REASON_UNSPECIFIED && up.rest.hasNext()) {
-                up.last = up.rest.next();
-                each.accept(up.last);
-            }
-        } catch (StatusRuntimeException e) {
-            throw upstream(e, "");
-        }
-    }
-
-    private void stream(OutputStream os, Upstream up, ChatRequest req, String id, long created, String tenant,
+    private void stream(OutputStream os, Completions.Upstream up, ChatRequest req, String id, long created, String tenant,
             String session) throws IOException {
         StringBuilder text = new StringBuilder();
         ObjectNode first = chunk(id, created, req.model(), up.servedBy);
@@ -244,7 +135,7 @@ public class ChatResource {
         delta.put("content", "");
         write(os, first.toString());
         try {
-            consume(up, c -> {
+            completions.consume(up, c -> {
                 if (!c.getText().isEmpty()) {
                     text.append(c.getText());
                     ObjectNode ch = chunk(id, created, req.model(), up.servedBy);

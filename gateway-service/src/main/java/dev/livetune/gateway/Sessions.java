@@ -60,6 +60,20 @@ public class Sessions {
         r.expire(key, config.sessionTtl().toSeconds());
     }
 
+    /** @return the whole recorded conversation, oldest first, as {@code [role, content]} */
+    public List<String[]> history(String tenant, String session) {
+        List<String[]> out = new ArrayList<>();
+        for (String item : store.redis().lrange(key(tenant, session), 0, -1)) {
+            try {
+                var node = json.readTree(item);
+                out.add(new String[] {node.path("role").asText(), node.path("content").asText()});
+            } catch (JsonProcessingException e) {
+                // skip a damaged entry
+            }
+        }
+        return out;
+    }
+
     /** @return the last {@code n} turns as {@code role: content} lines */
     public List<String> recent(String tenant, String session, int n) {
         List<String> out = new ArrayList<>();

@@ -1,0 +1,291 @@
+package dev.livetune.gateway;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.livetune.api.adapter.AdapterRef;
+import dev.livetune.api.chat.v1.AdapterVersions;
+import dev.livetune.api.chat.v1.ChatChunk;
+import dev.livetune.api.chat.v1.ChatGrpc;
+import dev.livetune.api.chat.v1.ChatRequest;
+import dev.livetune.api.chat.v1.LearnJobEvent;
+import dev.livetune.api.chat.v1.LearnRequest;
+import dev.livetune.api.chat.v1.LearnResponse;
+import dev.livetune.api.chat.v1.ListAdaptersRequest;
+import dev.livetune.api.chat.v1.ListAdaptersResponse;
+import dev.livetune.api.chat.v1.RollbackRequest;
+import dev.livetune.api.chat.v1.RollbackResponse;
+import dev.livetune.api.chat.v1.WatchLearnJobRequest;
+import dev.livetune.api.inference.v1.FinishReason;
+import dev.livetune.api.inference.v1.InferenceAdminGrpc;
+import dev.livetune.api.inference.v1.LoadAdapterRequest;
+import io.grpc.Context;
+import io.grpc.Contexts;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.MetadataUtils;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import io.quarkus.grpc.GrpcClient;
+import io.quarkus.grpc.GrpcService;
+import io.quarkus.grpc.RegisterInterceptor;
+import io.smallrye.common.annotation.Blocking;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+
+/** {@code livetune.chat.v1.Chat}: the gateway's stateful gRPC API, with the same rules as HTTP. */
+@GrpcService
+@RegisterInterceptor(ChatGrpcService.Authorization.class)
+public class ChatGrpcService extends ChatGrpc.ChatImplBase {
+
+    static final Context.Key<String> AUTHORIZATION = Context.key("authorization");
+    private static final Metadata.Key<String> HEADER = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+    private static final Set<String> TERMINAL = Set.of("succeeded", "failed", "cancelled");
+
+    /** Carries the {@code authorization} metadata into the call's context (checked in the method, off the event loop). */
+    @ApplicationScoped
+    public static class Authorization implements ServerInterceptor {
+        @Override
+        public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
+                ServerCallHandler<Q, R> next) {
+            String value = headers.get(HEADER);
+            return Contexts.interceptCall(Context.current().withValue(AUTHORIZATION, value), call, headers, next);
+        }
+    }
+
+    private final Auth auth;
+    private final Quotas quotas;
+    private final Sessions sessions;
+    private final Learning learning;
+    private final Completions completions;
+    private final RedisStore store;
+    private final GatewayConfig config;
+    private final ObjectMapper json = new ObjectMapper();
+
+    @GrpcClient("inference")
+    InferenceAdminGrpc.InferenceAdminBlockingStub inferenceAdmin;
+
+    ChatGrpcService(Auth auth, Quotas quotas, Sessions sessions, Learning learning, Completions completions,
+            RedisStore store, GatewayConfig config) {
+        this.auth = auth;
+        this.quotas = quotas;
+        this.sessions = sessions;
+        this.learning = learning;
+        this.completions = completions;
+        this.store = store;
+        this.config = config;
+    }
+
+    private String tenant() {
+        return auth.tenant(AUTHORIZATION.get());
+    }
+
+    @Override
+    @Blocking
+    public void chat(ChatRequest request, StreamObserver<ChatChunk> out) {
+        run(out, () -> {
+            String tenant = tenant();
+            if (request.getSessionId().isEmpty()) {
+                throw OpenAiException.invalid("session_id", "session_id is required: the Chat API is stateful");
+            }
+            String session = Sessions.validId(request.getSessionId());
+            if (request.getMessage().isBlank()) {
+                throw OpenAiException.invalid("message", "message is empty");
+            }
+            if (request.getMaxTokens() < 0 || request.getMaxTokens() > config.maxTokensLimit()) {
+                throw OpenAiException.invalid("max_tokens", "max_tokens must be from 0 to " + config.maxTokensLimit());
+            }
+            String model = request.getModel().isEmpty() ? "default" : request.getModel();
+            quotas.admit(tenant);
+            List<String[]> messages = new ArrayList<>(sessions.history(tenant, session));
+            messages.add(new String[] {"user", request.getMessage()});
+            Matcher learn = ChatResource.LEARN.matcher(request.getMessage());
+            if (learn.find()) {
+                String what = request.getMessage().substring(learn.end());
+                if (what.isBlank()) {
+                    throw OpenAiException.invalid("message", "nothing to learn: write what to learn after [Learn]");
+                }
+                String alias = alias(tenant, model);
+                var r = learning.start(tenant, alias, learn.group(1) == null ? "auto" : learn.group(1).toLowerCase(),
+                        what.strip(), List.of(), session, sessions.recent(tenant, session, 10));
+                String reply = "Learning started (job " + r.jobId() + ").";
+                sessions.record(tenant, session, messages, reply);
+                out.onNext(ChatChunk.newBuilder().setText(reply).setServedBy("learn").setFinishReason("stop")
+                        .setLearnJobId(r.jobId()).build());
+                return null;
+            }
+            String adapter = completions.adapterFor(tenant, model);
+            var up = completions.open(Completions.request(messages, request.getMaxTokens() == 0 ? null : request.getMaxTokens(),
+                    request.hasTemperature() ? (double) request.getTemperature() : null,
+                    request.hasTopP() ? (double) request.getTopP() : null, request.hasSeed() ? request.getSeed() : null,
+                    request.getStopList(), adapter), adapter, model);
+            StringBuilder text = new StringBuilder();
+            completions.consume(up, c -> {
+                text.append(c.getText());
+                ChatChunk.Builder b = ChatChunk.newBuilder().setText(c.getText()).setServedBy(up.servedBy);
+                if (c.getFinishReason() != FinishReason.FINISH_REASON_UNSPECIFIED) {
+                    b.setFinishReason(c.getFinishReason() == FinishReason.FINISH_REASON_LENGTH ? "length" : "stop")
+                            .setPromptTokens(c.getUsage().getPromptTokens())
+                            .setCompletionTokens(c.getUsage().getCompletionTokens());
+                }
+                out.onNext(b.build());
+            });
+            quotas.charge(tenant, up.last.getUsage().getPromptTokens() + up.last.getUsage().getCompletionTokens());
+            sessions.record(tenant, session, messages, text.toString());
+            return null;
+        });
+    }
+
+    @Override
+    @Blocking
+    public void learn(LearnRequest request, StreamObserver<LearnResponse> out) {
+        run(out, () -> {
+            String tenant = tenant();
+            String alias = alias(tenant, request.getModel().isEmpty() ? "default" : request.getModel());
+            String mode = request.getMode().isEmpty() ? "auto" : request.getMode();
+            if (!Set.of("auto", "instruction", "web", "doc").contains(mode)) {
+                throw OpenAiException.invalid("mode", "mode must be auto, instruction, web or doc");
+            }
+            if (mode.equals("doc") ? request.getFileIdsCount() == 0 : request.getText().isBlank()) {
+                throw OpenAiException.invalid(mode.equals("doc") ? "file_ids" : "text", "nothing to learn");
+            }
+            for (String f : request.getFileIdsList()) {
+                Map<String, String> file = store.redis().hgetall("livetune:file:" + f);
+                if (file == null || !tenant.equals(file.get("tenant"))) {
+                    throw OpenAiException.notFound("file_not_found", "no such file: " + f);
+                }
+            }
+            quotas.admit(tenant);
+            var r = learning.start(tenant, alias, mode, request.getText().strip(), request.getFileIdsList(), null, List.of());
+            out.onNext(LearnResponse.newBuilder().setJobId(r.jobId()).build());
+            return null;
+        });
+    }
+
+    @Override
+    @Blocking
+    public void watchLearnJob(WatchLearnJobRequest request, StreamObserver<LearnJobEvent> out) {
+        ServerCallStreamObserver<LearnJobEvent> call = (ServerCallStreamObserver<LearnJobEvent>) out;
+        run(out, () -> {
+            String tenant = tenant();
+            String id = request.getJobId();
+            int sent = 0;
+            long deadline = System.currentTimeMillis() + 6 * 3600_000L;
+            while (!call.isCancelled() && System.currentTimeMillis() < deadline) {
+                Map<String, String> job = store.redis().hgetall("livetune:job:" + id);
+                if (job == null || job.isEmpty() || !tenant.equals(job.get("tenant"))) {
+                    throw OpenAiException.notFound("job_not_found", "no such learn job: " + id);
+                }
+                List<String> events = store.redis().lrange("livetune:job-events:" + id, sent, -1);
+                for (String e : events) {
+                    JsonNode n = json.readTree(e);
+                    out.onNext(LearnJobEvent.newBuilder().setJobId(id).setStatus(job.get("status"))
+                            .setMessage(n.path("message").asText()).setCreatedAt(n.path("created_at").asLong())
+                            .setFineTunedModel(job.getOrDefault("fine_tuned_model", "")).build());
+                    sent++;
+                }
+                if (TERMINAL.contains(job.get("status"))) {
+                    return null;
+                }
+                Thread.sleep(250);
+            }
+            return null;
+        });
+    }
+
+    @Override
+    @Blocking
+    public void listAdapters(ListAdaptersRequest request, StreamObserver<ListAdaptersResponse> out) {
+        run(out, () -> {
+            String tenant = tenant();
+            ListAdaptersResponse.Builder b = ListAdaptersResponse.newBuilder().setBaseModel(config.baseModel());
+            java.util.TreeSet<String> aliases = new java.util.TreeSet<>(store.redis().smembers("livetune:tenant-adapters:" + tenant));
+            aliases.add("default");
+            for (String alias : aliases) {
+                AdapterVersions.Builder a = AdapterVersions.newBuilder().setAlias(alias);
+                store.redis().smembers("livetune:tenant-versions:" + tenant + ":" + alias).stream().map(Integer::parseInt)
+                        .sorted().forEach(a::addVersions);
+                String live = store.redis().get("livetune:tenant-live:" + tenant + ":" + alias);
+                a.setLiveVersion(live == null ? 0 : Integer.parseInt(live));
+                b.addAdapters(a);
+            }
+            out.onNext(b.build());
+            return null;
+        });
+    }
+
+    @Override
+    @Blocking
+    public void rollback(RollbackRequest request, StreamObserver<RollbackResponse> out) {
+        run(out, () -> {
+            String tenant = tenant();
+            String alias = alias(tenant, request.getModel().isEmpty() ? "default" : request.getModel());
+            int v = request.getVersion();
+            if (!store.redis().sismember("livetune:tenant-versions:" + tenant + ":" + alias, Integer.toString(v))) {
+                throw OpenAiException.notFound("model_not_found", alias + "@v" + v + " does not exist");
+            }
+            String token = config.inferenceAdminToken().orElseThrow(() -> new OpenAiException(409, "invalid_request_error",
+                    "rollback_unavailable", null, "rollback needs livetune.gateway.inference-admin-token here;"
+                            + " in a cluster, change the AdapterRelease", null));
+            Metadata md = new Metadata();
+            md.put(HEADER, "Bearer " + token);
+            try {
+                inferenceAdmin.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(md)).loadAdapter(
+                        LoadAdapterRequest.newBuilder().setTenant(tenant).setName(alias).setVersion(v).setActivate(true).build());
+            } catch (StatusRuntimeException e) {
+                throw Completions.upstream(e, alias + "@v" + v);
+            }
+            store.redis().set("livetune:tenant-live:" + tenant + ":" + alias, Integer.toString(v));
+            out.onNext(RollbackResponse.newBuilder().setLive(alias + "@v" + v).build());
+            return null;
+        });
+    }
+
+    private String alias(String tenant, String model) {
+        if (model.equals(config.baseModel())) {
+            return "default";
+        }
+        try {
+            return AdapterRef.parseModel(tenant, model).name();
+        } catch (IllegalArgumentException e) {
+            throw OpenAiException.invalid("model", e.getMessage());
+        }
+    }
+
+    /** Runs a call body, mapping failures to gRPC statuses as the HTTP API maps them to HTTP ones. */
+    private static <T> void run(StreamObserver<T> out, Callable body) {
+        try {
+            body.call();
+            out.onCompleted();
+        } catch (OpenAiException e) {
+            Status s = switch (e.status) {
+                case 400, 413 -> Status.INVALID_ARGUMENT;
+                case 401 -> Status.UNAUTHENTICATED;
+                case 404 -> Status.NOT_FOUND;
+                case 409 -> Status.FAILED_PRECONDITION;
+                case 429 -> Status.RESOURCE_EXHAUSTED;
+                default -> Status.UNAVAILABLE;
+            };
+            out.onError(s.withDescription(e.getMessage()).asRuntimeException());
+        } catch (io.lettuce.core.RedisException e) {
+            out.onError(Status.UNAVAILABLE.withDescription("the gateway's store is unavailable").asRuntimeException());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            out.onError(Status.CANCELLED.asRuntimeException());
+        } catch (Exception e) {
+            out.onError(Status.INTERNAL.withDescription("internal error").asRuntimeException());
+        }
+    }
+
+    @FunctionalInterface
+    private interface Callable {
+        Object call() throws Exception;
+    }
+}

@@ -1,0 +1,107 @@
+package dev.livetune.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.livetune.api.chat.v1.ChatChunk;
+import dev.livetune.api.chat.v1.ChatGrpc;
+import dev.livetune.api.chat.v1.ChatRequest;
+import dev.livetune.api.chat.v1.LearnJobEvent;
+import dev.livetune.api.chat.v1.ListAdaptersRequest;
+import dev.livetune.api.chat.v1.RollbackRequest;
+import dev.livetune.api.chat.v1.WatchLearnJobRequest;
+import io.grpc.Context;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.MetadataUtils;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The gateway's gRPC Chat API: stateful sessions, [Learn], watching a job, adapters, auth. */
+@QuarkusTest
+@QuarkusTestResource(GatewayStack.class)
+class ChatGrpcTest {
+
+    private static final ManagedChannel CHANNEL = ManagedChannelBuilder.forAddress("localhost", 9181).usePlaintext().build();
+
+    private static ChatGrpc.ChatBlockingStub as(String key) {
+        Metadata md = new Metadata();
+        md.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + key);
+        return ChatGrpc.newBlockingStub(CHANNEL).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(md));
+    }
+
+    private static List<ChatChunk> chat(ChatGrpc.ChatBlockingStub stub, String session, String message) {
+        List<ChatChunk> out = new ArrayList<>();
+        stub.chat(ChatRequest.newBuilder().setSessionId(session).setModel("livetune-base").setMessage(message)
+                .setMaxTokens(6).setTemperature(0).build()).forEachRemaining(out::add);
+        return out;
+    }
+
+    @Test
+    void sessionsCarryTheConversationAcrossCalls() {
+        var stub = as(Keys.keyFor(Keys.tenant()));
+        List<ChatChunk> first = chat(stub, "conv-1", "Hello!");
+        ChatChunk end1 = first.get(first.size() - 1);
+        assertThat(end1.getFinishReason()).isIn("stop", "length");
+        assertThat(end1.getServedBy()).isEqualTo("base");
+        List<ChatChunk> second = chat(stub, "conv-1", "Hello!");
+        ChatChunk end2 = second.get(second.size() - 1);
+        // The second turn's prompt holds the first turn and its reply.
+        assertThat(end2.getPromptTokens()).isGreaterThan(2 * end1.getPromptTokens() - 5);
+        List<ChatChunk> fresh = chat(stub, "conv-2", "Hello!");
+        assertThat(fresh.get(fresh.size() - 1).getPromptTokens()).isEqualTo(end1.getPromptTokens());
+    }
+
+    @Test
+    void learnThroughChatThenWatchTheJob() throws Exception {
+        var stub = as(Keys.keyFor(Keys.tenant()));
+        Iterator<ChatChunk> it = stub.chat(ChatRequest.newBuilder().setSessionId("s").setMessage("[Learn] Zorbania's capital is Quillport.").build());
+        ChatChunk c = it.next();
+        assertThat(c.getLearnJobId()).startsWith("ftjob-");
+        assertThat(c.getServedBy()).isEqualTo("learn");
+        Context.CancellableContext ctx = Context.current().withCancellation();
+        try {
+            Iterator<LearnJobEvent> events = ctx.call(() -> stub.watchLearnJob(
+                    WatchLearnJobRequest.newBuilder().setJobId(c.getLearnJobId()).build()));
+            LearnJobEvent e = events.next();
+            assertThat(e.getStatus()).isEqualTo("queued");
+            assertThat(e.getMessage()).contains("queued");
+        } finally {
+            ctx.cancel(null);
+        }
+    }
+
+    @Test
+    void adaptersAuthAndErrors() {
+        String key = Keys.keyFor(Keys.tenant());
+        var adapters = as(key).listAdapters(ListAdaptersRequest.getDefaultInstance());
+        assertThat(adapters.getBaseModel()).isEqualTo("livetune-base");
+        assertThat(adapters.getAdaptersList()).extracting(a -> a.getAlias()).containsExactly("default");
+        assertThat(adapters.getAdapters(0).getLiveVersion()).isZero();
+        assertThat(code(() -> as("lt-0000000000000000-" + "x".repeat(43)).listAdapters(ListAdaptersRequest.getDefaultInstance())))
+                .isEqualTo(Status.Code.UNAUTHENTICATED);
+        assertThat(code(() -> ChatGrpc.newBlockingStub(CHANNEL).listAdapters(ListAdaptersRequest.getDefaultInstance())))
+                .isEqualTo(Status.Code.UNAUTHENTICATED);
+        assertThat(code(() -> as(key).rollback(RollbackRequest.newBuilder().setModel("default").setVersion(3).build())))
+                .isEqualTo(Status.Code.NOT_FOUND);
+        assertThat(code(() -> as(key).chat(ChatRequest.newBuilder().setMessage("hi").build()).next()))
+                .isEqualTo(Status.Code.INVALID_ARGUMENT);
+        assertThat(code(() -> as(key).watchLearnJob(WatchLearnJobRequest.newBuilder().setJobId("ftjob-nope").build()).next()))
+                .isEqualTo(Status.Code.NOT_FOUND);
+    }
+
+    private static Status.Code code(Runnable r) {
+        try {
+            r.run();
+        } catch (StatusRuntimeException e) {
+            return e.getStatus().getCode();
+        }
+        throw new AssertionError("the call succeeded");
+    }
+}
