@@ -133,10 +133,46 @@ public class JobsResource {
 
     @GET
     @Path("/fine_tuning/jobs/{id}/events")
-    public String events(@HeaderParam("Authorization") String authorization, @PathParam("id") String id,
-            @QueryParam("after") String after, @QueryParam("limit") Integer limit) {
+    public jakarta.ws.rs.core.Response events(@HeaderParam("Authorization") String authorization, @PathParam("id") String id,
+            @QueryParam("after") String after, @QueryParam("limit") Integer limit, @QueryParam("stream") boolean stream) {
         String tenant = auth.tenant(authorization);
         owned(tenant, id);
+        if (stream) {
+            return jakarta.ws.rs.core.Response.ok((jakarta.ws.rs.core.StreamingOutput) os -> live(os, tenant, id))
+                    .type("text/event-stream; charset=utf-8").header("Cache-Control", "no-cache").build();
+        }
+        return jakarta.ws.rs.core.Response.ok(page(id, after, limit), MediaType.APPLICATION_JSON).build();
+    }
+
+    /**
+     * The live variant ({@code ?stream=true}): every event so far, oldest first, then each new one as
+     * it is recorded, one SSE {@code data:} line each, until the job ends; then {@code data: [DONE]}.
+     */
+    private void live(java.io.OutputStream os, String tenant, String id) throws java.io.IOException {
+        int sent = 0;
+        long deadline = System.currentTimeMillis() + 6 * 3600_000L;
+        while (System.currentTimeMillis() < deadline) {
+            Map<String, String> j = owned(tenant, id);
+            for (String e : store.redis().lrange("livetune:job-events:" + id, sent, -1)) {
+                os.write(("data: " + e + "\n\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                sent++;
+            }
+            os.flush();
+            if (TERMINAL.contains(j.get("status"))) {
+                break;
+            }
+            try {
+                Thread.sleep(250);
+            } catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+        os.write("data: [DONE]\n\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        os.flush();
+    }
+
+    private String page(String id, String after, Integer limit) {
         int n = limit(limit);
         List<JsonNode> all = new ArrayList<>();
         for (String e : store.redis().lrange("livetune:job-events:" + id, 0, -1)) {

@@ -148,6 +148,11 @@ class BadInputTest {
                 .statusCode(200).body("status", org.hamcrest.Matchers.equalTo("cancelled"));
         given().header("Authorization", "Bearer " + keyA).post("/v1/fine_tuning/jobs/" + job + "/cancel").then()
                 .statusCode(409);
+        // The live event stream of an ended job: every event, then [DONE].
+        String live = given().header("Authorization", "Bearer " + keyA).get("/v1/fine_tuning/jobs/" + job + "/events?stream=true")
+                .then().statusCode(200).contentType(org.hamcrest.Matchers.startsWith("text/event-stream")).extract().asString();
+        assertThat(live).contains("Learn request queued", "Cancellation requested").endsWith("data: [DONE]\n\n");
+        given().header("Authorization", b).get("/v1/fine_tuning/jobs/" + job + "/events?stream=true").then().statusCode(404);
     }
 
     @Test
