@@ -122,6 +122,24 @@ class BadInputTest {
     }
 
     @Test
+    void badUploadsGetTheirStatusInOpenAisShape() {
+        String k = "Bearer " + Keys.keyFor(Keys.tenant());
+        given().header("Authorization", k).multiPart("purpose", "fine-tune").multiPart("file", "run.exe", new byte[] {1, 2})
+                .post("/v1/files").then().statusCode(400).body("error.param", org.hamcrest.Matchers.equalTo("file"));
+        given().header("Authorization", k).multiPart("purpose", "fine-tune")
+                .multiPart("file", "big.txt", new byte[11 * 1024 * 1024]).post("/v1/files").then().statusCode(413)
+                .body("error.type", org.hamcrest.Matchers.equalTo("invalid_request_error"));
+        given().header("Authorization", k).multiPart("file", "a.txt", "x".getBytes(StandardCharsets.UTF_8))
+                .post("/v1/files").then().statusCode(400).body("error.param", org.hamcrest.Matchers.equalTo("purpose"));
+        given().header("Authorization", k).multiPart("purpose", "fine-tune").post("/v1/files").then().statusCode(400);
+        given().header("Authorization", k).contentType("application/json").body("{\"training_file\": \"file-nope\", \"model\": \"default\"}")
+                .post("/v1/fine_tuning/jobs").then().statusCode(404);
+        given().header("Authorization", k).get("/v1/fine_tuning/jobs?limit=0").then().statusCode(400);
+        given().header("Authorization", k).contentType("application/json").body("{\"text\": \"\", \"mode\": \"web\"}")
+                .post("/v1/learn").then().statusCode(400);
+    }
+
+    @Test
     void anotherTenantsFilesAndJobsAreInvisibleAndNotFound() throws Exception {
         String keyA = Keys.keyFor(Keys.tenant());
         String keyB = Keys.keyFor(Keys.tenant());
