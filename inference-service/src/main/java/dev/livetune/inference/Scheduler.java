@@ -33,7 +33,11 @@ final class Scheduler implements AutoCloseable {
     private final BlockingQueue<Job> waiting;
     private final int maxBatch;
     private final IntConsumer runningGauge;
+    /** Owned by the decode thread; other threads read {@link #runningCount}. */
     private final List<Running> running = new ArrayList<>();
+    private volatile int runningCount;
+    /** Accepted and not yet ended (waiting, being admitted or running): what a drain waits for. */
+    private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
     private final Thread thread;
     private volatile boolean stopped;
 
@@ -52,7 +56,15 @@ final class Scheduler implements AutoCloseable {
 
     /** @return false when the waiting queue is full */
     boolean offer(Job job) {
-        return !stopped && waiting.offer(job);
+        if (stopped) {
+            return false;
+        }
+        inFlight.incrementAndGet();
+        if (!waiting.offer(job)) {
+            inFlight.decrementAndGet();
+            return false;
+        }
+        return true;
     }
 
     int waiting() {
@@ -60,7 +72,7 @@ final class Scheduler implements AutoCloseable {
     }
 
     int running() {
-        return running.size();
+        return runningCount;
     }
 
     private void loop() {
@@ -82,7 +94,8 @@ final class Scheduler implements AutoCloseable {
                     batch.step();
                     release();
                 }
-                runningGauge.accept(running.size());
+                runningCount = running.size();
+                runningGauge.accept(runningCount);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
@@ -92,8 +105,10 @@ final class Scheduler implements AutoCloseable {
                 for (Running r : running) {
                     r.job().onError().run();
                     r.job().lease().close();
+                    inFlight.decrementAndGet();
                 }
                 running.clear();
+                runningCount = 0;
                 batch.close();
             }
         }
@@ -115,6 +130,7 @@ final class Scheduler implements AutoCloseable {
             }
             jobs.get(0).onError().run();
             jobs.get(0).lease().close();
+            inFlight.decrementAndGet();
         }
         release();
     }
@@ -125,6 +141,7 @@ final class Scheduler implements AutoCloseable {
             if (r.handle().finished()) {
                 r.job().lease().close();
                 it.remove();
+                inFlight.decrementAndGet();
             }
         }
     }
@@ -133,7 +150,7 @@ final class Scheduler implements AutoCloseable {
     boolean drain(long graceMillis) throws InterruptedException {
         long deadline = System.currentTimeMillis() + graceMillis;
         while (System.currentTimeMillis() < deadline) {
-            if (waiting.isEmpty() && running.isEmpty()) {
+            if (inFlight.get() == 0) {
                 return true;
             }
             Thread.sleep(20);
