@@ -27,11 +27,9 @@ import io.grpc.Metadata;
 import io.grpc.stub.MetadataUtils;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -333,8 +331,7 @@ public final class ServingSuite implements Callable<Integer> {
         ObjectNode files = m.putObject("files");
         try (Stream<Path> list = Files.list(dir)) {
             for (Path f : list.sorted().toList()) {
-                files.put(f.getFileName().toString(),
-                        HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(f))));
+                files.put(f.getFileName().toString(), dev.livetune.api.adapter.Sha256.of(f));
             }
         }
         json.writeValue(dir.resolve("livetune.json").toFile(), m);

@@ -3,21 +3,17 @@ package dev.livetune.inference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.livetune.api.adapter.AdapterRef;
+import dev.livetune.api.adapter.Sha256;
 import dev.livetune.llm.LanguageModel;
 import dev.livetune.llm.lora.LoraAdapter;
 import dev.livetune.llm.model.ModelFormatException;
 import io.grpc.Status;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -298,7 +294,7 @@ public final class AdapterRegistry implements AutoCloseable {
                     throw new AdapterException(Status.Code.FAILED_PRECONDITION, "adapter " + version + ": "
                             + f.getKey() + " is listed in livetune.json but missing");
                 }
-                String actual = sha256(file);
+                String actual = Sha256.of(file);
                 if (!actual.equals(f.getValue().asText())) {
                     throw new AdapterException(Status.Code.FAILED_PRECONDITION, "adapter " + version + ": "
                             + f.getKey() + " has sha256 " + actual + " but livetune.json says " + f.getValue().asText());
@@ -307,18 +303,6 @@ public final class AdapterRegistry implements AutoCloseable {
         } catch (IOException e) {
             throw new AdapterException(Status.Code.FAILED_PRECONDITION, "adapter " + version
                     + ": cannot read livetune.json or its files: " + e.getMessage(), e);
-        }
-    }
-
-    private static String sha256(Path file) throws IOException {
-        try {
-            MessageDigest digest = MessageDigest.getInstance("SHA-256");
-            try (InputStream in = new DigestInputStream(Files.newInputStream(file), digest)) {
-                in.transferTo(java.io.OutputStream.nullOutputStream());
-            }
-            return HexFormat.of().formatHex(digest.digest());
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
         }
     }
 

@@ -13,9 +13,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -75,18 +73,10 @@ public class ServedModel implements QuarkusTestResourceLifecycleManager {
         ObjectNode files = manifest.putObject("files");
         try (Stream<Path> list = Files.list(dir)) {
             for (Path f : list.sorted().toList()) {
-                files.put(f.getFileName().toString(), sha256(f));
+                files.put(f.getFileName().toString(), dev.livetune.api.adapter.Sha256.of(f));
             }
         }
         json.writeValue(dir.resolve("livetune.json").toFile(), manifest);
-    }
-
-    static String sha256(Path f) throws IOException {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(f)));
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     @Override

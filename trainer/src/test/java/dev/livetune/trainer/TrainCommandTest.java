@@ -3,6 +3,7 @@ package dev.livetune.trainer;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.livetune.api.adapter.Sha256;
 import dev.livetune.llm.LanguageModel;
 import dev.livetune.llm.engine.TorchRuntime;
 import dev.livetune.llm.tokenizer.ChatMessage;
