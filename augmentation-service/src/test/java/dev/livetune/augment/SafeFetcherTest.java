@@ -1,0 +1,100 @@
+package dev.livetune.augment;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.sun.net.httpserver.HttpServer;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Server-side fetching never reaches inside: loopback, private, link-local (metadata), CGNAT,
+ * IPv6 unique-local and v4-mapped forms are refused after resolution and on every redirect,
+ * unless the host is allowlisted; only http(s); bodies are bounded.
+ */
+class SafeFetcherTest {
+
+    private HttpServer server;
+    private int port;
+
+    @BeforeEach
+    void start() throws Exception {
+        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        server.createContext("/page", x -> {
+            byte[] body = "<html><body><p>Quillport is the capital of Zorbania.</p></body></html>".getBytes(StandardCharsets.UTF_8);
+            x.getResponseHeaders().add("Content-Type", "text/html");
+            x.sendResponseHeaders(200, body.length);
+            x.getResponseBody().write(body);
+            x.close();
+        });
+        server.createContext("/to-metadata", x -> {
+            x.getResponseHeaders().add("Location", "http://169.254.169.254/latest/meta-data/");
+            x.sendResponseHeaders(302, -1);
+            x.close();
+        });
+        server.createContext("/to-page", x -> {
+            x.getResponseHeaders().add("Location", "/page");
+            x.sendResponseHeaders(301, -1);
+            x.close();
+        });
+        server.createContext("/big", x -> {
+            x.sendResponseHeaders(200, 10_000);
+            x.getResponseBody().write(new byte[10_000]);
+            x.close();
+        });
+        server.start();
+        port = server.getAddress().getPort();
+    }
+
+    @AfterEach
+    void stop() {
+        server.stop(0);
+    }
+
+    @Test
+    void internalAddressesAreRefusedByDefault() {
+        SafeFetcher fetcher = new SafeFetcher(Set.of(), 1 << 20, Duration.ofSeconds(5));
+        for (String url : new String[] {"http://127.0.0.1:" + port + "/page", "http://localhost:" + port + "/page",
+                "http://[::1]:" + port + "/page", "http://169.254.169.254/latest/meta-data/", "http://10.1.2.3/",
+                "http://192.168.0.10/", "http://172.16.5.4/", "http://100.64.1.1/", "http://[fd00::1]/",
+                "http://[::ffff:127.0.0.1]/", "http://0.0.0.0/"}) {
+            assertThatThrownBy(() -> fetcher.fetch(URI.create(url))).as(url).isInstanceOf(FetchRefusedException.class);
+        }
+        assertThatThrownBy(() -> fetcher.fetch(URI.create("file:///etc/passwd"))).isInstanceOf(FetchRefusedException.class)
+                .hasMessageContaining("only http and https");
+        assertThatThrownBy(() -> fetcher.fetch(URI.create("http://no-such-host.invalid/")))
+                .isInstanceOf(FetchRefusedException.class).hasMessageContaining("does not resolve");
+    }
+
+    @Test
+    void anAllowlistedHostIsFetchedButARedirectToTheMetadataAddressIsNot() throws Exception {
+        SafeFetcher fetcher = new SafeFetcher(Set.of("localhost"), 1 << 20, Duration.ofSeconds(5));
+        SafeFetcher.Page page = fetcher.fetch(URI.create("http://localhost:" + port + "/page"));
+        assertThat(new String(page.body(), StandardCharsets.UTF_8)).contains("Quillport");
+        assertThat(fetcher.fetch(URI.create("http://localhost:" + port + "/to-page")).url().getPath()).isEqualTo("/page");
+        assertThatThrownBy(() -> fetcher.fetch(URI.create("http://localhost:" + port + "/to-metadata")))
+                .isInstanceOf(FetchRefusedException.class).hasMessageContaining("169.254.169.254")
+                .hasMessageContaining("link-local");
+    }
+
+    @Test
+    void bodiesAreCutAtTheLimit() throws Exception {
+        SafeFetcher fetcher = new SafeFetcher(Set.of("localhost"), 4096, Duration.ofSeconds(5));
+        SafeFetcher.Page page = fetcher.fetch(URI.create("http://localhost:" + port + "/big"));
+        assertThat(page.body()).hasSize(4096);
+        assertThat(page.truncated()).isTrue();
+    }
+
+    @Test
+    void publicAddressesPassTheCheck() throws Exception {
+        assertThat(SafeFetcher.internal(InetAddress.getByName("93.184.216.34"))).isNull();
+        assertThat(SafeFetcher.internal(InetAddress.getByName("2606:2800:220:1:248:1893:25c8:1946"))).isNull();
+    }
+}
