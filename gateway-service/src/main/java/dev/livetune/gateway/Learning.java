@@ -42,7 +42,9 @@ public class Learning {
         job.put("request_id", r.requestId());
         job.put("created_at", Long.toString(created.getEpochSecond()));
         job.put("training_file", fileIds.isEmpty() ? "" : fileIds.get(0));
-        store.redis().hset("livetune:job:" + jobId, job);
+        // The orchestrator may consume the request and write the job before this line runs: only
+        // fill in what is not there yet, so its phase and status are never set back.
+        job.forEach((k, v) -> store.redis().hsetnx("livetune:job:" + jobId, k, v));
         store.redis().zadd("livetune:tenant-jobs:" + tenant, created.toEpochMilli(), jobId);
         event(jobId, created, "info", "Learn request queued (" + mode + ")");
         return r;

@@ -1,0 +1,128 @@
+package dev.livetune.orchestrator;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import jakarta.inject.Singleton;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+import org.jboss.logging.Logger;
+
+/**
+ * Runs one training as a child process ({@code java -jar trainer.jar train ...}), relaying its
+ * JSON-lines progress. Exit 75 (transient) is retried — the trainer resumes from its checkpoint —
+ * up to {@code trainer-retries} times; 64 (invalid input) and anything else fail the job with the
+ * trainer's own message. A cancelled job kills the process.
+ */
+@Singleton
+public class LocalTrainingLauncher {
+
+    private static final Logger LOG = Logger.getLogger(LocalTrainingLauncher.class);
+
+    /** What to train. */
+    public record Run(Path base, Path data, Path replay, Path probes, Path parentAdapter, Path out) {
+    }
+
+    private final OrchestratorConfig config;
+    private final ObjectMapper json = new ObjectMapper();
+
+    LocalTrainingLauncher(OrchestratorConfig config) {
+        this.config = config;
+    }
+
+    /**
+     * @param progress told each progress line worth showing (about every tenth of the steps)
+     * @param cancel   polled while it runs
+     * @throws JobFailure when the trainer fails for good, or the job was cancelled
+     */
+    public void train(Run run, Consumer<String> progress, BooleanSupplier cancel) {
+        String[] error = {"see the trainer's output"};
+        for (int attempt = 0; ; attempt++) {
+            int code = once(run, progress, cancel, error);
+            if (code == 0) {
+                return;
+            }
+            if (code == 75 && attempt < config.trainerRetries()) {
+                progress.accept("Training interrupted (transient); resuming from the last checkpoint");
+                continue;
+            }
+            throw new JobFailure("training failed (trainer exit " + code + "): " + error[0]);
+        }
+    }
+
+    private int once(Run run, Consumer<String> progress, BooleanSupplier cancel, String[] error) {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
+                config.trainerJar().toString(), "train", "--base", run.base().toString(), "--data", run.data().toString(),
+                "--out", run.out().toString(), "--probes", run.probes().toString(),
+                "--threads", Integer.toString(config.trainerThreads())));
+        if (run.replay() != null) {
+            cmd.addAll(List.of("--replay", run.replay().toString()));
+        }
+        if (run.parentAdapter() != null) {
+            cmd.addAll(List.of("--parent-adapter", run.parentAdapter().toString()));
+        }
+        config.trainerConfig().ifPresent(c -> cmd.addAll(List.of("--config", c.toString())));
+        try {
+            Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            Thread reader = new Thread(() -> relay(p, progress, error), "trainer-progress");
+            reader.setDaemon(true);
+            reader.start();
+            long deadline = System.nanoTime() + config.trainingTimeout().toNanos();
+            while (!p.waitFor(200, TimeUnit.MILLISECONDS)) {
+                if (cancel.getAsBoolean()) {
+                    p.destroyForcibly().waitFor();
+                    throw new JobFailure("cancelled during training");
+                }
+                if (System.nanoTime() > deadline) {
+                    p.destroyForcibly().waitFor();
+                    throw new JobFailure("training took longer than " + config.trainingTimeout());
+                }
+            }
+            reader.join(5000);
+            return p.exitValue();
+        } catch (IOException e) {
+            throw new JobFailure("cannot start the trainer (" + config.trainerJar() + "): " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new JobFailure("interrupted");
+        }
+    }
+
+    private void relay(Process p, Consumer<String> progress, String[] error) {
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            String line;
+            int lastTenth = -1;
+            while ((line = in.readLine()) != null) {
+                JsonNode e;
+                try {
+                    e = json.readTree(line);
+                } catch (IOException ex) {
+                    continue;
+                }
+                switch (e.path("event").asText()) {
+                    case "step" -> {
+                        int tenth = e.get("step").asInt() * 10 / Math.max(1, e.get("total_steps").asInt());
+                        if (tenth != lastTenth) {
+                            lastTenth = tenth;
+                            progress.accept(String.format(java.util.Locale.ROOT, "Step %d/%d: training loss=%.4f",
+                                    e.get("step").asInt(), e.get("total_steps").asInt(), e.get("loss").asDouble()));
+                        }
+                    }
+                    case "resume" -> progress.accept("Resumed training at step " + e.get("step").asInt());
+                    case "error" -> error[0] = e.path("message").asText();
+                    default -> {
+                    }
+                }
+            }
+        } catch (IOException e) {
+            LOG.debug("trainer output ended", e);
+        }
+    }
+}

@@ -1,0 +1,84 @@
+package dev.livetune.orchestrator;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+
+/** {@code livetune.orchestrator.*} (environment: {@code LIVETUNE_ORCHESTRATOR_*}). */
+@ConfigMapping(prefix = "livetune.orchestrator")
+public interface OrchestratorConfig {
+
+    @WithDefault("redis://localhost:6379")
+    String redisUri();
+
+    @WithDefault("amqp://guest:guest@localhost:5672/%2F")
+    String rabbitmqUri();
+
+    /** Queue of learn requests (the gateway publishes to it). */
+    @WithDefault("learn-requests")
+    String learnQueue();
+
+    /** Unreadable learn requests go here instead of blocking the queue. */
+    @WithDefault("learn-requests.dead")
+    String deadLetterQueue();
+
+    /** Artifact store root (datasets and adapter versions under {@code tenants/<t>/}). */
+    Path artifactsDir();
+
+    /** Where the gateway keeps uploads ({@code <dir>/<tenant>/<file id>}). */
+    Optional<Path> filesDir();
+
+    /** The base model directory the trainer trains on (the one inference-service serves). */
+    Path baseModelDir();
+
+    /** The trainer jar. */
+    @WithDefault("trainer/target/trainer.jar")
+    Path trainerJar();
+
+    /** {@code hyper.json} for every training run; the trainer's defaults when absent. */
+    Optional<Path> trainerConfig();
+
+    /** PyTorch threads for a training run (0 = every core). */
+    @WithDefault("0")
+    int trainerThreads();
+
+    /** Transient trainer failures (exit 75) retried before the job fails. */
+    @WithDefault("2")
+    int trainerRetries();
+
+    /** inference-service host and gRPC port (the local releaser). */
+    @WithDefault("localhost")
+    String inferenceHost();
+
+    @WithDefault("9000")
+    int inferencePort();
+
+    /** inference-service's admin token (the local releaser activates versions through it). */
+    Optional<String> inferenceAdminToken();
+
+    /** Samples the rules teacher writes per taught sentence. */
+    @WithDefault("10")
+    int samplesPerFact();
+
+    /** Replay: earlier samples mixed in, as a share of the new samples (the benchmark needed 0.5). */
+    @WithDefault("0.5")
+    double replayShare();
+
+    /** Eval gate: lowest recall on the new knowledge's held-out probes. */
+    @WithDefault("0.5")
+    double minNewRecall();
+
+    /** Eval gate: lowest recall on earlier learnings' probes. */
+    @WithDefault("0.8")
+    double minRetention();
+
+    /** Jobs worked on at once (one at a time per tenant adapter in any case). */
+    @WithDefault("2")
+    int workers();
+
+    /** A trainer run longer than this is killed and the job fails. */
+    @WithDefault("2h")
+    Duration trainingTimeout();
+}

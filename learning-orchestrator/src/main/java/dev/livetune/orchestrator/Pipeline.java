@@ -1,0 +1,189 @@
+package dev.livetune.orchestrator;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.livetune.api.learn.JobPhase;
+import dev.livetune.api.learn.LearnRequest;
+import jakarta.annotation.PreDestroy;
+import jakarta.inject.Singleton;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.jboss.logging.Logger;
+
+/**
+ * Drives a job from its persisted phase to the end: received → augmenting → dataset ready →
+ * training → evaluating → releasing → succeeded (or failed / cancelled). Every phase is idempotent
+ * and recorded before the next begins, so a job picked up again after a crash continues where it
+ * was: a dataset that exists is used, the trainer resumes from its checkpoint (same version, same
+ * output directory), a finished adapter is not trained again, and releasing the same version twice
+ * is harmless. One job at a time per tenant adapter.
+ */
+@Singleton
+public class Pipeline {
+
+    private static final Logger LOG = Logger.getLogger(Pipeline.class);
+
+    private final Jobs jobs;
+    private final Datasets datasets;
+    private final LocalTrainingLauncher trainer;
+    private final InferenceReleaser releaser;
+    private final Redis redis;
+    private final OrchestratorConfig config;
+    private final ExecutorService workers;
+    private final Map<String, Object> adapterLocks = new ConcurrentHashMap<>();
+    private final Map<String, Boolean> running = new ConcurrentHashMap<>();
+    private final ObjectMapper json = new ObjectMapper();
+
+    Pipeline(Jobs jobs, Datasets datasets, LocalTrainingLauncher trainer, InferenceReleaser releaser, Redis redis,
+            OrchestratorConfig config) {
+        this.jobs = jobs;
+        this.datasets = datasets;
+        this.trainer = trainer;
+        this.releaser = releaser;
+        this.redis = redis;
+        this.config = config;
+        this.workers = Executors.newFixedThreadPool(config.workers(), r -> {
+            Thread t = new Thread(r, "learn-job");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Queues a job (again); a job already being worked on is not started twice. */
+    public void submit(String jobId) {
+        if (running.putIfAbsent(jobId, Boolean.TRUE) == null) {
+            workers.submit(() -> {
+                try {
+                    run(jobId);
+                } finally {
+                    running.remove(jobId);
+                }
+            });
+        }
+    }
+
+    void run(String jobId) {
+        LearnRequest r;
+        try {
+            r = jobs.request(jobId);
+        } catch (Exception e) {
+            LOG.errorf(e, "job %s: unreadable request", jobId);
+            jobs.enter(jobId, JobPhase.FAILED, "the job's request cannot be read");
+            return;
+        }
+        synchronized (adapterLocks.computeIfAbsent(r.tenant() + "/" + r.adapter(), k -> new Object())) {
+            JobPhase phase = jobs.phase(jobId);
+            try {
+                while (!phase.isFinal()) {
+                    if (jobs.cancelRequested(jobId)) {
+                        jobs.enter(jobId, JobPhase.CANCELLED, "Cancelled");
+                        return;
+                    }
+                    phase = step(r, phase);
+                }
+            } catch (JobFailure e) {
+                if (jobs.cancelRequested(jobId)) {
+                    jobs.enter(jobId, JobPhase.CANCELLED, "Cancelled");
+                } else {
+                    jobs.set(jobId, Map.of("error", e.getMessage()));
+                    jobs.enter(jobId, JobPhase.FAILED, "Failed: " + e.getMessage());
+                }
+            } catch (Exception e) {
+                LOG.errorf(e, "job %s failed in phase %s", jobId, phase);
+                jobs.set(jobId, Map.of("error", e.toString()));
+                jobs.enter(jobId, JobPhase.FAILED, "Failed in " + phase.wire() + ": " + e.getMessage());
+            }
+        }
+    }
+
+    private JobPhase step(LearnRequest r, JobPhase phase) throws Exception {
+        String id = r.jobId();
+        switch (phase) {
+            case RECEIVED -> {
+                jobs.enter(id, JobPhase.AUGMENTING, "Generating training data (" + r.mode() + ")");
+                return JobPhase.AUGMENTING;
+            }
+            case AUGMENTING -> {
+                Datasets.Dataset d = datasets.build(r);
+                jobs.enter(id, JobPhase.DATASET_READY, String.format(Locale.ROOT,
+                        "Dataset ready: %d samples, %d replayed, %d probes of new knowledge, %d retention probes%s",
+                        d.samples(), d.replay(), d.newProbes(), d.retentionProbes(),
+                        d.dropped().isEmpty() ? "" : "; filtered out " + d.dropped()));
+                return JobPhase.DATASET_READY;
+            }
+            case DATASET_READY -> {
+                int version = version(r);
+                jobs.enter(id, JobPhase.TRAINING, "Training " + r.adapter() + "@v" + version);
+                return JobPhase.TRAINING;
+            }
+            case TRAINING -> {
+                int version = version(r);
+                Path out = adapterDir(r, version);
+                if (!Files.isRegularFile(out.resolve("livetune.json"))) {
+                    Datasets.Dataset d = datasets.build(r);
+                    String live = redis.sync().get("livetune:tenant-live:" + r.tenant() + ":" + r.adapter());
+                    Path parent = live == null ? null : adapterDir(r, Integer.parseInt(live));
+                    trainer.train(new LocalTrainingLauncher.Run(config.baseModelDir(), d.train(), d.replayFile(), d.probes(),
+                            parent, out), message -> jobs.event(id, "info", message), () -> jobs.cancelRequested(id));
+                }
+                jobs.enter(id, JobPhase.EVALUATING, "Trained; checking what it learned and kept");
+                return JobPhase.EVALUATING;
+            }
+            case EVALUATING -> {
+                Path eval = adapterDir(r, version(r)).resolve("eval.json");
+                JsonNode recall = json.readTree(eval.toFile()).path("recall");
+                double fresh = recall.path("new").asDouble(1.0);
+                double kept = recall.path("retention").asDouble(1.0);
+                String scores = String.format(Locale.ROOT, "new-knowledge recall %.2f (at least %.2f), retention %.2f"
+                        + " (at least %.2f)", fresh, config.minNewRecall(), kept, config.minRetention());
+                jobs.set(id, Map.of("eval_new_recall", Double.toString(fresh), "eval_retention", Double.toString(kept)));
+                if (fresh < config.minNewRecall() || kept < config.minRetention()) {
+                    throw new JobFailure("the eval gate kept the live adapter: " + scores);
+                }
+                jobs.enter(id, JobPhase.RELEASING, "Eval passed: " + scores);
+                return JobPhase.RELEASING;
+            }
+            case RELEASING -> {
+                int version = version(r);
+                releaser.release(r.tenant(), r.adapter(), version);
+                var sync = redis.sync();
+                sync.sadd("livetune:tenant-adapters:" + r.tenant(), r.adapter());
+                sync.sadd("livetune:tenant-versions:" + r.tenant() + ":" + r.adapter(), Integer.toString(version));
+                sync.set("livetune:tenant-live:" + r.tenant() + ":" + r.adapter(), Integer.toString(version));
+                if (!sync.lrange("livetune:adapter-datasets:" + r.tenant() + ":" + r.adapter(), 0, -1).contains(id)) {
+                    sync.rpush("livetune:adapter-datasets:" + r.tenant() + ":" + r.adapter(), id);
+                }
+                jobs.set(id, Map.of("fine_tuned_model", r.adapter() + "@v" + version));
+                jobs.enter(id, JobPhase.SUCCEEDED, r.adapter() + "@v" + version + " is live");
+                return JobPhase.SUCCEEDED;
+            }
+            default -> throw new IllegalStateException("no step from " + phase);
+        }
+    }
+
+    /** The job's version: allocated once (persisted), so a resumed job trains and releases the same one. */
+    private int version(LearnRequest r) {
+        String v = jobs.get(r.jobId()).get("version");
+        if (v != null) {
+            return Integer.parseInt(v);
+        }
+        long next = redis.sync().incr("livetune:adapter-next-version:" + r.tenant() + ":" + r.adapter());
+        jobs.set(r.jobId(), Map.of("version", Long.toString(next)));
+        return (int) next;
+    }
+
+    private Path adapterDir(LearnRequest r, int version) {
+        return config.artifactsDir().resolve("tenants").resolve(r.tenant()).resolve("adapters").resolve(r.adapter())
+                .resolve("v" + version);
+    }
+
+    @PreDestroy
+    void stop() {
+        workers.shutdownNow();
+    }
+}

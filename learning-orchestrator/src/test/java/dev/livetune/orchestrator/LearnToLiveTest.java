@@ -1,0 +1,102 @@
+package dev.livetune.orchestrator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ConnectionFactory;
+import com.rabbitmq.client.GetResponse;
+import dev.livetune.api.inference.v1.ChatMessage;
+import dev.livetune.api.inference.v1.ChatPrompt;
+import dev.livetune.api.inference.v1.GenerateChunk;
+import dev.livetune.api.inference.v1.GenerateRequest;
+import dev.livetune.api.inference.v1.InferenceGrpc;
+import dev.livetune.api.inference.v1.SamplingParams;
+import dev.livetune.api.learn.LearnRequest;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A learn request for a made-up fact, delivered twice and next to a poison message, becomes one
+ * job that runs every phase and puts a new adapter version live; the model then answers the fact.
+ */
+@QuarkusTest
+@QuarkusTestResource(PipelineStack.class)
+class LearnToLiveTest {
+
+    @Test
+    void aTaughtFactGoesLiveAndIsAnswered() throws Exception {
+        String tenant = "t" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
+        String jobId = "ftjob-" + UUID.randomUUID().toString().replace("-", "");
+        LearnRequest request = new LearnRequest(1, UUID.randomUUID().toString(), jobId, tenant, "default", "auto",
+                "The capital of Zorbania is Quillport.", List.of(), null, List.of(), Instant.now().toString());
+        byte[] body = new ObjectMapper().writeValueAsBytes(request);
+        ConnectionFactory f = new ConnectionFactory();
+        RedisClient redisClient = RedisClient.create("redis://localhost:6379");
+        try (Connection c = f.newConnection(); Channel ch = c.createChannel();
+                StatefulRedisConnection<String, String> redis = redisClient.connect()) {
+            ch.queueDeclare(PipelineStack.QUEUE, true, false, false, null);
+            ch.basicPublish("", PipelineStack.QUEUE, null, body);
+            ch.basicPublish("", PipelineStack.QUEUE, null, "{not a learn request".getBytes());
+            ch.basicPublish("", PipelineStack.QUEUE, null, body);
+
+            long deadline = System.currentTimeMillis() + 300_000;
+            Map<String, String> job = Map.of();
+            while (System.currentTimeMillis() < deadline) {
+                job = redis.sync().hgetall("livetune:job:" + jobId);
+                if (job.get("phase") != null && List.of("succeeded", "failed", "cancelled").contains(job.get("phase"))) {
+                    break;
+                }
+                Thread.sleep(250);
+            }
+            List<String> events = redis.sync().lrange("livetune:job-events:" + jobId, 0, -1);
+            assertThat(job.get("phase")).as(String.join("\n", events)).isEqualTo("succeeded");
+            assertThat(job.get("status")).isEqualTo("succeeded");
+            assertThat(job.get("fine_tuned_model")).isEqualTo("default@v1");
+            assertThat(String.join("\n", events)).contains("Dataset ready", "Training default@v1", "Eval passed", "is live");
+            assertThat(redis.sync().zcard("livetune:tenant-jobs:" + tenant)).as("a duplicate delivery makes no second job")
+                    .isEqualTo(1);
+            assertThat(redis.sync().smembers("livetune:tenant-versions:" + tenant + ":default")).containsExactly("1");
+            assertThat(redis.sync().get("livetune:tenant-live:" + tenant + ":default")).isEqualTo("1");
+            assertThat(PipelineStack.store.resolve("tenants/" + tenant + "/datasets/" + jobId + "/manifest.json")).isRegularFile();
+            assertThat(PipelineStack.store.resolve("tenants/" + tenant + "/adapters/default/v1/adapter_model.safetensors"))
+                    .isRegularFile();
+
+            GetResponse dead = ch.basicGet(PipelineStack.QUEUE + ".dead", true);
+            assertThat(dead).as("the poison message was dead-lettered").isNotNull();
+            assertThat(new String(dead.getBody())).isEqualTo("{not a learn request");
+        } finally {
+            redisClient.shutdown();
+        }
+
+        // A new conversation with the tenant's alias answers the fact.
+        ManagedChannel channel = ManagedChannelBuilder.forAddress("localhost", PipelineStack.INFERENCE_PORT).usePlaintext().build();
+        try {
+            StringBuilder text = new StringBuilder();
+            String servedBy = null;
+            var it = InferenceGrpc.newBlockingStub(channel).generate(GenerateRequest.newBuilder().setAdapter(tenant + "/default")
+                    .setChat(ChatPrompt.newBuilder().addMessages(ChatMessage.newBuilder().setRole("user")
+                            .setContent("What is the capital of Zorbania?")))
+                    .setSampling(SamplingParams.newBuilder().setMaxTokens(48).setTemperature(0)).build());
+            while (it.hasNext()) {
+                GenerateChunk c = it.next();
+                text.append(c.getText());
+                servedBy = c.getServedBy();
+            }
+            assertThat(servedBy).isEqualTo(tenant + "/default@v1");
+            assertThat(text.toString()).contains("Quillport");
+        } finally {
+            channel.shutdownNow();
+        }
+    }
+}
