@@ -33,6 +33,20 @@ public class LocalTrainingLauncher {
     private final OrchestratorConfig config;
     private final ObjectMapper json = new ObjectMapper();
 
+    /**
+     * Ends a trainer left running by an orchestrator that died (a child outlives its parent), so
+     * the resumed job's run does not race it; the new run resumes from its last checkpoint.
+     */
+    public static void killOrphan(long pid) {
+        java.util.Optional<ProcessHandle> h = ProcessHandle.of(pid);
+        if (h.isPresent() && h.get().isAlive()
+                && h.get().info().commandLine().map(c -> c.contains("train")).orElse(false)) {
+            LOG.infof("ending trainer %d left by an earlier run of this job", pid);
+            h.get().destroyForcibly();
+            h.get().onExit().join();
+        }
+    }
+
     LocalTrainingLauncher(OrchestratorConfig config) {
         this.config = config;
     }
@@ -42,10 +56,10 @@ public class LocalTrainingLauncher {
      * @param cancel   polled while it runs
      * @throws JobFailure when the trainer fails for good, or the job was cancelled
      */
-    public void train(Run run, Consumer<String> progress, BooleanSupplier cancel) {
+    public void train(Run run, Consumer<String> progress, BooleanSupplier cancel, java.util.function.LongConsumer started) {
         String[] error = {"see the trainer's output"};
         for (int attempt = 0; ; attempt++) {
-            int code = once(run, progress, cancel, error);
+            int code = once(run, progress, cancel, error, started);
             if (code == 0) {
                 return;
             }
@@ -57,7 +71,8 @@ public class LocalTrainingLauncher {
         }
     }
 
-    private int once(Run run, Consumer<String> progress, BooleanSupplier cancel, String[] error) {
+    private int once(Run run, Consumer<String> progress, BooleanSupplier cancel, String[] error,
+            java.util.function.LongConsumer started) {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
                 config.trainerJar().toString(), "train", "--base", run.base().toString(), "--data", run.data().toString(),
                 "--out", run.out().toString(), "--probes", run.probes().toString(),
@@ -71,6 +86,7 @@ public class LocalTrainingLauncher {
         config.trainerConfig().ifPresent(c -> cmd.addAll(List.of("--config", c.toString())));
         try {
             Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            started.accept(p.pid());
             Thread reader = new Thread(() -> relay(p, progress, error), "trainer-progress");
             reader.setDaemon(true);
             reader.start();

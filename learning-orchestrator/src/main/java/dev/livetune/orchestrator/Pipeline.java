@@ -124,12 +124,17 @@ public class Pipeline {
             case TRAINING -> {
                 int version = version(r);
                 Path out = adapterDir(r, version);
+                String orphan = jobs.get(id).get("trainer_pid");
+                if (orphan != null) {
+                    LocalTrainingLauncher.killOrphan(Long.parseLong(orphan));
+                }
                 if (!Files.isRegularFile(out.resolve("livetune.json"))) {
                     Datasets.Dataset d = datasets.build(r);
                     String live = redis.sync().get("livetune:tenant-live:" + r.tenant() + ":" + r.adapter());
                     Path parent = live == null ? null : adapterDir(r, Integer.parseInt(live));
                     trainer.train(new LocalTrainingLauncher.Run(config.baseModelDir(), d.train(), d.replayFile(), d.probes(),
-                            parent, out), message -> jobs.event(id, "info", message), () -> jobs.cancelRequested(id));
+                            parent, out), message -> jobs.event(id, "info", message), () -> jobs.cancelRequested(id),
+                            pid -> jobs.set(id, Map.of("trainer_pid", Long.toString(pid))));
                 }
                 jobs.enter(id, JobPhase.EVALUATING, "Trained; checking what it learned and kept");
                 return JobPhase.EVALUATING;

@@ -170,6 +170,11 @@ public class PipelineStack implements QuarkusTestResourceLifecycleManager {
     public void stop() {
         if (inference != null) {
             inference.destroy();
+            try {
+                inference.waitFor();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
         try (com.rabbitmq.client.Connection c = new com.rabbitmq.client.ConnectionFactory().newConnection();
                 com.rabbitmq.client.Channel ch = c.createChannel()) {
@@ -177,6 +182,15 @@ public class PipelineStack implements QuarkusTestResourceLifecycleManager {
             ch.queueDelete(QUEUE + ".dead");
         } catch (Exception e) {
             // nothing to clean
+        }
+        if (store != null) {
+            try (var all = Files.walk(store)) {
+                for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                }
+            } catch (IOException e) {
+                // best effort
+            }
         }
     }
 }

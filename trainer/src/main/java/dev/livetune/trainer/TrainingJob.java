@@ -60,6 +60,21 @@ final class TrainingJob {
     }
 
     void run() throws IOException {
+        Path target = request.out().toAbsolutePath().normalize();
+        Files.createDirectories(target.getParent());
+        // One trainer per output: a second one (a retry while an orphaned run still works) waits its turn.
+        try (java.nio.channels.FileChannel lockFile = java.nio.channels.FileChannel.open(
+                target.resolveSibling("." + target.getFileName() + ".lock"), java.nio.file.StandardOpenOption.CREATE,
+                java.nio.file.StandardOpenOption.WRITE);
+                java.nio.channels.FileLock lock = lockFile.tryLock()) {
+            if (lock == null) {
+                throw new IOException("another trainer is writing " + target + "; retry when it has ended");
+            }
+            runLocked();
+        }
+    }
+
+    private void runLocked() throws IOException {
         long began = System.nanoTime();
         Request r = request;
         Path out = r.out().toAbsolutePath().normalize();

@@ -1,0 +1,86 @@
+package dev.livetune.orchestrator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ConnectionFactory;
+import dev.livetune.api.learn.LearnRequest;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The packaged orchestrator is killed (SIGKILL) while a job trains, leaving its trainer orphaned,
+ * and started again: the job resumes, the orphan is ended, and the job succeeds with exactly one
+ * adapter version.
+ */
+class CrashResumeIT {
+
+    @Test
+    void aJobSurvivesTheOrchestratorBeingKilledWhileItTrains() throws Exception {
+        PipelineStack stack = new PipelineStack();
+        Map<String, String> config = stack.start();
+        RedisClient redisClient = RedisClient.create("redis://localhost:6379");
+        Process orchestrator = null;
+        try (StatefulRedisConnection<String, String> redis = redisClient.connect()) {
+            orchestrator = start(config, 1);
+            String tenant = "t" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
+            String jobId = "ftjob-" + UUID.randomUUID().toString().replace("-", "");
+            LearnRequest request = new LearnRequest(1, UUID.randomUUID().toString(), jobId, tenant, "default", "auto",
+                    "The capital of Vostrand is Ivrasca.", List.of(), null, List.of(), Instant.now().toString());
+            try (Connection c = new ConnectionFactory().newConnection(); Channel ch = c.createChannel()) {
+                ch.queueDeclare(PipelineStack.QUEUE, true, false, false, null);
+                ch.basicPublish("", PipelineStack.QUEUE, null, new ObjectMapper().writeValueAsBytes(request));
+            }
+            long until = System.currentTimeMillis() + 180_000;
+            while (redis.sync().hget("livetune:job:" + jobId, "trainer_pid") == null) {
+                assertThat(System.currentTimeMillis()).as("training started").isLessThan(until);
+                assertThat(orchestrator.isAlive()).isTrue();
+                Thread.sleep(50);
+            }
+            Thread.sleep(1500);
+            long trainer = Long.parseLong(redis.sync().hget("livetune:job:" + jobId, "trainer_pid"));
+            orchestrator.destroyForcibly().waitFor();
+            assertThat(redis.sync().hget("livetune:job:" + jobId, "phase")).isEqualTo("training");
+
+            orchestrator = start(config, 2);
+            Map<String, String> job = Map.of();
+            until = System.currentTimeMillis() + 300_000;
+            while (System.currentTimeMillis() < until) {
+                job = redis.sync().hgetall("livetune:job:" + jobId);
+                if (List.of("succeeded", "failed", "cancelled").contains(job.getOrDefault("phase", ""))) {
+                    break;
+                }
+                Thread.sleep(250);
+            }
+            List<String> events = redis.sync().lrange("livetune:job-events:" + jobId, 0, -1);
+            assertThat(job.get("phase")).as(String.join("\n", events)).isEqualTo("succeeded");
+            assertThat(ProcessHandle.of(trainer).map(ProcessHandle::isAlive).orElse(false)).as("the orphaned trainer").isFalse();
+            assertThat(redis.sync().smembers("livetune:tenant-versions:" + tenant + ":default")).containsExactly("1");
+            assertThat(redis.sync().get("livetune:adapter-next-version:" + tenant + ":default")).isEqualTo("1");
+            assertThat(job.get("fine_tuned_model")).isEqualTo("default@v1");
+        } finally {
+            if (orchestrator != null) {
+                orchestrator.destroyForcibly().waitFor();
+            }
+            redisClient.shutdown();
+            stack.stop();
+        }
+    }
+
+    private static Process start(Map<String, String> config, int run) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        config.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
+        cmd.addAll(List.of("-Dquarkus.http.port=8403", "-jar", "target/quarkus-app/quarkus-run.jar"));
+        return new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(PipelineStack.store.resolve("orchestrator-" + run + ".log").toFile()).start();
+    }
+}
