@@ -1,0 +1,108 @@
+package dev.livetune.orchestrator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ConnectionFactory;
+import dev.livetune.api.inference.v1.ChatMessage;
+import dev.livetune.api.inference.v1.ChatPrompt;
+import dev.livetune.api.inference.v1.GenerateRequest;
+import dev.livetune.api.inference.v1.InferenceGrpc;
+import dev.livetune.api.inference.v1.SamplingParams;
+import dev.livetune.api.learn.LearnRequest;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A version that fails the eval gate is never released: the job fails with the scores and the
+ * alias keeps serving the version that was live.
+ */
+class EvalGateIT {
+
+    @Test
+    void aFailingVersionNeverReplacesTheLiveOne() throws Exception {
+        PipelineStack stack = new PipelineStack();
+        Map<String, String> config = stack.start();
+        RedisClient redisClient = RedisClient.create("redis://localhost:6379");
+        String tenant = "t" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
+        Process orchestrator = null;
+        try (StatefulRedisConnection<String, String> redis = redisClient.connect()) {
+            orchestrator = start(config, Map.of(), 1);
+            String first = learn(tenant, "The capital of Pellidor is Bellmoor.");
+            assertThat(await(redis, first).get("phase")).isEqualTo("succeeded");
+            orchestrator.destroy();
+            orchestrator.waitFor();
+
+            // The same orchestrator with a gate no version can pass.
+            orchestrator = start(config, Map.of("livetune.orchestrator.min-new-recall", "1.01"), 2);
+            String second = learn(tenant, "The capital of Rukhara is Sundrel.");
+            Map<String, String> job = await(redis, second);
+            assertThat(job.get("phase")).isEqualTo("failed");
+            assertThat(job.get("error")).contains("eval gate").contains("recall");
+            assertThat(redis.sync().get("livetune:tenant-live:" + tenant + ":default")).isEqualTo("1");
+            assertThat(redis.sync().smembers("livetune:tenant-versions:" + tenant + ":default")).containsExactly("1");
+
+            ManagedChannel channel = ManagedChannelBuilder.forAddress("localhost", PipelineStack.INFERENCE_PORT).usePlaintext().build();
+            try {
+                var it = InferenceGrpc.newBlockingStub(channel).generate(GenerateRequest.newBuilder().setAdapter(tenant + "/default")
+                        .setChat(ChatPrompt.newBuilder().addMessages(ChatMessage.newBuilder().setRole("user").setContent("Hi")))
+                        .setSampling(SamplingParams.newBuilder().setMaxTokens(2).setTemperature(0)).build());
+                assertThat(it.next().getServedBy()).isEqualTo(tenant + "/default@v1");
+                it.forEachRemaining(c -> { });
+            } finally {
+                channel.shutdownNow();
+            }
+        } finally {
+            if (orchestrator != null) {
+                orchestrator.destroyForcibly().waitFor();
+            }
+            redisClient.shutdown();
+            stack.stop();
+        }
+    }
+
+    private static String learn(String tenant, String text) throws Exception {
+        String jobId = "ftjob-" + UUID.randomUUID().toString().replace("-", "");
+        LearnRequest r = new LearnRequest(1, UUID.randomUUID().toString(), jobId, tenant, "default", "auto", text, List.of(),
+                null, List.of(), Instant.now().toString());
+        try (Connection c = new ConnectionFactory().newConnection(); Channel ch = c.createChannel()) {
+            ch.queueDeclare(PipelineStack.QUEUE, true, false, false, null);
+            ch.basicPublish("", PipelineStack.QUEUE, null, new ObjectMapper().writeValueAsBytes(r));
+        }
+        return jobId;
+    }
+
+    private static Map<String, String> await(StatefulRedisConnection<String, String> redis, String jobId) throws Exception {
+        long until = System.currentTimeMillis() + 300_000;
+        while (System.currentTimeMillis() < until) {
+            Map<String, String> job = redis.sync().hgetall("livetune:job:" + jobId);
+            if (List.of("succeeded", "failed", "cancelled").contains(job.getOrDefault("phase", ""))) {
+                return job;
+            }
+            Thread.sleep(250);
+        }
+        throw new AssertionError("job " + jobId + " did not end: " + redis.sync().lrange("livetune:job-events:" + jobId, 0, -1));
+    }
+
+    private static Process start(Map<String, String> config, Map<String, String> overrides, int run) throws Exception {
+        Map<String, String> all = new HashMap<>(config);
+        all.putAll(overrides);
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        all.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
+        cmd.addAll(List.of("-Dquarkus.http.port=8404", "-jar", "target/quarkus-app/quarkus-run.jar"));
+        return new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(PipelineStack.store.resolve("orchestrator-gate-" + run + ".log").toFile()).start();
+    }
+}
