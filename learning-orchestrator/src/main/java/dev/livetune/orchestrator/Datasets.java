@@ -151,17 +151,30 @@ public class Datasets {
         }
     }
 
-    /** A seeded sample of the adapter's earlier datasets' samples. */
+    /**
+     * A seeded sample of the adapter's earlier datasets: {@code replay-per-dataset} from each (so
+     * every earlier learning is refreshed), topped up from all of them to {@code count}, at most 200.
+     */
     private List<String> replay(LearnRequest r, int count) throws IOException {
-        List<String> pool = new ArrayList<>();
+        Random random = new Random(r.jobId().hashCode());
+        List<String> chosen = new ArrayList<>();
+        List<String> rest = new ArrayList<>();
         for (Path earlier : earlier(r)) {
             Path f = earlier.resolve("train.jsonl");
             if (Files.isRegularFile(f)) {
-                pool.addAll(Files.readAllLines(f, StandardCharsets.UTF_8));
+                List<String> lines = new ArrayList<>(Files.readAllLines(f, StandardCharsets.UTF_8));
+                Collections.shuffle(lines, random);
+                int take = Math.min(config.replayPerDataset(), lines.size());
+                chosen.addAll(lines.subList(0, take));
+                rest.addAll(lines.subList(take, lines.size()));
             }
         }
-        Collections.shuffle(pool, new Random(r.jobId().hashCode()));
-        return pool.subList(0, Math.min(count, pool.size()));
+        Collections.shuffle(rest, random);
+        for (int i = 0; chosen.size() < count && i < rest.size(); i++) {
+            chosen.add(rest.get(i));
+        }
+        Collections.shuffle(chosen, random);
+        return chosen.subList(0, Math.min(200, chosen.size()));
     }
 
     /** Earlier datasets' new-knowledge probes, asked again as retention probes. */

@@ -27,7 +27,7 @@ public class LocalTrainingLauncher {
     private static final Logger LOG = Logger.getLogger(LocalTrainingLauncher.class);
 
     /** What to train. */
-    public record Run(Path base, Path data, Path replay, Path probes, Path parentAdapter, Path out) {
+    public record Run(Path base, Path data, Path replay, Path probes, Path parentAdapter, Path out, Path hyper) {
     }
 
     private final OrchestratorConfig config;
@@ -83,7 +83,9 @@ public class LocalTrainingLauncher {
         if (run.parentAdapter() != null) {
             cmd.addAll(List.of("--parent-adapter", run.parentAdapter().toString()));
         }
-        config.trainerConfig().ifPresent(c -> cmd.addAll(List.of("--config", c.toString())));
+        if (run.hyper() != null) {
+            cmd.addAll(List.of("--config", run.hyper().toString()));
+        }
         try {
             Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
             started.accept(p.pid());

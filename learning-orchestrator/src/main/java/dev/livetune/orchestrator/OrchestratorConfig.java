@@ -62,9 +62,20 @@ public interface OrchestratorConfig {
     @WithDefault("10")
     int samplesPerFact();
 
-    /** Replay: earlier samples mixed in, as a share of the new samples (the benchmark needed 0.5). */
+    /** Replay: earlier samples mixed in, at least this share of the new samples... */
     @WithDefault("0.5")
     double replayShare();
+
+    /** ...and at least this many from each earlier dataset of the adapter (capped at 200 in all). */
+    @WithDefault("5")
+    int replayPerDataset();
+
+    /**
+     * Optimizer steps per training run (the trainer's {@code max_steps}, over any configured epochs),
+     * so a run costs the same however much replay it carries; 0 leaves it to the trainer config.
+     */
+    @WithDefault("80")
+    int trainingSteps();
 
     /** Eval gate: lowest recall on the new knowledge's held-out probes. */
     @WithDefault("0.5")

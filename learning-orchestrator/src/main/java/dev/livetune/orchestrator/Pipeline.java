@@ -133,7 +133,7 @@ public class Pipeline {
                     String live = redis.sync().get("livetune:tenant-live:" + r.tenant() + ":" + r.adapter());
                     Path parent = live == null ? null : adapterDir(r, Integer.parseInt(live));
                     trainer.train(new LocalTrainingLauncher.Run(config.baseModelDir(), d.train(), d.replayFile(), d.probes(),
-                            parent, out), message -> jobs.event(id, "info", message), () -> jobs.cancelRequested(id),
+                            parent, out, hyper(d)), message -> jobs.event(id, "info", message), () -> jobs.cancelRequested(id),
                             pid -> jobs.set(id, Map.of("trainer_pid", Long.toString(pid))));
                 }
                 jobs.enter(id, JobPhase.EVALUATING, "Trained; checking what it learned and kept");
@@ -169,6 +169,24 @@ public class Pipeline {
             }
             default -> throw new IllegalStateException("no step from " + phase);
         }
+    }
+
+    /** The run's hyper.json: the configured one, with {@code max_steps} set to {@code training-steps}. */
+    private Path hyper(Datasets.Dataset d) throws java.io.IOException {
+        com.fasterxml.jackson.databind.node.ObjectNode h = config.trainerConfig().isPresent()
+                ? (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(config.trainerConfig().get().toFile())
+                : json.createObjectNode();
+        if (config.trainingSteps() > 0) {
+            h.put("max_steps", config.trainingSteps());
+        }
+        if (h.isEmpty()) {
+            return null;
+        }
+        Path file = d.dir().resolve("hyper.json");
+        if (!Files.isRegularFile(file)) {
+            json.writeValue(file.toFile(), h);
+        }
+        return file;
     }
 
     /** The job's version: allocated once (persisted), so a resumed job trains and releases the same one. */
