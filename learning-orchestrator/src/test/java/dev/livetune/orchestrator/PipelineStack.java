@@ -70,6 +70,7 @@ public class PipelineStack implements QuarkusTestResourceLifecycleManager {
                     Map.entry("livetune.orchestrator.dead-letter-queue", QUEUE + ".dead"),
                     Map.entry("livetune.orchestrator.inference-port", Integer.toString(INFERENCE_PORT)),
                     Map.entry("livetune.orchestrator.inference-admin-token", ADMIN),
+                    Map.entry("livetune.orchestrator.files-dir", store.resolve("files").toString()),
                     Map.entry("livetune.orchestrator.min-new-recall", "0"),
                     Map.entry("livetune.orchestrator.min-retention", "0"));
         } catch (IOException e) {
