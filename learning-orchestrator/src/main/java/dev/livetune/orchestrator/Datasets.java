@@ -80,8 +80,7 @@ public class Datasets {
                 probes.addAll(teacher.probes(r.text()));
             }
             case "doc" -> documents(r, candidates, probes);
-            case "web" -> throw new JobFailure("web learning needs a search provider, which this version does not"
-                    + " configure yet; send the facts with [Learn] or upload the pages as files");
+            case "web" -> web(r, candidates, probes);
             default -> throw new JobFailure("unknown learning mode '" + r.mode() + "'");
         }
         QualityFilter.Result filtered = QualityFilter.defaults().filter(candidates);
@@ -148,6 +147,53 @@ public class Datasets {
                 }
                 probes.addAll(teacher.probes(c.text()));
             }
+        }
+    }
+
+    /**
+     * Web learning: search for the request's text, fetch the result pages through the SSRF guard,
+     * extract their text by structure and teach what it says. Pages that are refused or fail are
+     * reported; if none could be read the job fails with every reason.
+     */
+    private void web(LearnRequest r, List<QA> candidates, List<ProbeQuestion> probes) throws IOException {
+        java.net.URI searx = config.searxngUrl().orElseThrow(() -> new JobFailure(
+                "web learning needs livetune.orchestrator.searxng-url; send the facts with [Learn] or upload the pages"));
+        dev.livetune.augment.SafeFetcher fetcher = new dev.livetune.augment.SafeFetcher(
+                new java.util.HashSet<>(config.fetchAllowlist().orElse(List.of())), 2 << 20, java.time.Duration.ofSeconds(10));
+        List<java.net.URI> pages;
+        try {
+            pages = new dev.livetune.augment.SearxngSearch(searx, java.time.Duration.ofSeconds(10)).search(r.text(),
+                    config.webResults());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new JobFailure("interrupted while searching");
+        }
+        if (pages.isEmpty()) {
+            throw new JobFailure("the web search for '" + r.text() + "' found nothing");
+        }
+        List<String> refused = new ArrayList<>();
+        Chunker chunker = new Chunker(1200, 150);
+        int read = 0;
+        for (java.net.URI url : pages) {
+            try {
+                dev.livetune.augment.SafeFetcher.Page page = fetcher.fetch(url);
+                String name = page.contentType().contains("html") || url.getPath().endsWith(".html") ? "page.html" : "page.txt";
+                for (Chunker.Chunk c : chunker.chunk(name, page.body())) {
+                    candidates.addAll(teacher.selfInstruct(c.text(), Math.max(2, config.samplesPerFact() / 2)));
+                    probes.addAll(teacher.probes(c.text()));
+                }
+                read++;
+            } catch (dev.livetune.augment.FetchRefusedException e) {
+                refused.add("refused " + e.getMessage());
+            } catch (IOException e) {
+                refused.add(url + ": " + e.getMessage());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new JobFailure("interrupted while fetching");
+            }
+        }
+        if (read == 0) {
+            throw new JobFailure("no web page could be read: " + String.join("; ", refused));
         }
     }
 

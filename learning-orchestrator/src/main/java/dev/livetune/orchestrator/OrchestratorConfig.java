@@ -85,6 +85,16 @@ public interface OrchestratorConfig {
     @WithDefault("0.8")
     double minRetention();
 
+    /** SearXNG base URL for web learning; without it web learning jobs fail saying so. */
+    Optional<java.net.URI> searxngUrl();
+
+    /** Hosts result pages may be fetched from even when they resolve to internal addresses. */
+    Optional<java.util.List<String>> fetchAllowlist();
+
+    /** Result pages fetched per web learning job. */
+    @WithDefault("3")
+    int webResults();
+
     /** Jobs worked on at once (one at a time per tenant adapter in any case). */
     @WithDefault("2")
     int workers();
