@@ -23,10 +23,12 @@ import java.util.UUID;
 public class Jobs {
 
     private final Redis redis;
+    private final EventPublisher events;
     private final ObjectMapper json = new ObjectMapper();
 
-    Jobs(Redis redis) {
+    Jobs(Redis redis, EventPublisher events) {
         this.redis = redis;
+        this.events = events;
     }
 
     /** @return false when this request was claimed before (a duplicate delivery) */
@@ -103,5 +105,8 @@ public class Jobs {
         e.putNull("data");
         e.put("type", "message");
         redis.sync().rpush("livetune:job-events:" + jobId, e.toString());
+        Map<String, String> job = redis.sync().hgetall("livetune:job:" + jobId);
+        events.publish(new dev.livetune.api.learn.LearnEvent(1, jobId, job.getOrDefault("tenant", ""),
+                job.getOrDefault("phase", JobPhase.RECEIVED.wire()), level, message, Instant.now().toString()));
     }
 }

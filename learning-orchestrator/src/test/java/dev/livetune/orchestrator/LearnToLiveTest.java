@@ -46,6 +46,10 @@ class LearnToLiveTest {
         try (Connection c = f.newConnection(); Channel ch = c.createChannel();
                 StatefulRedisConnection<String, String> redis = redisClient.connect()) {
             ch.queueDeclare(PipelineStack.QUEUE, true, false, false, null);
+            // Watch the job's live events as a gateway would.
+            ch.exchangeDeclare("learn-events", com.rabbitmq.client.BuiltinExchangeType.TOPIC, true);
+            String watch = ch.queueDeclare().getQueue();
+            ch.queueBind(watch, "learn-events", tenant + ".#");
             ch.basicPublish("", PipelineStack.QUEUE, null, body);
             ch.basicPublish("", PipelineStack.QUEUE, null, "{not a learn request".getBytes());
             ch.basicPublish("", PipelineStack.QUEUE, null, body);
@@ -71,6 +75,14 @@ class LearnToLiveTest {
             assertThat(PipelineStack.store.resolve("tenants/" + tenant + "/datasets/" + jobId + "/manifest.json")).isRegularFile();
             assertThat(PipelineStack.store.resolve("tenants/" + tenant + "/adapters/default/v1/adapter_model.safetensors"))
                     .isRegularFile();
+
+            List<String> live = new java.util.ArrayList<>();
+            GetResponse e;
+            while ((e = ch.basicGet(watch, true)) != null) {
+                live.add(new ObjectMapper().readTree(e.getBody()).get("phase").asText());
+            }
+            assertThat(live).as("phases seen live on learn-events").contains("augmenting", "training", "evaluating",
+                    "releasing", "succeeded");
 
             GetResponse dead = ch.basicGet(PipelineStack.QUEUE + ".dead", true);
             assertThat(dead).as("the poison message was dead-lettered").isNotNull();
