@@ -24,11 +24,62 @@ public class AdminResource {
 
     private final Auth auth;
     private final ApiKeys keys;
+    private final RedisStore store;
     private final ObjectMapper json = new ObjectMapper();
 
-    AdminResource(Auth auth, ApiKeys keys) {
+    AdminResource(Auth auth, ApiKeys keys, RedisStore store) {
         this.auth = auth;
         this.keys = keys;
+        this.store = store;
+    }
+
+    /**
+     * A tenant's eval-gate policy, read by the learning orchestrator: {@code min_new_recall} and
+     * {@code min_retention}, each in [0, 1]; keys left out keep the orchestrator's defaults.
+     */
+    @jakarta.ws.rs.PUT
+    @Path("/tenants/{tenant}/policy")
+    @jakarta.ws.rs.Consumes(MediaType.WILDCARD)
+    public String setPolicy(@HeaderParam("Authorization") String authorization, @PathParam("tenant") String tenant,
+            String body) {
+        auth.admin(authorization);
+        validTenant(tenant);
+        com.fasterxml.jackson.databind.JsonNode p;
+        try {
+            p = json.readTree(body == null ? "" : body);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw OpenAiException.invalid(null, "the request body is not valid JSON");
+        }
+        if (p == null || !p.isObject()) {
+            throw OpenAiException.invalid(null, "send a JSON object with min_new_recall and/or min_retention");
+        }
+        java.util.Map<String, String> values = new java.util.LinkedHashMap<>();
+        for (java.util.Iterator<String> it = p.fieldNames(); it.hasNext(); ) {
+            String k = it.next();
+            if (!k.equals("min_new_recall") && !k.equals("min_retention")) {
+                throw OpenAiException.invalid(k, "unknown policy key '" + k + "'");
+            }
+            com.fasterxml.jackson.databind.JsonNode v = p.get(k);
+            if (!v.isNumber() || v.asDouble() < 0 || v.asDouble() > 1) {
+                throw OpenAiException.invalid(k, "'" + k + "' must be a number from 0 to 1");
+            }
+            values.put(k, Double.toString(v.asDouble()));
+        }
+        if (!values.isEmpty()) {
+            store.redis().hset("livetune:tenant-policy:" + tenant, values);
+        }
+        return getPolicy(authorization, tenant);
+    }
+
+    @GET
+    @Path("/tenants/{tenant}/policy")
+    public String getPolicy(@HeaderParam("Authorization") String authorization, @PathParam("tenant") String tenant) {
+        auth.admin(authorization);
+        validTenant(tenant);
+        ObjectNode o = json.createObjectNode();
+        o.put("tenant", tenant);
+        store.redis().hgetall("livetune:tenant-policy:" + tenant).forEach((k, v) -> o.put(k, Double.parseDouble(v)));
+        return o.toString();
     }
 
     @POST

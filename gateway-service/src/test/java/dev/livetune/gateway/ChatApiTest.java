@@ -97,6 +97,22 @@ class ChatApiTest {
     }
 
     @Test
+    void operatorsSetATenantsEvalGatePolicy() {
+        String tenant = Keys.tenant();
+        String admin = "Bearer " + GatewayStack.ADMIN;
+        given().header("Authorization", admin).body("{\"min_new_recall\": 0.9}").put("/admin/tenants/" + tenant + "/policy")
+                .then().statusCode(200).body("min_new_recall", org.hamcrest.Matchers.equalTo(0.9f));
+        given().header("Authorization", admin).body("{\"min_retention\": 2}").put("/admin/tenants/" + tenant + "/policy")
+                .then().statusCode(400).body("error.param", org.hamcrest.Matchers.equalTo("min_retention"));
+        given().header("Authorization", admin).body("{\"gate\": 1}").put("/admin/tenants/" + tenant + "/policy")
+                .then().statusCode(400);
+        given().header("Authorization", "Bearer " + Keys.keyFor(tenant)).get("/admin/tenants/" + tenant + "/policy")
+                .then().statusCode(401);
+        given().header("Authorization", admin).get("/admin/tenants/" + tenant + "/policy").then().statusCode(200)
+                .body("min_new_recall", org.hamcrest.Matchers.equalTo(0.9f));
+    }
+
+    @Test
     void revokedKeysStopWorking() {
         String tenant = Keys.tenant();
         String key = Keys.keyFor(tenant);

@@ -144,10 +144,14 @@ public class Pipeline {
                 JsonNode recall = json.readTree(eval.toFile()).path("recall");
                 double fresh = recall.path("new").asDouble(1.0);
                 double kept = recall.path("retention").asDouble(1.0);
+                // The tenant's own policy (livetune:tenant-policy:<tenant>) overrides the defaults.
+                Map<String, String> policy = redis.sync().hgetall("livetune:tenant-policy:" + r.tenant());
+                double minNew = threshold(policy, "min_new_recall", config.minNewRecall());
+                double minKept = threshold(policy, "min_retention", config.minRetention());
                 String scores = String.format(Locale.ROOT, "new-knowledge recall %.2f (at least %.2f), retention %.2f"
-                        + " (at least %.2f)", fresh, config.minNewRecall(), kept, config.minRetention());
+                        + " (at least %.2f)", fresh, minNew, kept, minKept);
                 jobs.set(id, Map.of("eval_new_recall", Double.toString(fresh), "eval_retention", Double.toString(kept)));
-                if (fresh < config.minNewRecall() || kept < config.minRetention()) {
+                if (fresh < minNew || kept < minKept) {
                     throw new JobFailure("the eval gate kept the live adapter: " + scores);
                 }
                 jobs.enter(id, JobPhase.RELEASING, "Eval passed: " + scores);
@@ -168,6 +172,14 @@ public class Pipeline {
                 return JobPhase.SUCCEEDED;
             }
             default -> throw new IllegalStateException("no step from " + phase);
+        }
+    }
+
+    private static double threshold(Map<String, String> policy, String key, double fallback) {
+        try {
+            return policy.containsKey(key) ? Double.parseDouble(policy.get(key)) : fallback;
+        } catch (NumberFormatException e) {
+            return fallback;
         }
     }
 

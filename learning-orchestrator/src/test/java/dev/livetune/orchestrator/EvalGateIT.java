@@ -26,8 +26,8 @@ import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
 /**
- * A version that fails the eval gate is never released: the job fails with the scores and the
- * alias keeps serving the version that was live.
+ * A version that fails the eval gate (here the tenant's own policy, set between two jobs) is never
+ * released: the job fails with the scores and the alias keeps serving the version that was live.
  */
 class EvalGateIT {
 
@@ -42,11 +42,9 @@ class EvalGateIT {
             orchestrator = start(config, Map.of(), 1);
             String first = learn(tenant, "The capital of Pellidor is Bellmoor.");
             assertThat(await(redis, first).get("phase")).isEqualTo("succeeded");
-            orchestrator.destroy();
-            orchestrator.waitFor();
 
-            // The same orchestrator with a gate no version can pass.
-            orchestrator = start(config, Map.of("livetune.orchestrator.min-new-recall", "1.01"), 2);
+            // The tenant's policy now asks for more than any version can give.
+            redis.sync().hset("livetune:tenant-policy:" + tenant, Map.of("min_new_recall", "1.01"));
             String second = learn(tenant, "The capital of Rukhara is Sundrel.");
             Map<String, String> job = await(redis, second);
             assertThat(job.get("phase")).isEqualTo("failed");
