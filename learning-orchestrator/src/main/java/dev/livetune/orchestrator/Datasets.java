@@ -76,8 +76,10 @@ public class Datasets {
         List<ProbeQuestion> probes = new ArrayList<>();
         switch (r.mode()) {
             case "auto", "instruction" -> {
-                candidates.addAll(teacher.selfInstruct(r.text(), config.samplesPerFact()));
-                probes.addAll(teacher.probes(r.text()));
+                for (String text : texts(r)) {
+                    candidates.addAll(teacher.selfInstruct(text, config.samplesPerFact()));
+                    probes.addAll(teacher.probes(text));
+                }
             }
             case "doc" -> documents(r, candidates, probes);
             case "web" -> web(r, candidates, probes);
@@ -129,6 +131,21 @@ public class Datasets {
         json.writerWithDefaultPrettyPrinter().writeValue(tmp.resolve("manifest.json").toFile(), manifest);
         Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
         return new Dataset(dir, train.size(), replay.size(), probes.size(), retention.size(), filtered.dropped());
+    }
+
+    /** The request's text and those of the requests coalesced into its job. */
+    private List<String> texts(LearnRequest r) throws IOException {
+        List<String> out = new ArrayList<>(List.of(r.text()));
+        String coalesced = redis.sync().hget("livetune:job:" + r.jobId(), "coalesced");
+        if (coalesced != null && !coalesced.isEmpty()) {
+            for (String other : coalesced.split(",")) {
+                String request = redis.sync().hget("livetune:job:" + other, "request");
+                if (request != null) {
+                    out.add(json.readValue(request, LearnRequest.class).text());
+                }
+            }
+        }
+        return out;
     }
 
     private void documents(LearnRequest r, List<QA> candidates, List<ProbeQuestion> probes) throws IOException {

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -78,6 +79,11 @@ public class Pipeline {
         }
         synchronized (adapterLocks.computeIfAbsent(r.tenant() + "/" + r.adapter(), k -> new Object())) {
             JobPhase phase = jobs.phase(jobId);
+            String leader = jobs.get(jobId).get("coalesced_into");
+            if (leader != null && !phase.isFinal()) {
+                follow(jobId, leader);
+                return;
+            }
             try {
                 while (!phase.isFinal()) {
                     if (jobs.cancelRequested(jobId)) {
@@ -105,6 +111,7 @@ public class Pipeline {
         String id = r.jobId();
         switch (phase) {
             case RECEIVED -> {
+                coalesce(r);
                 jobs.enter(id, JobPhase.AUGMENTING, "Generating training data (" + r.mode() + ")");
                 return JobPhase.AUGMENTING;
             }
@@ -172,6 +179,58 @@ public class Pipeline {
                 return JobPhase.SUCCEEDED;
             }
             default -> throw new IllegalStateException("no step from " + phase);
+        }
+    }
+
+    /**
+     * Requests for the same adapter that arrived while it was training are taught together with this
+     * one: instruction requests still waiting (received, not yet started) join this job's dataset
+     * and will end as this job ends. The list is stored with the job before its dataset is built, so
+     * a resumed job builds the same dataset.
+     */
+    private void coalesce(LearnRequest r) throws Exception {
+        if (!Set.of("auto", "instruction").contains(r.mode())) {
+            return;
+        }
+        java.util.List<String> joined = new java.util.ArrayList<>();
+        for (String other : jobs.active()) {
+            if (other.equals(r.jobId())) {
+                continue;
+            }
+            Map<String, String> o = jobs.get(other);
+            if (r.tenant().equals(o.get("tenant")) && r.adapter().equals(o.get("adapter"))
+                    && JobPhase.RECEIVED.wire().equals(o.get("phase")) && o.get("coalesced_into") == null
+                    && Set.of("auto", "instruction").contains(o.get("mode")) && !jobs.cancelRequested(other)) {
+                jobs.set(other, Map.of("coalesced_into", r.jobId()));
+                jobs.event(other, "info", "Learned together with " + r.jobId() + ", which was about to train");
+                joined.add(other);
+            }
+        }
+        if (!joined.isEmpty()) {
+            jobs.set(r.jobId(), Map.of("coalesced", String.join(",", joined)));
+            jobs.event(r.jobId(), "info", "Also teaching " + joined.size() + " request(s) that arrived meanwhile");
+        }
+    }
+
+    /** A coalesced job waits for the job it joined and ends as that job ends. */
+    private void follow(String jobId, String leader) {
+        while (!jobs.phase(leader).isFinal()) {
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+        Map<String, String> l = jobs.get(leader);
+        JobPhase end = jobs.phase(leader);
+        if (end == JobPhase.SUCCEEDED) {
+            jobs.set(jobId, Map.of("fine_tuned_model", l.get("fine_tuned_model"), "version", l.get("version")));
+            jobs.enter(jobId, JobPhase.SUCCEEDED, l.get("fine_tuned_model") + " is live (trained with " + leader + ")");
+        } else {
+            jobs.set(jobId, Map.of("error", l.getOrDefault("error", end.wire())));
+            jobs.enter(jobId, end == JobPhase.CANCELLED ? JobPhase.FAILED : end,
+                    "The training this request joined (" + leader + ") ended " + end.wire());
         }
     }
 
