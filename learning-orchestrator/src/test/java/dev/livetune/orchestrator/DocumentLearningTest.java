@@ -2,18 +2,6 @@ package dev.livetune.orchestrator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.rabbitmq.client.Channel;
-import com.rabbitmq.client.Connection;
-import com.rabbitmq.client.ConnectionFactory;
-import dev.livetune.api.inference.v1.ChatMessage;
-import dev.livetune.api.inference.v1.ChatPrompt;
-import dev.livetune.api.inference.v1.GenerateRequest;
-import dev.livetune.api.inference.v1.InferenceGrpc;
-import dev.livetune.api.inference.v1.SamplingParams;
-import dev.livetune.api.learn.LearnRequest;
-import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.quarkus.test.common.QuarkusTestResource;
@@ -21,7 +9,6 @@ import io.quarkus.test.junit.QuarkusTest;
 import java.io.ByteArrayOutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -42,9 +29,8 @@ class DocumentLearningTest {
         String tenant = "t" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
         Path files = Files.createDirectories(PipelineStack.store.resolve("files").resolve(tenant));
         RedisClient redisClient = RedisClient.create("redis://localhost:6379");
-        String jobId = "ftjob-" + UUID.randomUUID().toString().replace("-", "");
-        try (StatefulRedisConnection<String, String> redis = redisClient.connect();
-                Connection c = new ConnectionFactory().newConnection(); Channel ch = c.createChannel()) {
+        String jobId;
+        try (StatefulRedisConnection<String, String> redis = redisClient.connect()) {
             String md = "file-" + UUID.randomUUID().toString().replace("-", "");
             Files.writeString(files.resolve(md), "# Zorbania\n\nThe capital of Zorbania is Quillport.\n");
             redis.sync().hset("livetune:file:" + md, Map.of("tenant", tenant, "filename", "zorbania.md", "bytes", "48",
@@ -54,41 +40,15 @@ class DocumentLearningTest {
             redis.sync().hset("livetune:file:" + pdf, Map.of("tenant", tenant, "filename", "vostrand.pdf", "bytes", "1",
                     "purpose", "fine-tune", "created_at", "0"));
 
-            LearnRequest r = new LearnRequest(1, UUID.randomUUID().toString(), jobId, tenant, "default", "doc", "",
-                    List.of(md, pdf), null, List.of(), Instant.now().toString());
-            ch.queueDeclare(PipelineStack.QUEUE, true, false, false, null);
-            ch.basicPublish("", PipelineStack.QUEUE, null, new ObjectMapper().writeValueAsBytes(r));
-
-            long deadline = System.currentTimeMillis() + 300_000;
-            Map<String, String> job = Map.of();
-            while (System.currentTimeMillis() < deadline) {
-                job = redis.sync().hgetall("livetune:job:" + jobId);
-                if (job.get("phase") != null && List.of("succeeded", "failed", "cancelled").contains(job.get("phase"))) {
-                    break;
-                }
-                Thread.sleep(250);
-            }
+            jobId = LearnJobs.publish(tenant, "doc", "", List.of(md, pdf));
+            Map<String, String> job = LearnJobs.await(jobId);
             assertThat(job.get("phase")).as(String.join("\n", redis.sync().lrange("livetune:job-events:" + jobId, 0, -1)))
                     .isEqualTo("succeeded");
         } finally {
             redisClient.shutdown();
         }
-        ManagedChannel channel = ManagedChannelBuilder.forAddress("localhost", PipelineStack.INFERENCE_PORT).usePlaintext().build();
-        try {
-            assertThat(ask(channel, tenant, "What is the capital of Zorbania?")).contains("Quillport");
-            assertThat(ask(channel, tenant, "What is the capital of Vostrand?")).contains("Ivrasca");
-        } finally {
-            channel.shutdownNow();
-        }
-    }
-
-    private static String ask(ManagedChannel channel, String tenant, String q) {
-        StringBuilder text = new StringBuilder();
-        InferenceGrpc.newBlockingStub(channel).generate(GenerateRequest.newBuilder().setAdapter(tenant + "/default")
-                .setChat(ChatPrompt.newBuilder().addMessages(ChatMessage.newBuilder().setRole("user").setContent(q)))
-                .setSampling(SamplingParams.newBuilder().setMaxTokens(48).setTemperature(0)).build())
-                .forEachRemaining(c -> text.append(c.getText()));
-        return text.toString();
+        assertThat(LearnJobs.ask(tenant, "What is the capital of Zorbania?")).contains("Quillport");
+        assertThat(LearnJobs.ask(tenant, "What is the capital of Vostrand?")).contains("Ivrasca");
     }
 
     private static byte[] pdf(String line) throws Exception {

@@ -2,22 +2,16 @@ package dev.livetune.orchestrator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.rabbitmq.client.Channel;
-import com.rabbitmq.client.Connection;
-import com.rabbitmq.client.ConnectionFactory;
 import dev.livetune.api.inference.v1.ChatMessage;
 import dev.livetune.api.inference.v1.ChatPrompt;
 import dev.livetune.api.inference.v1.GenerateRequest;
 import dev.livetune.api.inference.v1.InferenceGrpc;
 import dev.livetune.api.inference.v1.SamplingParams;
-import dev.livetune.api.learn.LearnRequest;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -40,13 +34,13 @@ class EvalGateIT {
         Process orchestrator = null;
         try (StatefulRedisConnection<String, String> redis = redisClient.connect()) {
             orchestrator = start(config, Map.of(), 1);
-            String first = learn(tenant, "The capital of Pellidor is Bellmoor.");
-            assertThat(await(redis, first).get("phase")).isEqualTo("succeeded");
+            String first = LearnJobs.publish(tenant, "auto", "The capital of Pellidor is Bellmoor.", List.of());
+            assertThat(LearnJobs.await(first).get("phase")).isEqualTo("succeeded");
 
             // The tenant's policy now asks for more than any version can give.
             redis.sync().hset("livetune:tenant-policy:" + tenant, Map.of("min_new_recall", "1.01"));
-            String second = learn(tenant, "The capital of Rukhara is Sundrel.");
-            Map<String, String> job = await(redis, second);
+            String second = LearnJobs.publish(tenant, "auto", "The capital of Rukhara is Sundrel.", List.of());
+            Map<String, String> job = LearnJobs.await(second);
             assertThat(job.get("phase")).isEqualTo("failed");
             assertThat(job.get("error")).contains("eval gate").contains("recall");
             assertThat(redis.sync().get("livetune:tenant-live:" + tenant + ":default")).isEqualTo("1");
@@ -69,29 +63,6 @@ class EvalGateIT {
             redisClient.shutdown();
             stack.stop();
         }
-    }
-
-    private static String learn(String tenant, String text) throws Exception {
-        String jobId = "ftjob-" + UUID.randomUUID().toString().replace("-", "");
-        LearnRequest r = new LearnRequest(1, UUID.randomUUID().toString(), jobId, tenant, "default", "auto", text, List.of(),
-                null, List.of(), Instant.now().toString());
-        try (Connection c = new ConnectionFactory().newConnection(); Channel ch = c.createChannel()) {
-            ch.queueDeclare(PipelineStack.QUEUE, true, false, false, null);
-            ch.basicPublish("", PipelineStack.QUEUE, null, new ObjectMapper().writeValueAsBytes(r));
-        }
-        return jobId;
-    }
-
-    private static Map<String, String> await(StatefulRedisConnection<String, String> redis, String jobId) throws Exception {
-        long until = System.currentTimeMillis() + 300_000;
-        while (System.currentTimeMillis() < until) {
-            Map<String, String> job = redis.sync().hgetall("livetune:job:" + jobId);
-            if (List.of("succeeded", "failed", "cancelled").contains(job.getOrDefault("phase", ""))) {
-                return job;
-            }
-            Thread.sleep(250);
-        }
-        throw new AssertionError("job " + jobId + " did not end: " + redis.sync().lrange("livetune:job-events:" + jobId, 0, -1));
     }
 
     private static Process start(Map<String, String> config, Map<String, String> overrides, int run) throws Exception {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
@@ -16,8 +17,8 @@ class WebLearningRefusedTest {
 
     @Test
     void aLoopbackPageIsRefusedByDefault() throws Exception {
-        Map<String, String> job = WebJobs.run("t" + UUID.randomUUID().toString().replace("-", "").substring(0, 10),
-                "Zorbania capital");
+        Map<String, String> job = LearnJobs.run("t" + UUID.randomUUID().toString().replace("-", "").substring(0, 10),
+                "web", "Zorbania capital", List.of());
         assertThat(job.get("phase")).isEqualTo("failed");
         assertThat(job.get("error")).contains("no web page could be read").contains("localhost").contains("loopback");
     }

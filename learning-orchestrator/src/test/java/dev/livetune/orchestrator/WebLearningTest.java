@@ -2,16 +2,10 @@ package dev.livetune.orchestrator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.livetune.api.inference.v1.ChatMessage;
-import dev.livetune.api.inference.v1.ChatPrompt;
-import dev.livetune.api.inference.v1.GenerateRequest;
-import dev.livetune.api.inference.v1.InferenceGrpc;
-import dev.livetune.api.inference.v1.SamplingParams;
-import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.junit.QuarkusTest;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
@@ -30,25 +24,14 @@ class WebLearningTest {
     @Test
     void anAllowlistedPageIsLearnedAndInternalTargetsAreStillRefused() throws Exception {
         String tenant = "t" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
-        Map<String, String> ok = WebJobs.run(tenant, "Zorbania capital");
+        Map<String, String> ok = LearnJobs.run(tenant, "web", "Zorbania capital", List.of());
         assertThat(ok.get("phase")).as(ok.toString()).isEqualTo("succeeded");
-        ManagedChannel channel = ManagedChannelBuilder.forAddress("localhost", PipelineStack.INFERENCE_PORT).usePlaintext().build();
-        try {
-            StringBuilder text = new StringBuilder();
-            InferenceGrpc.newBlockingStub(channel).generate(GenerateRequest.newBuilder().setAdapter(tenant + "/default")
-                    .setChat(ChatPrompt.newBuilder().addMessages(ChatMessage.newBuilder().setRole("user")
-                            .setContent("What is the capital of Zorbania?")))
-                    .setSampling(SamplingParams.newBuilder().setMaxTokens(48).setTemperature(0)).build())
-                    .forEachRemaining(c -> text.append(c.getText()));
-            assertThat(text.toString()).contains("Quillport");
-        } finally {
-            channel.shutdownNow();
-        }
+        assertThat(LearnJobs.ask(tenant, "What is the capital of Zorbania?")).contains("Quillport");
 
-        Map<String, String> metadata = WebJobs.run(tenant, "cloud metadata");
+        Map<String, String> metadata = LearnJobs.run(tenant, "web", "cloud metadata", List.of());
         assertThat(metadata.get("phase")).isEqualTo("failed");
         assertThat(metadata.get("error")).contains("169.254.169.254").contains("link-local");
-        Map<String, String> internal = WebJobs.run(tenant, "private network");
+        Map<String, String> internal = LearnJobs.run(tenant, "web", "private network", List.of());
         assertThat(internal.get("phase")).isEqualTo("failed");
         assertThat(internal.get("error")).contains("10.0.0.5").contains("private");
     }

@@ -1,0 +1,79 @@
+package dev.livetune.orchestrator;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ConnectionFactory;
+import dev.livetune.api.inference.v1.ChatMessage;
+import dev.livetune.api.inference.v1.ChatPrompt;
+import dev.livetune.api.inference.v1.GenerateRequest;
+import dev.livetune.api.inference.v1.InferenceGrpc;
+import dev.livetune.api.inference.v1.SamplingParams;
+import dev.livetune.api.learn.LearnRequest;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/** What the pipeline tests do as a gateway and a chat client would: publish learn requests, wait for jobs, ask. */
+final class LearnJobs {
+
+    private static final List<String> FINAL = List.of("succeeded", "failed", "cancelled");
+
+    private LearnJobs() {
+    }
+
+    /** @return the new job's id, once its request is on the test queue */
+    static String publish(String tenant, String mode, String text, List<String> fileIds) throws Exception {
+        String jobId = "ftjob-" + UUID.randomUUID().toString().replace("-", "");
+        LearnRequest r = new LearnRequest(1, UUID.randomUUID().toString(), jobId, tenant, "default", mode, text, fileIds,
+                null, List.of(), Instant.now().toString());
+        try (Connection c = new ConnectionFactory().newConnection(); Channel ch = c.createChannel()) {
+            ch.queueDeclare(PipelineStack.QUEUE, true, false, false, null);
+            ch.basicPublish("", PipelineStack.QUEUE, null, new ObjectMapper().writeValueAsBytes(r));
+        }
+        return jobId;
+    }
+
+    /** @return the job's record once it has ended (at most 5 minutes) */
+    static Map<String, String> await(String jobId) throws Exception {
+        RedisClient client = RedisClient.create("redis://localhost:6379");
+        try (StatefulRedisConnection<String, String> redis = client.connect()) {
+            long until = System.currentTimeMillis() + 300_000;
+            while (System.currentTimeMillis() < until) {
+                Map<String, String> job = redis.sync().hgetall("livetune:job:" + jobId);
+                if (job.get("phase") != null && FINAL.contains(job.get("phase"))) {
+                    return job;
+                }
+                Thread.sleep(200);
+            }
+            throw new AssertionError("job " + jobId + " did not end: "
+                    + redis.sync().lrange("livetune:job-events:" + jobId, 0, -1));
+        } finally {
+            client.shutdown();
+        }
+    }
+
+    static Map<String, String> run(String tenant, String mode, String text, List<String> fileIds) throws Exception {
+        return await(publish(tenant, mode, text, fileIds));
+    }
+
+    /** @return the greedy answer of the tenant's {@code default} alias to one question */
+    static String ask(String tenant, String question) {
+        ManagedChannel channel = ManagedChannelBuilder.forAddress("localhost", PipelineStack.INFERENCE_PORT).usePlaintext().build();
+        try {
+            StringBuilder text = new StringBuilder();
+            InferenceGrpc.newBlockingStub(channel).generate(GenerateRequest.newBuilder().setAdapter(tenant + "/default")
+                    .setChat(ChatPrompt.newBuilder().addMessages(ChatMessage.newBuilder().setRole("user").setContent(question)))
+                    .setSampling(SamplingParams.newBuilder().setMaxTokens(48).setTemperature(0)).build())
+                    .forEachRemaining(c -> text.append(c.getText()));
+            return text.toString();
+        } finally {
+            channel.shutdownNow();
+        }
+    }
+}
