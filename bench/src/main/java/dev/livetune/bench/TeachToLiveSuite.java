@@ -37,7 +37,8 @@ import picocli.CommandLine.Option;
 
 /**
  * Teach-to-live time: 10 made-up facts taught one after another through the real pipeline
- * (learn-requests queue → learning-orchestrator → trainer → eval gate → inference-service), each
+ * (learn-requests queue → learning-orchestrator → augment-tasks → augmentation-service → trainer →
+ * eval gate → inference-service), each
  * timed from publishing the request to its version being live; then every fact is asked for through
  * the tenant's alias, so the last version shows what it kept.
  */
@@ -59,6 +60,8 @@ public final class TeachToLiveSuite implements Callable<Integer> {
 
     private static final String QUEUE = "learn-requests-teach-to-live";
     private static final String ADMIN = "bench-admin";
+    private static final String TASKS = "augment-tasks-teach-to-live";
+    private static final String RESULTS = "augment-results-teach-to-live";
 
     public static void main(String[] args) {
         System.exit(new CommandLine(new TeachToLiveSuite()).execute(args));
@@ -83,8 +86,13 @@ public final class TeachToLiveSuite implements Callable<Integer> {
                 "-Dlivetune.orchestrator.trainer-threads=2", "-Dlivetune.orchestrator.learn-queue=" + QUEUE,
                 "-Dlivetune.orchestrator.dead-letter-queue=" + QUEUE + ".dead",
                 "-Dlivetune.orchestrator.inference-port=9510", "-Dlivetune.orchestrator.inference-admin-token=" + ADMIN,
+                "-Dlivetune.orchestrator.augment-tasks-queue=" + TASKS, "-Dlivetune.orchestrator.augment-results-queue=" + RESULTS,
                 "-Dquarkus.http.port=8511", "-jar", "learning-orchestrator/target/quarkus-app/quarkus-run.jar")
                 .redirectErrorStream(true).redirectOutput(work.resolve("orchestrator.log").toFile()).start();
+        Process augmentation = new ProcessBuilder(java, "-Dlivetune.augment.tasks-queue=" + TASKS,
+                "-Dlivetune.augment.results-queue=" + RESULTS, "-Dquarkus.http.port=8512", "-jar",
+                "augmentation-service/target/quarkus-app/quarkus-run.jar")
+                .redirectErrorStream(true).redirectOutput(work.resolve("augmentation.log").toFile()).start();
         ManagedChannel channel = ManagedChannelBuilder.forAddress("localhost", 9510).usePlaintext().build();
         RedisClient redisClient = RedisClient.create("redis://localhost:6379");
         Map<String, Object> report = new LinkedHashMap<>();
@@ -105,7 +113,7 @@ public final class TeachToLiveSuite implements Callable<Integer> {
                 }
                 Thread.sleep(200);
             }
-            Thread.sleep(3000); // the orchestrator's consumer
+            Thread.sleep(5000); // the orchestrator's consumer and the augmentation workers
             ch.queueDeclare(QUEUE, true, false, false, null);
             String tenant = "bench" + UUID.randomUUID().toString().replace("-", "").substring(0, 8);
             List<FactCorpus.Fact> list = new FactCorpus(77).facts(facts);
@@ -159,8 +167,10 @@ public final class TeachToLiveSuite implements Callable<Integer> {
             channel.shutdownNow();
             redisClient.shutdown();
             orchestrator.destroy();
+            augmentation.destroy();
             inference.destroy();
             orchestrator.waitFor();
+            augmentation.waitFor();
             inference.waitFor();
         }
         Files.createDirectories(out.toAbsolutePath().getParent());

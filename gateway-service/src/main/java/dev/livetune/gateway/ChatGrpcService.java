@@ -67,14 +67,16 @@ public class ChatGrpcService extends ChatGrpc.ChatImplBase {
     private final Completions completions;
     private final RedisStore store;
     private final GatewayConfig config;
+    private final JobWatch watch;
     private final ObjectMapper json = new ObjectMapper();
 
     @GrpcClient("inference")
     InferenceAdminGrpc.InferenceAdminBlockingStub inferenceAdmin;
 
     ChatGrpcService(Auth auth, Quotas quotas, Sessions sessions, Learning learning, Completions completions,
-            RedisStore store, GatewayConfig config) {
+            RedisStore store, GatewayConfig config, JobWatch watch) {
         this.auth = auth;
+        this.watch = watch;
         this.quotas = quotas;
         this.sessions = sessions;
         this.learning = learning;
@@ -179,6 +181,7 @@ public class ChatGrpcService extends ChatGrpc.ChatImplBase {
             int sent = 0;
             long deadline = System.currentTimeMillis() + 6 * 3600_000L;
             while (!call.isCancelled() && System.currentTimeMillis() < deadline) {
+                long mark = watch.mark(id);
                 Map<String, String> job = store.redis().hgetall("livetune:job:" + id);
                 if (job == null || job.isEmpty() || !tenant.equals(job.get("tenant"))) {
                     throw OpenAiException.notFound("job_not_found", "no such learn job: " + id);
@@ -194,7 +197,7 @@ public class ChatGrpcService extends ChatGrpc.ChatImplBase {
                 if (TERMINAL.contains(job.get("status"))) {
                     return null;
                 }
-                Thread.sleep(250);
+                watch.await(id, mark, java.time.Duration.ofSeconds(15));
             }
             return null;
         });

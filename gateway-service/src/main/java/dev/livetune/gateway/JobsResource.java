@@ -39,10 +39,13 @@ public class JobsResource {
     private final FilesResource files;
     private final GatewayConfig config;
     private final Quotas quotas;
+    private final JobWatch watch;
     private final ObjectMapper json = new ObjectMapper();
 
-    JobsResource(Auth auth, RedisStore store, Learning learning, FilesResource files, GatewayConfig config, Quotas quotas) {
+    JobsResource(Auth auth, RedisStore store, Learning learning, FilesResource files, GatewayConfig config, Quotas quotas,
+            JobWatch watch) {
         this.auth = auth;
+        this.watch = watch;
         this.store = store;
         this.learning = learning;
         this.files = files;
@@ -152,6 +155,7 @@ public class JobsResource {
         int sent = 0;
         long deadline = System.currentTimeMillis() + 6 * 3600_000L;
         while (System.currentTimeMillis() < deadline) {
+            long mark = watch.mark(id);
             Map<String, String> j = owned(tenant, id);
             for (String e : store.redis().lrange("livetune:job-events:" + id, sent, -1)) {
                 os.write(("data: " + e + "\n\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
@@ -162,7 +166,7 @@ public class JobsResource {
                 break;
             }
             try {
-                Thread.sleep(250);
+                watch.await(id, mark, java.time.Duration.ofSeconds(15));
             } catch (InterruptedException ex) {
                 Thread.currentThread().interrupt();
                 return;

@@ -20,7 +20,10 @@ public class Learning {
     private final RedisStore store;
     private final ObjectMapper json = new ObjectMapper();
 
-    Learning(LearnPublisher publisher, RedisStore store) {
+    private final JobWatch watch;
+
+    Learning(LearnPublisher publisher, RedisStore store, JobWatch watch) {
+        this.watch = watch;
         this.publisher = publisher;
         this.store = store;
     }
@@ -61,5 +64,6 @@ public class Learning {
         e.putNull("data");
         e.put("type", "message");
         store.redis().rpush("livetune:job-events:" + jobId, e.toString());
+        watch.wake(jobId);
     }
 }

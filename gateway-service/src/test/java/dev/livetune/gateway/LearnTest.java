@@ -109,4 +109,22 @@ class LearnTest {
             redisClient.shutdown();
         }
     }
+
+    @jakarta.inject.Inject
+    JobWatch watch;
+
+    /** The orchestrator's learn-events wake live job streams; a job with no event does not wake. */
+    @Test
+    void learnEventsWakeTheStreamsWatchingThatJob() throws Exception {
+        assertThat(watch.connected()).as("watching learn-events").isTrue();
+        String job = "ftjob-watch-" + System.nanoTime();
+        long mark = watch.mark(job);
+        long quietMark = watch.mark(job + "-quiet");
+        try (Connection c = new ConnectionFactory().newConnection(); Channel ch = c.createChannel()) {
+            ch.basicPublish(dev.livetune.api.learn.LearnEvent.EXCHANGE, "acme." + job, null, JSON.writeValueAsBytes(
+                    new dev.livetune.api.learn.LearnEvent(1, job, "acme", "training", "info", "step 3/80", "2026-01-01T00:00:00Z")));
+        }
+        assertThat(watch.await(job, mark, java.time.Duration.ofSeconds(60))).as("woken by the event").isTrue();
+        assertThat(watch.await(job + "-quiet", quietMark, java.time.Duration.ofMillis(300))).isFalse();
+    }
 }

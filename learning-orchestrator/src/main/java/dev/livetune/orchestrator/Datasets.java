@@ -4,12 +4,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.livetune.api.adapter.Sha256;
+import dev.livetune.api.augment.AugmentResult;
+import dev.livetune.api.augment.AugmentTask;
 import dev.livetune.api.learn.LearnRequest;
 import dev.livetune.augment.Chunker;
-import dev.livetune.augment.ProbeQuestion;
 import dev.livetune.augment.QA;
 import dev.livetune.augment.QualityFilter;
-import dev.livetune.augment.RulesTeacher;
 import jakarta.inject.Singleton;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -22,6 +22,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.TreeMap;
 
 /**
  * Builds dataset vN of a job under {@code tenants/<t>/datasets/<job id>/}: the new samples (from
@@ -29,8 +30,10 @@ import java.util.Random;
  * questions for the new knowledge, earlier datasets' probes as retention probes) and a manifest with
  * sha256s. Written to a temporary directory and renamed: a dataset that exists is complete.
  *
- * <p>This version augments in-process with the rules teacher (instruction and document modes); the
- * {@code augment-tasks} workers of augmentation-service, the other teachers and web search come next.
+ * <p>The new samples come from augmentation-service's workers: this class plans the tasks (one per
+ * statement request, per document chunk, or one web query) and turns the results into the dataset,
+ * deduplicated across tasks, with a provenance line per sample ({@code provenance.jsonl}, line for line
+ * with {@code train.jsonl}).
  */
 @Singleton
 public class Datasets {
@@ -52,7 +55,7 @@ public class Datasets {
 
     private final OrchestratorConfig config;
     private final Redis redis;
-    private final RulesTeacher teacher = new RulesTeacher();
+    private final Chunker chunker = new Chunker(1200, 150);
     private final ObjectMapper json = new ObjectMapper();
 
     Datasets(OrchestratorConfig config, Redis redis) {
@@ -64,38 +67,125 @@ public class Datasets {
         return config.artifactsDir().resolve("tenants").resolve(r.tenant()).resolve("datasets").resolve(r.jobId());
     }
 
-    /** @throws JobFailure when nothing learnable comes out, or the mode is not available */
-    public Dataset build(LearnRequest r) throws IOException {
-        Path dir = dir(r);
-        if (Files.isRegularFile(dir.resolve("manifest.json"))) {
-            JsonNode m = json.readTree(dir.resolve("manifest.json").toFile());
-            return new Dataset(dir, m.get("samples").asInt(), m.get("replay").asInt(), m.get("new_probes").asInt(),
-                    m.get("retention_probes").asInt(), Map.of());
+    /** @return the dataset the job built before, or null */
+    public Dataset existing(LearnRequest r) throws IOException {
+        Path manifest = dir(r).resolve("manifest.json");
+        if (!Files.isRegularFile(manifest)) {
+            return null;
         }
-        List<QA> candidates = new ArrayList<>();
-        List<ProbeQuestion> probes = new ArrayList<>();
+        JsonNode m = json.readTree(manifest.toFile());
+        return new Dataset(dir(r), m.get("samples").asInt(), m.get("replay").asInt(), m.get("new_probes").asInt(),
+                m.get("retention_probes").asInt(), Map.of());
+    }
+
+    /**
+     * The augmentation tasks for a job, the same every time it is asked (a resumed job sends or awaits
+     * the same ones): one per statement request (the job's own and those coalesced into it), one per
+     * document chunk, or one web query.
+     *
+     * @throws JobFailure when there is nothing to augment
+     */
+    public List<AugmentTask> tasks(LearnRequest r) throws IOException {
+        List<AugmentTask> out = new ArrayList<>();
         switch (r.mode()) {
-            case "auto", "instruction" -> {
-                for (String text : texts(r)) {
-                    candidates.addAll(teacher.selfInstruct(text, config.samplesPerFact()));
-                    probes.addAll(teacher.probes(text));
+            case "instruction" -> {
+                for (LearnRequest each : requests(r)) {
+                    if (!each.text().isBlank()) {
+                        out.add(task(r, out.size(), each.requestId(), AugmentTask.STATEMENTS, each.text(), each.context(),
+                                "message", "", 0, config.samplesPerFact()));
+                    }
                 }
             }
-            case "doc" -> documents(r, candidates, probes);
-            case "web" -> web(r, candidates, probes);
+            case "doc" -> {
+                Path root = config.filesDir().orElseThrow(() -> new JobFailure("document learning needs livetune.orchestrator.files-dir"));
+                if (r.fileIds().isEmpty()) {
+                    throw new JobFailure("document learning needs file ids (upload with POST /v1/files)");
+                }
+                for (String id : r.fileIds()) {
+                    Map<String, String> meta = redis.sync().hgetall("livetune:file:" + id);
+                    Path file = root.resolve(r.tenant()).resolve(id);
+                    if (meta == null || meta.isEmpty() || !r.tenant().equals(meta.get("tenant")) || !Files.isRegularFile(file)) {
+                        throw new JobFailure("file " + id + " is gone");
+                    }
+                    String name = meta.get("filename");
+                    for (Chunker.Chunk c : chunker.chunk(name, Files.readAllBytes(file))) {
+                        out.add(task(r, out.size(), r.requestId(), AugmentTask.CHUNK, c.text(), List.of(),
+                                "file:" + id + ":" + name, c.title(), c.index(), config.samplesPerFact()));
+                    }
+                }
+            }
+            case "web" -> out.add(task(r, 0, r.requestId(), AugmentTask.WEB, r.text(), List.of(), "web", "", 0,
+                    config.samplesPerFact()));
             default -> throw new JobFailure("unknown learning mode '" + r.mode() + "'");
         }
+        if (out.isEmpty()) {
+            throw new JobFailure("nothing to learn: the request has no text");
+        }
+        return out;
+    }
+
+    private static AugmentTask task(LearnRequest r, int n, String requestId, String kind, String text, List<String> context,
+            String source, String title, int chunk, int samples) {
+        return new AugmentTask(AugmentTask.SCHEMA_VERSION, r.jobId() + "/" + n, r.jobId(), requestId, r.tenant(), r.adapter(),
+                kind, text, context, source, title, chunk, samples);
+    }
+
+    /**
+     * Builds dataset vN from the workers' results.
+     *
+     * @throws JobFailure when nothing learnable came back
+     */
+    public Dataset build(LearnRequest r, List<AugmentResult> results) throws IOException {
+        Dataset done = existing(r);
+        if (done != null) {
+            return done;
+        }
+        Path dir = dir(r);
+        List<QA> candidates = new ArrayList<>();
+        List<AugmentResult.Provenance> origins = new ArrayList<>();
+        List<AugmentResult.Probe> probes = new ArrayList<>();
+        Map<String, Integer> droppedByWorkers = new TreeMap<>();
+        List<String> errors = new ArrayList<>();
+        java.util.Set<String> teachers = new java.util.TreeSet<>();
+        for (AugmentResult result : results) {
+            for (AugmentResult.Sample s : result.samples()) {
+                candidates.add(new QA(s.question(), s.answer(), null));
+                origins.add(s.provenance());
+            }
+            for (AugmentResult.Probe p : result.probes()) {
+                if (!probes.contains(p)) {
+                    probes.add(p);
+                }
+            }
+            result.dropped().forEach((k, v) -> droppedByWorkers.merge(k, v, Integer::sum));
+            if (result.error() != null && !errors.contains(result.error())) {
+                errors.add(result.error());
+            }
+            if (result.teacher() != null) {
+                teachers.add(result.teacher());
+            }
+        }
+        // Across tasks: chunks overlap and coalesced requests may repeat each other.
         QualityFilter.Result filtered = QualityFilter.defaults().filter(candidates);
+        Map<String, Integer> dropped = new TreeMap<>(droppedByWorkers);
+        filtered.dropped().forEach((k, v) -> dropped.merge(k, v, Integer::sum));
         if (filtered.kept().isEmpty()) {
-            throw new JobFailure("nothing learnable: every generated sample was filtered out " + filtered.dropped());
+            throw new JobFailure(errors.isEmpty() ? "nothing learnable: every generated sample was filtered out " + dropped
+                    : String.join("; ", errors));
         }
         List<String> train = new ArrayList<>();
+        List<String> provenance = new ArrayList<>();
+        java.util.IdentityHashMap<QA, Integer> index = new java.util.IdentityHashMap<>();
+        for (int i = 0; i < candidates.size(); i++) {
+            index.put(candidates.get(i), i);
+        }
         for (QA qa : filtered.kept()) {
             train.add(chat(qa.question(), qa.answer()));
+            provenance.add(json.writeValueAsString(origins.get(index.get(qa))));
         }
         List<String> replay = replay(r, (int) Math.ceil(config.replayShare() * train.size()));
         List<String> probeLines = new ArrayList<>();
-        for (ProbeQuestion p : probes) {
+        for (AugmentResult.Probe p : probes) {
             probeLines.add(probe(p.question(), p.expect(), "new"));
         }
         List<String> retention = retentionProbes(r, 30);
@@ -104,6 +194,7 @@ public class Datasets {
         Files.createDirectories(dir.getParent());
         Path tmp = Files.createTempDirectory(dir.getParent(), "." + r.jobId());
         Files.write(tmp.resolve("train.jsonl"), train, StandardCharsets.UTF_8);
+        Files.write(tmp.resolve("provenance.jsonl"), provenance, StandardCharsets.UTF_8);
         if (!replay.isEmpty()) {
             Files.write(tmp.resolve("replay.jsonl"), replay, StandardCharsets.UTF_8);
         }
@@ -115,13 +206,14 @@ public class Datasets {
         manifest.put("tenant", r.tenant());
         manifest.put("adapter", r.adapter());
         manifest.put("mode", r.mode());
-        manifest.put("teacher", "rules");
+        manifest.put("teacher", String.join(",", teachers));
+        manifest.put("tasks", results.size());
         manifest.put("samples", train.size());
         manifest.put("replay", replay.size());
         manifest.put("new_probes", probes.size());
         manifest.put("retention_probes", retention.size());
-        ObjectNode dropped = manifest.putObject("dropped");
-        filtered.dropped().forEach(dropped::put);
+        ObjectNode droppedNode = manifest.putObject("dropped");
+        dropped.forEach(droppedNode::put);
         ObjectNode files = manifest.putObject("files");
         try (var list = Files.list(tmp)) {
             for (Path f : list.sorted().toList()) {
@@ -130,88 +222,22 @@ public class Datasets {
         }
         json.writerWithDefaultPrettyPrinter().writeValue(tmp.resolve("manifest.json").toFile(), manifest);
         Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
-        return new Dataset(dir, train.size(), replay.size(), probes.size(), retention.size(), filtered.dropped());
+        return new Dataset(dir, train.size(), replay.size(), probes.size(), retention.size(), dropped);
     }
 
-    /** The request's text and those of the requests coalesced into its job. */
-    private List<String> texts(LearnRequest r) throws IOException {
-        List<String> out = new ArrayList<>(List.of(r.text()));
+    /** The request and those coalesced into its job, in that order. */
+    private List<LearnRequest> requests(LearnRequest r) throws IOException {
+        List<LearnRequest> out = new ArrayList<>(List.of(r));
         String coalesced = redis.sync().hget("livetune:job:" + r.jobId(), "coalesced");
         if (coalesced != null && !coalesced.isEmpty()) {
             for (String other : coalesced.split(",")) {
                 String request = redis.sync().hget("livetune:job:" + other, "request");
                 if (request != null) {
-                    out.add(json.readValue(request, LearnRequest.class).text());
+                    out.add(json.readValue(request, LearnRequest.class));
                 }
             }
         }
         return out;
-    }
-
-    private void documents(LearnRequest r, List<QA> candidates, List<ProbeQuestion> probes) throws IOException {
-        Path root = config.filesDir().orElseThrow(() -> new JobFailure("document learning needs livetune.orchestrator.files-dir"));
-        Chunker chunker = new Chunker(1200, 150);
-        for (String id : r.fileIds()) {
-            Map<String, String> meta = redis.sync().hgetall("livetune:file:" + id);
-            Path file = root.resolve(r.tenant()).resolve(id);
-            if (meta == null || meta.isEmpty() || !r.tenant().equals(meta.get("tenant")) || !Files.isRegularFile(file)) {
-                throw new JobFailure("file " + id + " is gone");
-            }
-            for (Chunker.Chunk c : chunker.chunk(meta.get("filename"), Files.readAllBytes(file))) {
-                candidates.addAll(teacher.selfInstruct(c.text(), Math.max(2, config.samplesPerFact() / 2)));
-                if (!c.title().isEmpty()) {
-                    candidates.add(new QA("What does " + meta.get("filename") + " say about " + c.title() + "?", c.text(), c.text()));
-                }
-                probes.addAll(teacher.probes(c.text()));
-            }
-        }
-    }
-
-    /**
-     * Web learning: search for the request's text, fetch the result pages through the SSRF guard,
-     * extract their text by structure and teach what it says. Pages that are refused or fail are
-     * reported; if none could be read the job fails with every reason.
-     */
-    private void web(LearnRequest r, List<QA> candidates, List<ProbeQuestion> probes) throws IOException {
-        java.net.URI searx = config.searxngUrl().orElseThrow(() -> new JobFailure(
-                "web learning needs livetune.orchestrator.searxng-url; send the facts with [Learn] or upload the pages"));
-        dev.livetune.augment.SafeFetcher fetcher = new dev.livetune.augment.SafeFetcher(
-                new java.util.HashSet<>(config.fetchAllowlist().orElse(List.of())), 2 << 20, java.time.Duration.ofSeconds(10));
-        List<java.net.URI> pages;
-        try {
-            pages = new dev.livetune.augment.SearxngSearch(searx, java.time.Duration.ofSeconds(10)).search(r.text(),
-                    config.webResults());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new JobFailure("interrupted while searching");
-        }
-        if (pages.isEmpty()) {
-            throw new JobFailure("the web search for '" + r.text() + "' found nothing");
-        }
-        List<String> refused = new ArrayList<>();
-        Chunker chunker = new Chunker(1200, 150);
-        int read = 0;
-        for (java.net.URI url : pages) {
-            try {
-                dev.livetune.augment.SafeFetcher.Page page = fetcher.fetch(url);
-                String name = page.contentType().contains("html") || url.getPath().endsWith(".html") ? "page.html" : "page.txt";
-                for (Chunker.Chunk c : chunker.chunk(name, page.body())) {
-                    candidates.addAll(teacher.selfInstruct(c.text(), Math.max(2, config.samplesPerFact() / 2)));
-                    probes.addAll(teacher.probes(c.text()));
-                }
-                read++;
-            } catch (dev.livetune.augment.FetchRefusedException e) {
-                refused.add("refused " + e.getMessage());
-            } catch (IOException e) {
-                refused.add(url + ": " + e.getMessage());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new JobFailure("interrupted while fetching");
-            }
-        }
-        if (read == 0) {
-            throw new JobFailure("no web page could be read: " + String.join("; ", refused));
-        }
     }
 
     /**

@@ -32,16 +32,19 @@ public class Intake {
     private final OrchestratorConfig config;
     private final Jobs jobs;
     private final Pipeline pipeline;
+    private final Augmentation augmentation;
     private final ObjectMapper json = new ObjectMapper();
     private Connection connection;
 
-    Intake(OrchestratorConfig config, Jobs jobs, Pipeline pipeline) {
+    Intake(OrchestratorConfig config, Jobs jobs, Pipeline pipeline, Augmentation augmentation) {
+        this.augmentation = augmentation;
         this.config = config;
         this.jobs = jobs;
         this.pipeline = pipeline;
     }
 
     void start(@Observes StartupEvent event) throws Exception {
+        augmentation.connect();
         for (String jobId : jobs.active()) {
             LOG.infof("resuming job %s from %s", jobId, jobs.phase(jobId));
             pipeline.submit(jobId);
@@ -79,6 +82,7 @@ public class Intake {
         }
         try {
             if (jobs.claim(r)) {
+                Failpoints.hit("after-claim");
                 pipeline.submit(r.jobId());
             } else {
                 LOG.infof("request %s delivered again; job %s exists", r.requestId(), r.jobId());

@@ -42,7 +42,7 @@ public class Jobs {
         fields.put("id", r.jobId());
         fields.put("tenant", r.tenant());
         fields.put("adapter", r.adapter());
-        fields.put("mode", r.mode());
+        fields.put("mode", Modes.resolved(r).mode());
         fields.put("request_id", r.requestId());
         fields.put("created_at", Long.toString(Instant.parse(r.createdAt()).getEpochSecond()));
         fields.forEach((k, v) -> redis.sync().hsetnx(key, k, v));
@@ -80,6 +80,7 @@ public class Jobs {
         if (phase.isFinal()) {
             redis.sync().srem("livetune:jobs:active", jobId);
         }
+        Failpoints.hit("after-enter:" + phase.wire());
     }
 
     public void set(String jobId, Map<String, String> fields) {

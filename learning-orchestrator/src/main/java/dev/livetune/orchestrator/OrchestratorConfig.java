@@ -85,15 +85,17 @@ public interface OrchestratorConfig {
     @WithDefault("0.8")
     double minRetention();
 
-    /** SearXNG base URL for web learning; without it web learning jobs fail saying so. */
-    Optional<java.net.URI> searxngUrl();
+    /** Where augmentation tasks are published (augmentation-service's workers consume it). */
+    @WithDefault("augment-tasks")
+    String augmentTasksQueue();
 
-    /** Hosts result pages may be fetched from even when they resolve to internal addresses. */
-    Optional<java.util.List<String>> fetchAllowlist();
+    /** Where the workers' results come back (named in each task's reply-to). */
+    @WithDefault("augment-results")
+    String augmentResultsQueue();
 
-    /** Result pages fetched per web learning job. */
-    @WithDefault("3")
-    int webResults();
+    /** A job whose augmentation tasks have not all come back by then fails, saying how many did. */
+    @WithDefault("10m")
+    Duration augmentTimeout();
 
     /** Jobs worked on at once (one at a time per tenant adapter in any case). */
     @WithDefault("2")

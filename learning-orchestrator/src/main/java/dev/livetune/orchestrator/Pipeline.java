@@ -3,14 +3,15 @@ package dev.livetune.orchestrator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.livetune.api.learn.JobPhase;
+import dev.livetune.api.augment.AugmentResult;
 import dev.livetune.api.learn.LearnRequest;
 import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -31,6 +32,7 @@ public class Pipeline {
 
     private final Jobs jobs;
     private final Datasets datasets;
+    private final Augmentation augmentation;
     private final LocalTrainingLauncher trainer;
     private final InferenceReleaser releaser;
     private final Redis redis;
@@ -40,10 +42,11 @@ public class Pipeline {
     private final Map<String, Boolean> running = new ConcurrentHashMap<>();
     private final ObjectMapper json = new ObjectMapper();
 
-    Pipeline(Jobs jobs, Datasets datasets, LocalTrainingLauncher trainer, InferenceReleaser releaser, Redis redis,
+    Pipeline(Jobs jobs, Datasets datasets, Augmentation augmentation, LocalTrainingLauncher trainer, InferenceReleaser releaser, Redis redis,
             OrchestratorConfig config) {
         this.jobs = jobs;
         this.datasets = datasets;
+        this.augmentation = augmentation;
         this.trainer = trainer;
         this.releaser = releaser;
         this.redis = redis;
@@ -71,7 +74,7 @@ public class Pipeline {
     void run(String jobId) {
         LearnRequest r;
         try {
-            r = jobs.request(jobId);
+            r = Modes.resolved(jobs.request(jobId));
         } catch (Exception e) {
             LOG.errorf(e, "job %s: unreadable request", jobId);
             jobs.enter(jobId, JobPhase.FAILED, "the job's request cannot be read");
@@ -112,11 +115,25 @@ public class Pipeline {
         switch (phase) {
             case RECEIVED -> {
                 coalesce(r);
-                jobs.enter(id, JobPhase.AUGMENTING, "Generating training data (" + r.mode() + ")");
+                jobs.enter(id, JobPhase.AUGMENTING, "Generating training data (" + Modes.describe(r.mode()) + ")");
                 return JobPhase.AUGMENTING;
             }
             case AUGMENTING -> {
-                Datasets.Dataset d = datasets.build(r);
+                Datasets.Dataset d = datasets.existing(r);
+                if (d == null) {
+                    List<AugmentResult> results = augmentation.run(id, datasets.tasks(r));
+                    java.util.Set<String> said = new java.util.LinkedHashSet<>();
+                    for (AugmentResult result : results) {
+                        said.addAll(result.notes());
+                        if (result.error() != null) {
+                            said.add("a task produced nothing: " + result.error());
+                        }
+                    }
+                    for (String note : said) {
+                        jobs.event(id, "info", "Augmentation: " + note);
+                    }
+                    d = datasets.build(r, results);
+                }
                 jobs.enter(id, JobPhase.DATASET_READY, String.format(Locale.ROOT,
                         "Dataset ready: %d samples, %d replayed, %d probes of new knowledge, %d retention probes%s",
                         d.samples(), d.replay(), d.newProbes(), d.retentionProbes(),
@@ -136,7 +153,10 @@ public class Pipeline {
                     LocalTrainingLauncher.killOrphan(Long.parseLong(orphan));
                 }
                 if (!Files.isRegularFile(out.resolve("livetune.json"))) {
-                    Datasets.Dataset d = datasets.build(r);
+                    Datasets.Dataset d = datasets.existing(r);
+                    if (d == null) {
+                        throw new JobFailure("the job's dataset is gone from the artifact store");
+                    }
                     String live = redis.sync().get("livetune:tenant-live:" + r.tenant() + ":" + r.adapter());
                     Path parent = live == null ? null : adapterDir(r, Integer.parseInt(live));
                     trainer.train(new LocalTrainingLauncher.Run(config.baseModelDir(), d.train(), d.replayFile(), d.probes(),
@@ -167,6 +187,7 @@ public class Pipeline {
             case RELEASING -> {
                 int version = version(r);
                 releaser.release(r.tenant(), r.adapter(), version);
+                Failpoints.hit("after-release");
                 var sync = redis.sync();
                 sync.sadd("livetune:tenant-adapters:" + r.tenant(), r.adapter());
                 sync.sadd("livetune:tenant-versions:" + r.tenant() + ":" + r.adapter(), Integer.toString(version));
@@ -189,7 +210,7 @@ public class Pipeline {
      * a resumed job builds the same dataset.
      */
     private void coalesce(LearnRequest r) throws Exception {
-        if (!Set.of("auto", "instruction").contains(r.mode())) {
+        if (!r.mode().equals("instruction")) {
             return;
         }
         java.util.List<String> joined = new java.util.ArrayList<>();
@@ -200,7 +221,7 @@ public class Pipeline {
             Map<String, String> o = jobs.get(other);
             if (r.tenant().equals(o.get("tenant")) && r.adapter().equals(o.get("adapter"))
                     && JobPhase.RECEIVED.wire().equals(o.get("phase")) && o.get("coalesced_into") == null
-                    && Set.of("auto", "instruction").contains(o.get("mode")) && !jobs.cancelRequested(other)) {
+                    && "instruction".equals(o.get("mode")) && !jobs.cancelRequested(other)) {
                 jobs.set(other, Map.of("coalesced_into", r.jobId()));
                 jobs.event(other, "info", "Learned together with " + r.jobId() + ", which was about to train");
                 joined.add(other);

@@ -77,10 +77,6 @@ class CrashResumeIT {
     }
 
     private static Process start(Map<String, String> config, int run) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
-        config.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
-        cmd.addAll(List.of("-Dquarkus.http.port=8403", "-jar", "target/quarkus-app/quarkus-run.jar"));
-        return new ProcessBuilder(cmd).redirectErrorStream(true)
-                .redirectOutput(PipelineStack.store.resolve("orchestrator-" + run + ".log").toFile()).start();
+        return OrchestratorProcess.start(config, "orchestrator-" + run + ".log");
     }
 }

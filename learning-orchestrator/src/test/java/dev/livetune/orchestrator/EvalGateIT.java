@@ -22,6 +22,7 @@ import org.junit.jupiter.api.Test;
 /**
  * A version that fails the eval gate (here the tenant's own policy, set between two jobs) is never
  * released: the job fails with the scores and the alias keeps serving the version that was live.
+ * And a job whose augmentation tasks nobody takes fails after {@code augment-timeout}, saying so.
  */
 class EvalGateIT {
 
@@ -56,6 +57,18 @@ class EvalGateIT {
             } finally {
                 channel.shutdownNow();
             }
+
+            // No worker consumes the task queue: the job fails once augment-timeout has passed, saying why.
+            orchestrator.destroy();
+            orchestrator.waitFor();
+            orchestrator = start(config, Map.of("livetune.orchestrator.augment-tasks-queue", "augment-tasks-nobody-consumes",
+                    "livetune.orchestrator.augment-timeout", "3s"), 2);
+            String unserved = LearnJobs.publish(tenant, "auto", "The capital of Ternis is Olbrook.", List.of());
+            Map<String, String> timedOut = LearnJobs.await(unserved);
+            assertThat(timedOut.get("phase")).isEqualTo("failed");
+            assertThat(timedOut.get("error")).contains("augmentation timed out: 0 of 1 task(s) came back within 3 s")
+                    .contains("augment-tasks-nobody-consumes");
+            AugmentWorkers.deleteQueue("augment-tasks-nobody-consumes", "augment-tasks-nobody-consumes.dead");
         } finally {
             if (orchestrator != null) {
                 orchestrator.destroyForcibly().waitFor();
@@ -68,10 +81,6 @@ class EvalGateIT {
     private static Process start(Map<String, String> config, Map<String, String> overrides, int run) throws Exception {
         Map<String, String> all = new HashMap<>(config);
         all.putAll(overrides);
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
-        all.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
-        cmd.addAll(List.of("-Dquarkus.http.port=8404", "-jar", "target/quarkus-app/quarkus-run.jar"));
-        return new ProcessBuilder(cmd).redirectErrorStream(true)
-                .redirectOutput(PipelineStack.store.resolve("orchestrator-gate-" + run + ".log").toFile()).start();
+        return OrchestratorProcess.start(all, "orchestrator-gate-" + run + ".log");
     }
 }

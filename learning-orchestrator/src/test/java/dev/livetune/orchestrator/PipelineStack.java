@@ -29,7 +29,8 @@ import java.util.SplittableRandom;
 /**
  * Everything a learn job needs, real: Redis and RabbitMQ (the tests fail naming what to start),
  * a small llama that first gets general training with the packaged trainer (cached in
- * target/e2e-base), and the packaged inference-service serving it with the artifact store.
+ * target/e2e-base), the packaged inference-service serving it with the artifact store, and
+ * augmentation workers ({@link AugmentWorkers}) on a task queue of their own.
  */
 public class PipelineStack implements QuarkusTestResourceLifecycleManager {
 
@@ -38,6 +39,7 @@ public class PipelineStack implements QuarkusTestResourceLifecycleManager {
     static final int INFERENCE_PORT = 9401;
     static Path store;
     private Process inference;
+    private dev.livetune.augment.AugmentWorker workers;
 
     @Override
     public Map<String, String> start() {
@@ -60,6 +62,7 @@ public class PipelineStack implements QuarkusTestResourceLifecycleManager {
                     "-Dquarkus.http.port=8401", "-jar", inferenceJar.toString())
                     .redirectErrorStream(true).redirectOutput(store.resolve("inference.log").toFile()).start();
             awaitServing();
+            workers = AugmentWorkers.start();
             return Map.ofEntries(
                     Map.entry("livetune.orchestrator.artifacts-dir", store.toString()),
                     Map.entry("livetune.orchestrator.base-model-dir", base.toString()),
@@ -68,6 +71,8 @@ public class PipelineStack implements QuarkusTestResourceLifecycleManager {
                     Map.entry("livetune.orchestrator.trainer-threads", "2"),
                     Map.entry("livetune.orchestrator.learn-queue", QUEUE),
                     Map.entry("livetune.orchestrator.dead-letter-queue", QUEUE + ".dead"),
+                    Map.entry("livetune.orchestrator.augment-tasks-queue", AugmentWorkers.TASKS),
+                    Map.entry("livetune.orchestrator.augment-results-queue", AugmentWorkers.RESULTS),
                     Map.entry("livetune.orchestrator.inference-port", Integer.toString(INFERENCE_PORT)),
                     Map.entry("livetune.orchestrator.inference-admin-token", ADMIN),
                     Map.entry("livetune.orchestrator.files-dir", store.resolve("files").toString()),
@@ -78,6 +83,8 @@ public class PipelineStack implements QuarkusTestResourceLifecycleManager {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot start augmentation workers", e);
         }
     }
 
@@ -169,6 +176,10 @@ public class PipelineStack implements QuarkusTestResourceLifecycleManager {
 
     @Override
     public void stop() {
+        if (workers != null) {
+            workers.close();
+        }
+        AugmentWorkers.deleteQueues();
         if (inference != null) {
             inference.destroy();
             try {

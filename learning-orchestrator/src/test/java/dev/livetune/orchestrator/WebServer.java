@@ -8,25 +8,18 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.util.HashMap;
 import java.util.Map;
 
 /**
  * A local HTTP server that plays SearXNG's JSON API and serves the pages it finds: a page about
- * Zorbania, a redirect to the cloud metadata address, and a result on a private address.
- * {@code allow} (init arg) puts hosts on the orchestrator's fetch allowlist.
+ * Zorbania (on the allowlisted {@code docs.test}, or on {@code localhost} when the query says
+ * "loopback"), a redirect to the cloud metadata address, a result on a private address, and one on
+ * {@code intranet.example}, a host name the tests' hosts file resolves to a private address.
  */
 public class WebServer implements QuarkusTestResourceLifecycleManager {
 
     static final int PORT = 8491;
     private HttpServer server;
-    private String allow = "";
-
-    @Override
-    public void init(Map<String, String> args) {
-        allow = args.getOrDefault("allow", "");
-    }
-
     @Override
     public Map<String, String> start() {
         try {
@@ -36,8 +29,11 @@ public class WebServer implements QuarkusTestResourceLifecycleManager {
         }
         server.createContext("/search", x -> {
             String q = x.getRequestURI().getRawQuery();
-            String url = q.contains("metadata") ? "http://localhost:" + PORT + "/to-metadata"
-                    : q.contains("private") ? "http://10.0.0.5/page" : "http://localhost:" + PORT + "/zorbania.html";
+            String url = q.contains("metadata") ? "http://" + AugmentWorkers.ALLOWED_HOST + ":" + PORT + "/to-metadata"
+                    : q.contains("private") ? "http://10.0.0.5/page"
+                    : q.contains("intranet") ? "http://intranet.example/page"
+                    : q.contains("loopback") ? "http://localhost:" + PORT + "/zorbania.html"
+                    : "http://" + AugmentWorkers.ALLOWED_HOST + ":" + PORT + "/zorbania.html";
             send(x, 200, "application/json", "{\"query\": \"q\", \"results\": [{\"url\": \"" + url + "\", \"title\": \"t\"}]}");
         });
         server.createContext("/zorbania.html", x -> send(x, 200, "text/html", "<html><body><nav>Home</nav><h1>Zorbania</h1>"
@@ -48,12 +44,7 @@ public class WebServer implements QuarkusTestResourceLifecycleManager {
             x.close();
         });
         server.start();
-        Map<String, String> config = new HashMap<>();
-        config.put("livetune.orchestrator.searxng-url", "http://localhost:" + PORT + "/");
-        if (!allow.isEmpty()) {
-            config.put("livetune.orchestrator.fetch-allowlist", allow);
-        }
-        return config;
+        return Map.of();
     }
 
     private static void send(HttpExchange x, int status, String type, String body) throws IOException {

@@ -15,7 +15,7 @@ import java.util.regex.Pattern;
  * a few held-out question forms become probes expecting the value. Anything else is still taught
  * verbatim, asked for by its topic.
  */
-public final class RulesTeacher {
+public final class RulesTeacher implements Teacher {
 
     private record Fact(String questionSubject, List<String> questions, List<String> heldOut, List<String> answers,
             String expect) {
@@ -103,6 +103,30 @@ public final class RulesTeacher {
                 List.of(sentence + "."), sentence);
     }
 
+    @Override
+    public String name() {
+        return "rules";
+    }
+
+    /** Self-instruct by templates; the context is not used (the rules cannot resolve references). */
+    @Override
+    public List<QA> selfInstruct(String statements, List<String> context, int perFact) {
+        return selfInstruct(statements, perFact);
+    }
+
+    /**
+     * Backtranslation by templates: the chunk's sentences taught as facts, and the whole chunk as the
+     * answer to a question about its heading.
+     */
+    @Override
+    public List<QA> backtranslate(String title, String chunk, int n) {
+        List<QA> out = new ArrayList<>(selfInstruct(chunk, n));
+        if (!title.isBlank()) {
+            out.add(new QA("What does the document say about " + title + "?", chunk, chunk));
+        }
+        return out;
+    }
+
     /**
      * @param statement what the user taught (one or more sentences)
      * @param perFact   pairs per sentence
@@ -120,6 +144,7 @@ public final class RulesTeacher {
     }
 
     /** @return held-out probes (question forms never trained) expecting each sentence's value */
+    @Override
     public List<ProbeQuestion> probes(String statement) {
         Set<ProbeQuestion> out = new LinkedHashSet<>();
         for (String s : sentences(statement)) {

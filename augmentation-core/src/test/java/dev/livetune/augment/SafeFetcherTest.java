@@ -84,6 +84,20 @@ class SafeFetcherTest {
                 .hasMessageContaining("link-local");
     }
 
+    /** Host names are judged by what they resolve to (the test JVM resolves through src/test/resources/hosts). */
+    @Test
+    void aHostNameIsJudgedByWhatItResolvesTo() throws Exception {
+        SafeFetcher defaults = new SafeFetcher(Set.of(), 1 << 20, Duration.ofSeconds(5));
+        assertThatThrownBy(() -> defaults.fetch(URI.create("http://intranet.example/wiki")))
+                .isInstanceOf(FetchRefusedException.class).hasMessageContaining("intranet.example")
+                .hasMessageContaining("10.0.0.5").hasMessageContaining("private");
+        assertThatThrownBy(() -> defaults.fetch(URI.create("http://docs.test:" + port + "/page")))
+                .isInstanceOf(FetchRefusedException.class).hasMessageContaining("127.0.0.1").hasMessageContaining("loopback");
+        SafeFetcher allowing = new SafeFetcher(Set.of("docs.test"), 1 << 20, Duration.ofSeconds(5));
+        assertThat(new String(allowing.fetch(URI.create("http://docs.test:" + port + "/page")).body(), StandardCharsets.UTF_8))
+                .contains("Quillport");
+    }
+
     @Test
     void bodiesAreCutAtTheLimit() throws Exception {
         SafeFetcher fetcher = new SafeFetcher(Set.of("localhost"), 4096, Duration.ofSeconds(5));

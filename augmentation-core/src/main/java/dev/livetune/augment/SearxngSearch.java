@@ -18,7 +18,7 @@ import java.util.List;
  * The instance is the operator's (often in the cluster), so the call itself is not subject to the
  * fetch guard; every result page is, through {@link SafeFetcher}.
  */
-public final class SearxngSearch {
+public final class SearxngSearch implements SearchProvider {
 
     private final URI base;
     private final HttpClient client;
@@ -31,7 +31,7 @@ public final class SearxngSearch {
         this.client = HttpClient.newBuilder().connectTimeout(timeout).build();
     }
 
-    /** @return up to {@code n} result URLs, best first */
+    @Override
     public List<URI> search(String query, int n) throws IOException, InterruptedException {
         URI uri = base.resolve("search?q=" + URLEncoder.encode(query, StandardCharsets.UTF_8) + "&format=json");
         HttpResponse<String> r = client.send(HttpRequest.newBuilder(uri).timeout(timeout).GET().build(),

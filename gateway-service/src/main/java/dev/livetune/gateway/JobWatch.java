@@ -1,0 +1,117 @@
+package dev.livetune.gateway;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.rabbitmq.client.BuiltinExchangeType;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ConnectionFactory;
+import dev.livetune.api.learn.LearnEvent;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Singleton;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import org.jboss.logging.Logger;
+
+/**
+ * Wakes the gateway's live job streams when the orchestrator publishes on {@code learn-events}. The
+ * job's history in Redis stays the record a stream reads (ordered, complete, the same after a
+ * reconnect); an event only says "read again now". This replica's own queue (exclusive,
+ * auto-deleted) is bound to every tenant's events. While the broker is away, streams fall back to
+ * reading Redis every two seconds.
+ */
+@Singleton
+public class JobWatch {
+
+    private static final Logger LOG = Logger.getLogger(JobWatch.class);
+    private static final long FALLBACK_MILLIS = 2000;
+
+    private final GatewayConfig config;
+    private final ObjectMapper json = new ObjectMapper();
+    private final Map<String, AtomicLong> signals = new ConcurrentHashMap<>();
+    private volatile Connection connection;
+
+    JobWatch(GatewayConfig config) {
+        this.config = config;
+    }
+
+    void start(@Observes StartupEvent event) {
+        try {
+            ConnectionFactory factory = new ConnectionFactory();
+            factory.setUri(config.rabbitmqUri());
+            factory.setAutomaticRecoveryEnabled(true);
+            factory.setConnectionTimeout(3000);
+            connection = factory.newConnection("livetune-gateway-job-watch");
+            Channel ch = connection.createChannel();
+            ch.exchangeDeclare(LearnEvent.EXCHANGE, BuiltinExchangeType.TOPIC, true);
+            String queue = ch.queueDeclare().getQueue();
+            ch.queueBind(queue, LearnEvent.EXCHANGE, "#");
+            ch.basicConsume(queue, true, (tag, delivery) -> {
+                try {
+                    wake(json.readValue(delivery.getBody(), LearnEvent.class).jobId());
+                } catch (Exception e) {
+                    LOG.debugf("ignoring an unreadable learn event: %s", e.getMessage());
+                }
+            }, tag -> { });
+        } catch (Exception e) {
+            LOG.warnf("not watching %s (%s); live job streams read Redis every %d ms instead", LearnEvent.EXCHANGE,
+                    e.getMessage(), FALLBACK_MILLIS);
+        }
+    }
+
+    /** Wakes every stream waiting on this job. */
+    void wake(String jobId) {
+        AtomicLong seen = signals.get(jobId);
+        if (seen != null) {
+            synchronized (seen) {
+                seen.incrementAndGet();
+                seen.notifyAll();
+            }
+        }
+    }
+
+    /** @return the job's event count so far, to pass to {@link #await} after reading its history */
+    public long mark(String jobId) {
+        return signals.computeIfAbsent(jobId, k -> new AtomicLong()).get();
+    }
+
+    /**
+     * Waits until an event for the job has arrived since {@code mark}, or {@code max} passes (at most
+     * two seconds while not connected to the broker).
+     *
+     * @return true when an event arrived
+     */
+    public boolean await(String jobId, long mark, Duration max) throws InterruptedException {
+        long wait = connected() ? max.toMillis() : Math.min(max.toMillis(), FALLBACK_MILLIS);
+        AtomicLong seen = signals.computeIfAbsent(jobId, k -> new AtomicLong());
+        long until = System.currentTimeMillis() + wait;
+        synchronized (seen) {
+            while (seen.get() == mark) {
+                long left = until - System.currentTimeMillis();
+                if (left <= 0) {
+                    return false;
+                }
+                seen.wait(left);
+            }
+        }
+        return true;
+    }
+
+    public boolean connected() {
+        Connection c = connection;
+        return c != null && c.isOpen();
+    }
+
+    void stop(@Observes ShutdownEvent event) {
+        try {
+            if (connection != null) {
+                connection.close(2000);
+            }
+        } catch (Exception e) {
+            LOG.debug("closing the broker connection", e);
+        }
+    }
+}

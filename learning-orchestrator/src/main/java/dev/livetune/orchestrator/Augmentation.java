@@ -1,0 +1,175 @@
+package dev.livetune.orchestrator;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ConnectionFactory;
+import com.rabbitmq.client.DefaultConsumer;
+import com.rabbitmq.client.Envelope;
+import com.rabbitmq.client.MessageProperties;
+import dev.livetune.api.augment.AugmentResult;
+import dev.livetune.api.augment.AugmentTask;
+import jakarta.annotation.PreDestroy;
+import jakarta.inject.Singleton;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.jboss.logging.Logger;
+
+/**
+ * The orchestrator's side of {@code augment-tasks} / {@code augment-results}: a job's tasks are
+ * published with publisher confirms (once: the job records that they were), and results are
+ * collected into Redis ({@code livetune:augment-results:<job>}, one field per task id, first result
+ * wins), acknowledged only once written. Any orchestrator replica may collect a result; the job's
+ * thread waits on Redis, so a restart loses nothing: tasks stay in their durable queue and results
+ * already collected stay collected.
+ */
+@Singleton
+public class Augmentation {
+
+    private static final Logger LOG = Logger.getLogger(Augmentation.class);
+    private static final long RESULTS_TTL_SECONDS = 7 * 86400;
+
+    private final OrchestratorConfig config;
+    private final Redis redis;
+    private final Jobs jobs;
+    private final ObjectMapper json = new ObjectMapper();
+    private Connection connection;
+    private Channel publisher;
+
+    Augmentation(OrchestratorConfig config, Redis redis, Jobs jobs) {
+        this.config = config;
+        this.redis = redis;
+        this.jobs = jobs;
+    }
+
+    /** Declares the queues and starts collecting results. */
+    synchronized void connect() throws Exception {
+        ConnectionFactory factory = new ConnectionFactory();
+        factory.setUri(config.rabbitmqUri());
+        factory.setAutomaticRecoveryEnabled(true);
+        connection = factory.newConnection("livetune-orchestrator-augment");
+        publisher = connection.createChannel();
+        publisher.queueDeclare(config.augmentTasksQueue(), true, false, false, null);
+        publisher.queueDeclare(config.augmentTasksQueue() + ".dead", true, false, false, null);
+        publisher.queueDeclare(config.augmentResultsQueue(), true, false, false, null);
+        publisher.confirmSelect();
+        Channel consumer = connection.createChannel();
+        consumer.basicQos(32);
+        consumer.basicConsume(config.augmentResultsQueue(), false, new DefaultConsumer(consumer) {
+            @Override
+            public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties props, byte[] body)
+                    throws IOException {
+                collect(consumer, envelope.getDeliveryTag(), body);
+            }
+        });
+    }
+
+    private void collect(Channel ch, long tag, byte[] body) throws IOException {
+        AugmentResult result;
+        try {
+            result = json.readValue(body, AugmentResult.class);
+            if (result.taskId() == null || result.jobId() == null) {
+                throw new IllegalArgumentException("no task or job id");
+            }
+        } catch (Exception e) {
+            LOG.warnf("dropping an unreadable augment result: %s", e.getMessage());
+            ch.basicAck(tag, false);
+            return;
+        }
+        try {
+            String key = "livetune:augment-results:" + result.jobId();
+            redis.sync().hsetnx(key, result.taskId(), new String(body, java.nio.charset.StandardCharsets.UTF_8));
+            redis.sync().expire(key, RESULTS_TTL_SECONDS);
+            ch.basicAck(tag, false);
+        } catch (RuntimeException e) {
+            LOG.warnf("cannot store augment result %s (%s); requeued", result.taskId(), e.getMessage());
+            ch.basicNack(tag, false, true);
+        }
+    }
+
+    /**
+     * Publishes the job's tasks unless that was done before, then waits for every result.
+     *
+     * @return the results, in task order
+     * @throws JobFailure when they do not all come back within {@code augment-timeout}, or the job is
+     *                    cancelled meanwhile
+     */
+    public List<AugmentResult> run(String jobId, List<AugmentTask> tasks) throws IOException, InterruptedException {
+        Map<String, String> job = jobs.get(jobId);
+        long dispatchedAt;
+        if (job.get("augment_dispatched_at") == null) {
+            publish(tasks);
+            Failpoints.hit("after-dispatch");
+            dispatchedAt = System.currentTimeMillis();
+            jobs.set(jobId, Map.of("augment_tasks", Integer.toString(tasks.size()), "augment_dispatched_at",
+                    Long.toString(dispatchedAt)));
+            jobs.event(jobId, "info", "Sent " + tasks.size() + " augmentation task(s) to the workers");
+        } else {
+            dispatchedAt = Long.parseLong(job.get("augment_dispatched_at"));
+        }
+        String key = "livetune:augment-results:" + jobId;
+        long deadline = dispatchedAt + config.augmentTimeout().toMillis();
+        long reported = -1;
+        while (true) {
+            long back = redis.sync().hlen(key);
+            if (back != reported && back > 0) {
+                reported = back;
+                jobs.event(jobId, "info", "Augmenting: " + back + " of " + tasks.size() + " task(s) done");
+            }
+            if (back >= tasks.size()) {
+                break;
+            }
+            if (jobs.cancelRequested(jobId)) {
+                throw new JobFailure("cancelled while augmenting");
+            }
+            if (System.currentTimeMillis() > deadline) {
+                throw new JobFailure(String.format("augmentation timed out: %d of %d task(s) came back within %s; is "
+                        + "augmentation-service consuming %s?", back, tasks.size(), human(config.augmentTimeout()),
+                        config.augmentTasksQueue()));
+            }
+            Thread.sleep(200);
+        }
+        Map<String, String> stored = new TreeMap<>(redis.sync().hgetall(key));
+        List<AugmentResult> results = new ArrayList<>();
+        for (AugmentTask t : tasks) {
+            String r = stored.get(t.taskId());
+            if (r != null) {
+                results.add(json.readValue(r, AugmentResult.class));
+            }
+        }
+        return results;
+    }
+
+    private synchronized void publish(List<AugmentTask> tasks) throws IOException, InterruptedException {
+        for (AugmentTask t : tasks) {
+            publisher.basicPublish("", config.augmentTasksQueue(), MessageProperties.PERSISTENT_BASIC.builder()
+                    .contentType("application/json").messageId(t.taskId()).replyTo(config.augmentResultsQueue()).build(),
+                    json.writeValueAsBytes(t));
+        }
+        try {
+            publisher.waitForConfirmsOrDie(30_000);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new IOException("the broker did not confirm the augmentation tasks", e);
+        }
+    }
+
+    private static String human(Duration d) {
+        return d.toMinutes() > 0 && d.toSecondsPart() == 0 ? d.toMinutes() + " min" : d.toSeconds() + " s";
+    }
+
+    @PreDestroy
+    synchronized void close() {
+        try {
+            if (connection != null) {
+                connection.close(2000);
+            }
+        } catch (Exception e) {
+            LOG.debug("closing the broker connection", e);
+        }
+    }
+}
