@@ -18,11 +18,14 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * Builds dataset vN of a job under {@code tenants/<t>/datasets/<job id>/}: the new samples (from
@@ -146,7 +149,7 @@ public class Datasets {
         List<AugmentResult.Probe> probes = new ArrayList<>();
         Map<String, Integer> droppedByWorkers = new TreeMap<>();
         List<String> errors = new ArrayList<>();
-        java.util.Set<String> teachers = new java.util.TreeSet<>();
+        Set<String> teachers = new TreeSet<>();
         for (AugmentResult result : results) {
             for (AugmentResult.Sample s : result.samples()) {
                 candidates.add(new QA(s.question(), s.answer(), null));
@@ -175,7 +178,7 @@ public class Datasets {
         }
         List<String> train = new ArrayList<>();
         List<String> provenance = new ArrayList<>();
-        java.util.IdentityHashMap<QA, Integer> index = new java.util.IdentityHashMap<>();
+        IdentityHashMap<QA, Integer> index = new IdentityHashMap<>();
         for (int i = 0; i < candidates.size(); i++) {
             index.put(candidates.get(i), i);
         }

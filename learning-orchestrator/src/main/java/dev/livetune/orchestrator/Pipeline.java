@@ -2,16 +2,20 @@ package dev.livetune.orchestrator;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.livetune.api.learn.JobPhase;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.livetune.api.augment.AugmentResult;
+import dev.livetune.api.learn.JobPhase;
 import dev.livetune.api.learn.LearnRequest;
 import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -122,7 +126,7 @@ public class Pipeline {
                 Datasets.Dataset d = datasets.existing(r);
                 if (d == null) {
                     List<AugmentResult> results = augmentation.run(id, datasets.tasks(r));
-                    java.util.Set<String> said = new java.util.LinkedHashSet<>();
+                    Set<String> said = new LinkedHashSet<>();
                     for (AugmentResult result : results) {
                         said.addAll(result.notes());
                         if (result.error() != null) {
@@ -213,7 +217,7 @@ public class Pipeline {
         if (!r.mode().equals("instruction")) {
             return;
         }
-        java.util.List<String> joined = new java.util.ArrayList<>();
+        List<String> joined = new ArrayList<>();
         for (String other : jobs.active()) {
             if (other.equals(r.jobId())) {
                 continue;
@@ -265,8 +269,8 @@ public class Pipeline {
 
     /** The run's hyper.json: the configured one, with {@code max_steps} set to {@code training-steps}. */
     private Path hyper(Datasets.Dataset d) throws java.io.IOException {
-        com.fasterxml.jackson.databind.node.ObjectNode h = config.trainerConfig().isPresent()
-                ? (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(config.trainerConfig().get().toFile())
+        ObjectNode h = config.trainerConfig().isPresent()
+                ? (ObjectNode) json.readTree(config.trainerConfig().get().toFile())
                 : json.createObjectNode();
         if (config.trainingSteps() > 0) {
             h.put("max_steps", config.trainingSteps());

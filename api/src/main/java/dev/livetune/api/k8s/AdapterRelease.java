@@ -1,0 +1,20 @@
+package dev.livetune.api.k8s;
+
+import io.fabric8.kubernetes.api.model.Namespaced;
+import io.fabric8.kubernetes.client.CustomResource;
+import io.fabric8.kubernetes.model.annotation.Group;
+import io.fabric8.kubernetes.model.annotation.Plural;
+import io.fabric8.kubernetes.model.annotation.ShortNames;
+import io.fabric8.kubernetes.model.annotation.Version;
+
+/**
+ * An adapter version to serve: the training-operator loads it on every inference replica and
+ * switches the alias only once all of them have it. One per tenant alias; rollback is a spec change
+ * to an older version.
+ */
+@Group(TrainingRun.GROUP)
+@Version("v1alpha1")
+@Plural("adapterreleases")
+@ShortNames("ar")
+public class AdapterRelease extends CustomResource<AdapterReleaseSpec, AdapterReleaseStatus> implements Namespaced {
+}
