@@ -1,0 +1,63 @@
+package dev.livetune.operator;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** {@code livetune.operator.*} (environment: {@code LIVETUNE_OPERATOR_*}). */
+@ConfigMapping(prefix = "livetune.operator")
+public interface OperatorConfig {
+
+    /** The trainer image; its entrypoint runs {@code java -jar trainer.jar}. */
+    @WithDefault("livetune/trainer:0.1.0")
+    String trainerImage();
+
+    @WithDefault("IfNotPresent")
+    String trainerImagePullPolicy();
+
+    /** PVC holding base models (mounted read-only at /models in training pods). */
+    @WithDefault("livetune-models")
+    String modelsClaim();
+
+    /** PVC holding the artifact store (mounted at /artifacts in training pods). */
+    @WithDefault("livetune-artifacts")
+    String artifactsClaim();
+
+    /** Where this operator mounts the artifact store, to read runs' metrics and eval; unset: not read. */
+    Optional<Path> artifactsDir();
+
+    @WithDefault("nvidia.com/gpu")
+    String gpuResource();
+
+    Map<String, String> nodeSelector();
+
+    /** {@code key=value:Effect} or {@code key:Effect}. */
+    Optional<List<String>> tolerations();
+
+    Optional<String> priorityClass();
+
+    Optional<String> trainerServiceAccount();
+
+    /** Seconds a finished training Job is kept. */
+    @WithDefault("86400")
+    int jobTtlSeconds();
+
+    /** Leader election through a Lease, so only one replica reconciles. */
+    @WithDefault("true")
+    boolean leaderElection();
+
+    @WithDefault("livetune-training-operator")
+    String leaseName();
+
+    /** The lease's namespace; unset: the operator's own. */
+    Optional<String> leaseNamespace();
+
+    default TrainingSettings training() {
+        return new TrainingSettings(trainerImage(), trainerImagePullPolicy(), modelsClaim(), artifactsClaim(), artifactsDir(),
+                gpuResource(), nodeSelector(), tolerations().orElse(List.of()), priorityClass(), trainerServiceAccount(),
+                jobTtlSeconds());
+    }
+}

@@ -1,0 +1,51 @@
+package dev.livetune.operator;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.javaoperatorsdk.operator.Operator;
+import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Singleton;
+import java.time.Clock;
+import org.jboss.logging.Logger;
+
+/**
+ * Starts the reconcilers on Quarkus' Kubernetes client (in-cluster service account, or the
+ * kubeconfig outside), with leader election through a Lease so that only one replica acts.
+ */
+@Singleton
+public class Operators {
+
+    private static final Logger LOG = Logger.getLogger(Operators.class);
+
+    private final KubernetesClient client;
+    private final OperatorConfig config;
+    private Operator operator;
+
+    Operators(KubernetesClient client, OperatorConfig config) {
+        this.client = client;
+        this.config = config;
+    }
+
+    void start(@Observes StartupEvent event) {
+        operator = new Operator(o -> {
+            o.withKubernetesClient(client).withCloseClientOnStop(false);
+            if (config.leaderElection()) {
+                o.withLeaderElectionConfiguration(config.leaseNamespace()
+                        .map(ns -> new LeaderElectionConfiguration(config.leaseName(), ns))
+                        .orElseGet(() -> new LeaderElectionConfiguration(config.leaseName())));
+            }
+        });
+        operator.register(new TrainingRunReconciler(config.training(), Clock.systemUTC()));
+        operator.start();
+        LOG.infof("reconciling TrainingRuns%s", config.leaderElection() ? " (once elected leader through Lease "
+                + config.leaseName() + ")" : "");
+    }
+
+    void stop(@Observes ShutdownEvent event) {
+        if (operator != null) {
+            operator.stop();
+        }
+    }
+}
