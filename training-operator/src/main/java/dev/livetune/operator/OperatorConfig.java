@@ -55,6 +55,36 @@ public interface OperatorConfig {
     /** The lease's namespace; unset: the operator's own. */
     Optional<String> leaseNamespace();
 
+    /** The inference Service whose EndpointSlices list the replicas an AdapterRelease must reach. */
+    @WithDefault("livetune-inference")
+    String inferenceService();
+
+    /** The slice port that carries gRPC (the admin API), and the port used when no port has that name. */
+    @WithDefault("grpc")
+    String inferencePortName();
+
+    @WithDefault("9000")
+    int inferencePort();
+
+    Optional<String> inferenceAdminToken();
+
+    /** One version load on one replica (verified and warmed). */
+    @WithDefault("2m")
+    java.time.Duration releaseCallTimeout();
+
+    /** When a Degraded or Pending release is tried again. */
+    @WithDefault("30s")
+    java.time.Duration releaseRetry();
+
+    /** The ConfigMap listing every live version (inference pods take it as environment). */
+    @WithDefault("livetune-live-adapters")
+    String liveAdaptersConfigMap();
+
+    default ReleaseSettings release() {
+        return new ReleaseSettings(inferenceService(), inferencePortName(), inferencePort(), inferenceAdminToken(),
+                releaseCallTimeout(), releaseRetry(), liveAdaptersConfigMap());
+    }
+
     default TrainingSettings training() {
         return new TrainingSettings(trainerImage(), trainerImagePullPolicy(), modelsClaim(), artifactsClaim(), artifactsDir(),
                 gpuResource(), nodeSelector(), tolerations().orElse(List.of()), priorityClass(), trainerServiceAccount(),

@@ -22,6 +22,7 @@ public class Operators {
     private final KubernetesClient client;
     private final OperatorConfig config;
     private Operator operator;
+    private AdapterReleaseReconciler releases;
 
     Operators(KubernetesClient client, OperatorConfig config) {
         this.client = client;
@@ -38,14 +39,19 @@ public class Operators {
             }
         });
         operator.register(new TrainingRunReconciler(config.training(), Clock.systemUTC()));
+        releases = new AdapterReleaseReconciler(config.release(), Clock.systemUTC());
+        operator.register(releases);
         operator.start();
-        LOG.infof("reconciling TrainingRuns%s", config.leaderElection() ? " (once elected leader through Lease "
+        LOG.infof("reconciling TrainingRuns and AdapterReleases (replicas of Service %s)%s", config.inferenceService(), config.leaderElection() ? " (once elected leader through Lease "
                 + config.leaseName() + ")" : "");
     }
 
     void stop(@Observes ShutdownEvent event) {
         if (operator != null) {
             operator.stop();
+        }
+        if (releases != null) {
+            releases.close();
         }
     }
 }

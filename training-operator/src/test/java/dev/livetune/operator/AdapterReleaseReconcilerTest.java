@@ -1,0 +1,133 @@
+package dev.livetune.operator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.livetune.api.k8s.AdapterRelease;
+import dev.livetune.api.k8s.AdapterReleaseSpec;
+import dev.livetune.api.k8s.AdapterReleaseStatus;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSliceBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import io.javaoperatorsdk.operator.Operator;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * An AdapterRelease over three replicas (real gRPC servers, found through EndpointSlices on the
+ * fabric8 mock server): live only when all three have the version; with one refusing it no replica
+ * switches and the status says which and why; once it recovers the release goes live; rollback is a
+ * spec change.
+ */
+@EnableKubernetesMockClient(crud = true)
+class AdapterReleaseReconcilerTest {
+
+    static KubernetesClient client;
+    private static final String NS = "livetune";
+    private final List<ReplicaServer> replicas = new ArrayList<>();
+    private AdapterReleaseReconciler reconciler;
+    private Operator operator;
+
+    @BeforeEach
+    void start() throws Exception {
+        MockCluster.applyCrds(client);
+        for (int i = 0; i < 3; i++) {
+            ReplicaServer r = new ReplicaServer();
+            replicas.add(r);
+            client.resource(new EndpointSliceBuilder().withNewMetadata().withName("inference-" + i).withNamespace(NS)
+                    .addToLabels(Replicas.SERVICE_NAME_LABEL, "livetune-inference").endMetadata()
+                    .withAddressType("IPv4")
+                    .addNewPort().withName("grpc").withPort(r.port()).withProtocol("TCP").endPort()
+                    .addNewEndpoint().withAddresses("127.0.0.1").withNewConditions().withReady(true).endConditions().endEndpoint()
+                    .build()).create();
+        }
+        reconciler = new AdapterReleaseReconciler(new ReleaseSettings("livetune-inference", "grpc", 9000, Optional.of("t0ken"),
+                Duration.ofSeconds(10), Duration.ofSeconds(1), "livetune-live-adapters"), Clock.systemUTC());
+        operator = MockCluster.start(client, reconciler);
+    }
+
+    @AfterEach
+    void stop() {
+        operator.stop();
+        reconciler.close();
+        replicas.forEach(ReplicaServer::close);
+    }
+
+    private static AdapterReleaseStatus awaitStatus(Predicate<AdapterReleaseStatus> until) {
+        return await().atMost(Duration.ofSeconds(30)).until(() -> {
+            AdapterRelease r = client.resources(AdapterRelease.class).inNamespace(NS).withName("acme-default").get();
+            return r == null ? null : r.getStatus();
+        }, s -> s != null && until.test(s));
+    }
+
+    private static void release(int version) {
+        AdapterRelease existing = client.resources(AdapterRelease.class).inNamespace(NS).withName("acme-default").get();
+        if (existing != null) {
+            existing.getSpec().version = version;
+            existing.getSpec().uri = "tenants/acme/adapters/default/v" + version;
+            client.resource(existing).update();
+            return;
+        }
+        AdapterRelease r = new AdapterRelease();
+        r.setMetadata(new ObjectMetaBuilder().withName("acme-default").withNamespace(NS).build());
+        AdapterReleaseSpec spec = new AdapterReleaseSpec();
+        spec.tenant = "acme";
+        spec.adapter = "default";
+        spec.version = version;
+        spec.uri = "tenants/acme/adapters/default/v" + version;
+        r.setSpec(spec);
+        client.resource(r).create();
+    }
+
+    private List<String> aliases() {
+        return replicas.stream().map(r -> r.aliases.getOrDefault("acme/default", "")).toList();
+    }
+
+    @Test
+    void liveOnlyWhenEveryReplicaHasItAndNeverHalfSwitched() {
+        release(1);
+        AdapterReleaseStatus live = awaitStatus(s -> AdapterReleaseStatus.LIVE.equals(s.phase) && Integer.valueOf(1).equals(s.liveVersion));
+        assertThat(live.readyReplicas).isEqualTo(3);
+        assertThat(live.targetReplicas).isEqualTo(3);
+        assertThat(aliases()).containsOnly("acme/default@v1");
+        assertThat(replicas).allSatisfy(r -> assertThat(r.authorization).isEqualTo("Bearer t0ken"));
+        assertThat(client.configMaps().inNamespace(NS).withName("livetune-live-adapters").get().getData())
+                .containsEntry("LIVETUNE_INFERENCE_ADAPTERS", "acme/default@v1");
+
+        // One replica refuses v2: no replica switches, and the status names it.
+        replicas.get(1).refuse = "sha256 of adapter_model.safetensors does not match livetune.json";
+        release(2);
+        AdapterReleaseStatus degraded = awaitStatus(s -> AdapterReleaseStatus.DEGRADED.equals(s.phase));
+        assertThat(degraded.readyReplicas).isEqualTo(2);
+        assertThat(degraded.targetReplicas).isEqualTo(3);
+        assertThat(degraded.liveVersion).isEqualTo(1);
+        assertThat(degraded.conditions).singleElement().satisfies(c -> {
+            assertThat(c.type()).isEqualTo("Ready");
+            assertThat(c.status()).isEqualTo("False");
+            assertThat(c.reason()).isEqualTo("LoadFailed");
+            assertThat(c.message()).contains("127.0.0.1:" + replicas.get(1).port()).contains("FAILED_PRECONDITION")
+                    .contains("sha256").contains("v1 stays live");
+        });
+        assertThat(aliases()).containsOnly("acme/default@v1");
+
+        // The replica recovers; the release is tried again and goes live everywhere.
+        replicas.get(1).refuse = null;
+        awaitStatus(s -> AdapterReleaseStatus.LIVE.equals(s.phase) && Integer.valueOf(2).equals(s.liveVersion));
+        assertThat(aliases()).containsOnly("acme/default@v2");
+
+        // Rollback: a spec change to the older version.
+        release(1);
+        awaitStatus(s -> AdapterReleaseStatus.LIVE.equals(s.phase) && Integer.valueOf(1).equals(s.liveVersion));
+        assertThat(aliases()).containsOnly("acme/default@v1");
+        assertThat(client.configMaps().inNamespace(NS).withName("livetune-live-adapters").get().getData())
+                .containsEntry("LIVETUNE_INFERENCE_ADAPTERS", "acme/default@v1");
+    }
+}
