@@ -8,11 +8,10 @@ import java.util.List;
 public class AdapterReleaseStatus {
 
     public static final String PENDING = "Pending";
-    public static final String LOADING = "Loading";
     public static final String LIVE = "Live";
     public static final String DEGRADED = "Degraded";
 
-    /** Pending, Loading, Live or Degraded. */
+    /** Pending (no ready replica), Live or Degraded. */
     @PrinterColumn(name = "Phase")
     public String phase;
 
