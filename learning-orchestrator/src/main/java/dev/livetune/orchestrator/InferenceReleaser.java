@@ -6,6 +6,7 @@ import io.grpc.Metadata;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.MetadataUtils;
 import io.quarkus.grpc.GrpcClient;
+import jakarta.enterprise.inject.Typed;
 import jakarta.inject.Singleton;
 import java.util.concurrent.TimeUnit;
 
@@ -15,7 +16,8 @@ import java.util.concurrent.TimeUnit;
  * AdapterRelease does this on every replica instead.
  */
 @Singleton
-public class InferenceReleaser {
+@Typed(InferenceReleaser.class)
+public class InferenceReleaser implements AdapterReleaser {
 
     private final OrchestratorConfig config;
 
@@ -27,6 +29,7 @@ public class InferenceReleaser {
     }
 
     /** @throws JobFailure when inference refuses the version or cannot be reached */
+    @Override
     public void release(String tenant, String alias, int version) {
         Metadata md = new Metadata();
         md.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER),

@@ -2,6 +2,7 @@ package dev.livetune.orchestrator;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import jakarta.enterprise.inject.Typed;
 import jakarta.inject.Singleton;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -22,13 +23,10 @@ import org.jboss.logging.Logger;
  * trainer's own message. A cancelled job kills the process.
  */
 @Singleton
-public class LocalTrainingLauncher {
+@Typed(LocalTrainingLauncher.class)
+public class LocalTrainingLauncher implements TrainingLauncher {
 
     private static final Logger LOG = Logger.getLogger(LocalTrainingLauncher.class);
-
-    /** What to train. */
-    public record Run(Path base, Path data, Path replay, Path probes, Path parentAdapter, Path out, Path hyper) {
-    }
 
     private final OrchestratorConfig config;
     private final ObjectMapper json = new ObjectMapper();
@@ -56,6 +54,7 @@ public class LocalTrainingLauncher {
      * @param cancel   polled while it runs
      * @throws JobFailure when the trainer fails for good, or the job was cancelled
      */
+    @Override
     public void train(Run run, Consumer<String> progress, BooleanSupplier cancel, java.util.function.LongConsumer started) {
         String[] error = {"see the trainer's output"};
         for (int attempt = 0; ; attempt++) {

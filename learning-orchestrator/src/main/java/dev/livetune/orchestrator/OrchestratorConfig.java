@@ -97,6 +97,34 @@ public interface OrchestratorConfig {
     @WithDefault("10m")
     Duration augmentTimeout();
 
+    /**
+     * {@code local}: train with the trainer as a child process and release through one
+     * inference-service; {@code kubernetes}: create TrainingRun and AdapterRelease resources for the
+     * training-operator and follow them.
+     */
+    @WithDefault("local")
+    String launcher();
+
+    /** Where TrainingRuns and AdapterReleases are made; unset: the client's namespace. */
+    Optional<String> kubernetesNamespace();
+
+    /** The base model's directory on the training pods' models volume; unset: base-model-dir's name. */
+    Optional<String> kubernetesBaseModel();
+
+    /** What a training pod asks for. */
+    @WithDefault("1")
+    int trainingGpus();
+
+    @WithDefault("4")
+    String trainingCpu();
+
+    @WithDefault("16Gi")
+    String trainingMemory();
+
+    /** A version not live on every replica by then fails the job, and the release goes back to the live version. */
+    @WithDefault("10m")
+    Duration releaseTimeout();
+
     /** Jobs worked on at once (one at a time per tenant adapter in any case). */
     @WithDefault("2")
     int workers();

@@ -37,8 +37,8 @@ public class Pipeline {
     private final Jobs jobs;
     private final Datasets datasets;
     private final Augmentation augmentation;
-    private final LocalTrainingLauncher trainer;
-    private final InferenceReleaser releaser;
+    private final TrainingLauncher trainer;
+    private final AdapterReleaser releaser;
     private final Redis redis;
     private final OrchestratorConfig config;
     private final ExecutorService workers;
@@ -46,8 +46,8 @@ public class Pipeline {
     private final Map<String, Boolean> running = new ConcurrentHashMap<>();
     private final ObjectMapper json = new ObjectMapper();
 
-    Pipeline(Jobs jobs, Datasets datasets, Augmentation augmentation, LocalTrainingLauncher trainer, InferenceReleaser releaser, Redis redis,
-            OrchestratorConfig config) {
+    Pipeline(Jobs jobs, Datasets datasets, Augmentation augmentation, TrainingLauncher trainer, AdapterReleaser releaser,
+            Redis redis, OrchestratorConfig config) {
         this.jobs = jobs;
         this.datasets = datasets;
         this.augmentation = augmentation;
@@ -163,9 +163,9 @@ public class Pipeline {
                     }
                     String live = redis.sync().get("livetune:tenant-live:" + r.tenant() + ":" + r.adapter());
                     Path parent = live == null ? null : adapterDir(r, Integer.parseInt(live));
-                    trainer.train(new LocalTrainingLauncher.Run(config.baseModelDir(), d.train(), d.replayFile(), d.probes(),
-                            parent, out, hyper(d)), message -> jobs.event(id, "info", message), () -> jobs.cancelRequested(id),
-                            pid -> jobs.set(id, Map.of("trainer_pid", Long.toString(pid))));
+                    trainer.train(new TrainingLauncher.Run(id, r.tenant(), r.adapter(), version, config.baseModelDir(), d.train(),
+                            d.replayFile(), d.probes(), parent, out, hyper(d)), message -> jobs.event(id, "info", message),
+                            () -> jobs.cancelRequested(id), pid -> jobs.set(id, Map.of("trainer_pid", Long.toString(pid))));
                 }
                 jobs.enter(id, JobPhase.EVALUATING, "Trained; checking what it learned and kept");
                 return JobPhase.EVALUATING;

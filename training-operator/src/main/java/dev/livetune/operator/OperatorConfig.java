@@ -45,6 +45,10 @@ public interface OperatorConfig {
     @WithDefault("86400")
     int jobTtlSeconds();
 
+    /** Patch status with server-side apply (JOSDK's default); off only for API servers without it. */
+    @WithDefault("true")
+    boolean serverSideApply();
+
     /** Leader election through a Lease, so only one replica reconciles. */
     @WithDefault("true")
     boolean leaderElection();

@@ -31,7 +31,7 @@ public class Operators {
 
     void start(@Observes StartupEvent event) {
         operator = new Operator(o -> {
-            o.withKubernetesClient(client).withCloseClientOnStop(false);
+            o.withKubernetesClient(client).withCloseClientOnStop(false).withUseSSAToPatchPrimaryResource(config.serverSideApply());
             if (config.leaderElection()) {
                 o.withLeaderElectionConfiguration(config.leaseNamespace()
                         .map(ns -> new LeaderElectionConfiguration(config.leaseName(), ns))

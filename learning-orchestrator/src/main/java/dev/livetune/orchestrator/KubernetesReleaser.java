@@ -1,0 +1,104 @@
+package dev.livetune.orchestrator;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.livetune.api.k8s.AdapterRelease;
+import dev.livetune.api.k8s.AdapterReleaseSpec;
+import dev.livetune.api.k8s.AdapterReleaseStatus;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.Resource;
+import jakarta.enterprise.inject.Instance;
+import jakarta.enterprise.inject.Typed;
+import jakarta.inject.Singleton;
+import java.io.IOException;
+import java.util.Locale;
+
+/**
+ * Releases in the cluster: sets the alias's {@code AdapterRelease} (one per tenant alias) to the
+ * version and waits until the training-operator reports it live on every replica. If that does not
+ * happen within {@code release-timeout} the release is set back to the version that was live, and
+ * the job fails with the operator's reason.
+ */
+@Singleton
+@Typed(KubernetesReleaser.class)
+public class KubernetesReleaser implements AdapterReleaser {
+
+    private final OrchestratorConfig config;
+    private final Instance<KubernetesClient> clients;
+    private final ObjectMapper json = new ObjectMapper();
+
+    KubernetesReleaser(OrchestratorConfig config, Instance<KubernetesClient> clients) {
+        this.config = config;
+        this.clients = clients;
+    }
+
+    static String name(String tenant, String alias) {
+        String n = (tenant + "-" + alias).toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9-]", "-");
+        return n.length() <= 63 ? n : n.substring(0, 63);
+    }
+
+    @Override
+    public void release(String tenant, String alias, int version) {
+        KubernetesClient client = clients.get();
+        String ns = config.kubernetesNamespace().orElse(client.getNamespace());
+        String name = name(tenant, alias);
+        Resource<AdapterRelease> resource = client.resources(AdapterRelease.class).inNamespace(ns).withName(name);
+        String uri = "tenants/" + tenant + "/adapters/" + alias + "/v" + version;
+        try {
+            AdapterRelease current = resource.get();
+            Integer previous = current == null || current.getStatus() == null ? null : current.getStatus().liveVersion;
+            if (current == null) {
+                AdapterRelease r = new AdapterRelease();
+                r.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(ns).addToLabels("livetune.dev/tenant", tenant)
+                        .build());
+                r.setSpec(spec(tenant, alias, version, uri));
+                current = client.resource(r).create();
+            } else if (current.getSpec().version != version) {
+                current.setSpec(spec(tenant, alias, version, uri));
+                current = client.resource(current).update();
+            }
+            long generation = current.getMetadata().getGeneration() == null ? 1 : current.getMetadata().getGeneration();
+            long deadline = System.nanoTime() + config.releaseTimeout().toNanos();
+            String last = "no status yet";
+            while (System.nanoTime() < deadline) {
+                AdapterRelease r = resource.get();
+                AdapterReleaseStatus s = r == null ? null : r.getStatus();
+                if (s != null && s.observedGeneration != null && s.observedGeneration >= generation) {
+                    last = s.message;
+                    if (AdapterReleaseStatus.LIVE.equals(s.phase) && Integer.valueOf(version).equals(s.liveVersion)) {
+                        return;
+                    }
+                }
+                Thread.sleep(500);
+            }
+            if (previous != null && previous != version) {
+                AdapterRelease back = resource.get();
+                back.setSpec(spec(tenant, alias, previous, "tenants/" + tenant + "/adapters/" + alias + "/v" + previous));
+                client.resource(back).update();
+            }
+            throw new JobFailure(alias + "@v" + version + " was not live on every replica within " + config.releaseTimeout()
+                    + ": " + last);
+        } catch (KubernetesClientException e) {
+            throw new JobFailure("the Kubernetes API refused the AdapterRelease: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new JobFailure("interrupted");
+        }
+    }
+
+    private AdapterReleaseSpec spec(String tenant, String alias, int version, String uri) {
+        AdapterReleaseSpec spec = new AdapterReleaseSpec();
+        spec.tenant = tenant;
+        spec.adapter = alias;
+        spec.version = version;
+        spec.uri = uri;
+        try {
+            spec.sha256 = json.readTree(config.artifactsDir().resolve(uri).resolve("livetune.json").toFile()).path("files")
+                    .path("adapter_model.safetensors").asText(null);
+        } catch (IOException e) {
+            throw new JobFailure("cannot read " + uri + "/livetune.json: " + e.getMessage(), e);
+        }
+        return spec;
+    }
+}

@@ -1,0 +1,27 @@
+package dev.livetune.orchestrator;
+
+import jakarta.enterprise.inject.Instance;
+import jakarta.enterprise.inject.Produces;
+import jakarta.inject.Singleton;
+
+/** Chooses the training launcher and the releaser: {@code livetune.orchestrator.launcher} = local or kubernetes. */
+public class Launchers {
+
+    @Produces
+    @Singleton
+    TrainingLauncher launcher(OrchestratorConfig config, Instance<LocalTrainingLauncher> local,
+            Instance<KubernetesTrainingLauncher> cluster) {
+        return switch (config.launcher()) {
+            case "local" -> local.get();
+            case "kubernetes" -> cluster.get();
+            default -> throw new IllegalArgumentException("livetune.orchestrator.launcher must be local or kubernetes, not '"
+                    + config.launcher() + "'");
+        };
+    }
+
+    @Produces
+    @Singleton
+    AdapterReleaser releaser(OrchestratorConfig config, Instance<InferenceReleaser> local, Instance<KubernetesReleaser> cluster) {
+        return "kubernetes".equals(config.launcher()) ? cluster.get() : local.get();
+    }
+}
