@@ -47,7 +47,10 @@ public class Operators {
     }
 
     void stop(@Observes ShutdownEvent event) {
-        if (operator != null) {
+        // With leader election JOSDK ends the process (exit 1) when it stops leading, so that a replica
+        // that lost the Lease restarts; stopping it here would turn every graceful stop into that. The
+        // Lease expires instead, and the reconcilers, which are idempotent, end with the process.
+        if (operator != null && !config.leaderElection()) {
             operator.stop();
         }
         if (releases != null) {

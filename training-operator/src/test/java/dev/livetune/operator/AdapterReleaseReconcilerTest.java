@@ -36,18 +36,24 @@ class AdapterReleaseReconcilerTest {
     private AdapterReleaseReconciler reconciler;
     private Operator operator;
 
+    /** A replica and its EndpointSlice, as a new inference pod would appear. */
+    private ReplicaServer addReplica() throws Exception {
+        ReplicaServer r = new ReplicaServer();
+        client.resource(new EndpointSliceBuilder().withNewMetadata().withName("inference-" + replicas.size()).withNamespace(NS)
+                .addToLabels(Replicas.SERVICE_NAME_LABEL, "livetune-inference").endMetadata()
+                .withAddressType("IPv4")
+                .addNewPort().withName("grpc").withPort(r.port()).withProtocol("TCP").endPort()
+                .addNewEndpoint().withAddresses("127.0.0.1").withNewConditions().withReady(true).endConditions().endEndpoint()
+                .build()).create();
+        replicas.add(r);
+        return r;
+    }
+
     @BeforeEach
     void start() throws Exception {
         MockCluster.applyCrds(client);
         for (int i = 0; i < 3; i++) {
-            ReplicaServer r = new ReplicaServer();
-            replicas.add(r);
-            client.resource(new EndpointSliceBuilder().withNewMetadata().withName("inference-" + i).withNamespace(NS)
-                    .addToLabels(Replicas.SERVICE_NAME_LABEL, "livetune-inference").endMetadata()
-                    .withAddressType("IPv4")
-                    .addNewPort().withName("grpc").withPort(r.port()).withProtocol("TCP").endPort()
-                    .addNewEndpoint().withAddresses("127.0.0.1").withNewConditions().withReady(true).endConditions().endEndpoint()
-                    .build()).create();
+            addReplica();
         }
         reconciler = new AdapterReleaseReconciler(new ReleaseSettings("livetune-inference", "grpc", 9000, Optional.of("t0ken"),
                 Duration.ofSeconds(10), Duration.ofSeconds(1), "livetune-live-adapters"), Clock.systemUTC());
@@ -59,6 +65,9 @@ class AdapterReleaseReconcilerTest {
         operator.stop();
         reconciler.close();
         replicas.forEach(ReplicaServer::close);
+        client.discovery().v1().endpointSlices().inNamespace(NS).delete();
+        client.resources(AdapterRelease.class).inNamespace(NS).delete();
+        client.configMaps().inNamespace(NS).delete();
     }
 
     private static AdapterReleaseStatus awaitStatus(Predicate<AdapterReleaseStatus> until) {
@@ -129,5 +138,16 @@ class AdapterReleaseReconcilerTest {
         assertThat(aliases()).containsOnly("acme/default@v1");
         assertThat(client.configMaps().inNamespace(NS).withName("livetune-live-adapters").get().getData())
                 .containsEntry("LIVETUNE_INFERENCE_ADAPTERS", "acme/default@v1");
+    }
+
+    @Test
+    void aReplicaThatAppearsLaterGetsTheLiveVersion() throws Exception {
+        release(4);
+        awaitStatus(s -> AdapterReleaseStatus.LIVE.equals(s.phase) && s.targetReplicas == 3);
+        ReplicaServer late = addReplica();
+        AdapterReleaseStatus four = awaitStatus(s -> AdapterReleaseStatus.LIVE.equals(s.phase) && s.targetReplicas == 4);
+        assertThat(four.readyReplicas).isEqualTo(4);
+        assertThat(late.aliases).containsEntry("acme/default", "acme/default@v4");
+        assertThat(aliases()).containsOnly("acme/default@v4");
     }
 }
