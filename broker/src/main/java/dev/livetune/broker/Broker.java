@@ -1,0 +1,79 @@
+package dev.livetune.broker;
+
+import java.io.IOException;
+import java.util.function.Consumer;
+
+/**
+ * The messaging livetune needs, as a port: durable work queues with publisher confirms, competing
+ * consumers with bounded prefetch and explicit settlement (acknowledge, requeue, dead-letter), and
+ * best-effort topic events. {@link AmqpBroker} is RabbitMQ (the cluster); {@link InProcessBroker}
+ * is the same contract inside one JVM (standalone). {@code BrokerContractTest} holds both to it.
+ */
+public interface Broker extends AutoCloseable {
+
+    /** Declares a durable queue and its dead-letter queue {@code <queue>.dead}; harmless when they exist. */
+    void declare(String queue) throws IOException;
+
+    /** Publishes to a queue; returns once the broker has taken it (a publisher confirm), else throws. */
+    void publish(String queue, Message message) throws IOException;
+
+    /**
+     * Consumes a queue as one of its competing consumers: at most {@code prefetch} deliveries
+     * unsettled at once, handled one at a time on a thread of the broker's. A handler that throws has
+     * its delivery requeued (unless it settled it).
+     */
+    Subscription consume(String queue, int prefetch, DeliveryHandler handler) throws IOException;
+
+    /** Publishes an event on a topic (best effort: nobody listening, nothing kept). */
+    void broadcast(String topic, String routingKey, byte[] body);
+
+    /**
+     * Listens to a topic's events whose routing key matches {@code pattern} ({@code *} one word,
+     * {@code #} any number of words, words separated by dots), from now on.
+     */
+    Subscription listen(String topic, String pattern, Consumer<byte[]> listener) throws IOException;
+
+    @Override
+    void close();
+
+    /**
+     * @param body      the payload (JSON here)
+     * @param messageId the idempotency key, or null
+     * @param replyTo   the queue a reply should go to, or null
+     */
+    record Message(byte[] body, String messageId, String replyTo) {
+        public static Message of(byte[] body) {
+            return new Message(body, null, null);
+        }
+    }
+
+    /** One delivery, to be settled exactly once. */
+    interface Delivery {
+        Message message();
+
+        /** @return true when it was delivered before and not acknowledged */
+        boolean redelivered();
+
+        void ack() throws IOException;
+
+        /** Puts it back, to be delivered again. */
+        void requeue() throws IOException;
+
+        /** Moves it to the dead-letter queue. */
+        void deadLetter() throws IOException;
+    }
+
+    @FunctionalInterface
+    interface DeliveryHandler {
+        void handle(Delivery delivery) throws Exception;
+    }
+
+    interface Subscription extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    static String deadLetterQueue(String queue) {
+        return queue + ".dead";
+    }
+}

@@ -1,0 +1,212 @@
+package dev.livetune.broker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ConnectionFactory;
+import java.io.IOException;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * One contract, two brokers: RabbitMQ (real, on localhost:5672) and the in-process one. Every test
+ * runs against both, so standalone livetune behaves as the cluster does.
+ */
+class BrokerContractTest {
+
+    private Broker broker;
+    private final List<String> queues = new ArrayList<>();
+
+    private Broker broker(String kind) throws IOException {
+        if (kind.equals("amqp")) {
+            try (Socket s = new Socket("localhost", 5672)) {
+                // reachable
+            } catch (IOException e) {
+                throw new IllegalStateException("RabbitMQ is not running on localhost:5672; start it (e.g. "
+                        + "`rabbitmq-server -detached`) or run the tests through .ci/run");
+            }
+            broker = new AmqpBroker("amqp://guest:guest@localhost:5672", "broker-contract-test");
+        } else {
+            broker = new InProcessBroker();
+        }
+        return broker;
+    }
+
+    private String queue() throws IOException {
+        String q = "broker-contract-" + UUID.randomUUID();
+        broker.declare(q);
+        queues.add(q);
+        return q;
+    }
+
+    @AfterEach
+    void cleanUp() throws Exception {
+        if (broker instanceof AmqpBroker) {
+            try (Connection c = new ConnectionFactory().newConnection(); Channel ch = c.createChannel()) {
+                for (String q : queues) {
+                    ch.queueDelete(q);
+                    ch.queueDelete(Broker.deadLetterQueue(q));
+                }
+            }
+        }
+        broker.close();
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static String text(Broker.Delivery d) {
+        return new String(d.message().body(), StandardCharsets.UTF_8);
+    }
+
+    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!condition.getAsBoolean()) {
+            assertThat(System.nanoTime()).as(what).isLessThan(until);
+            Thread.sleep(10);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"amqp", "in-process"})
+    void competingConsumersGetEveryMessageOnceWithItsIdAndReplyTo(String kind) throws Exception {
+        broker(kind);
+        String q = queue();
+        List<String> got = new CopyOnWriteArrayList<>();
+        Set<String> byWhom = ConcurrentHashMap.newKeySet();
+        List<Broker.Subscription> subs = new ArrayList<>();
+        for (int c = 0; c < 2; c++) {
+            String name = "c" + c;
+            subs.add(broker.consume(q, 1, d -> {
+                got.add(text(d) + "|" + d.message().messageId() + "|" + d.message().replyTo());
+                byWhom.add(name);
+                Thread.sleep(5);
+                d.ack();
+            }));
+        }
+        for (int i = 0; i < 40; i++) {
+            broker.publish(q, new Broker.Message(bytes("m" + i), "id-" + i, "replies"));
+        }
+        await(() -> got.size() == 40, "all 40 delivered");
+        Thread.sleep(200);
+        assertThat(got).hasSize(40).doesNotHaveDuplicates().contains("m7|id-7|replies");
+        assertThat(byWhom).containsExactlyInAnyOrder("c0", "c1");
+        subs.forEach(Broker.Subscription::close);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"amqp", "in-process"})
+    void requeuedAndFailedDeliveriesComeBackAndDeadLettersGoAside(String kind) throws Exception {
+        broker(kind);
+        String q = queue();
+        List<String> seen = new CopyOnWriteArrayList<>();
+        try (Broker.Subscription s = broker.consume(q, 5, d -> {
+            String m = text(d);
+            seen.add(m + (d.redelivered() ? "*" : ""));
+            switch (m) {
+                case "requeue" -> {
+                    if (d.redelivered()) {
+                        d.ack();
+                    } else {
+                        d.requeue();
+                    }
+                }
+                case "throw" -> {
+                    if (d.redelivered()) {
+                        d.ack();
+                    } else {
+                        throw new IllegalStateException("handler failed");
+                    }
+                }
+                case "poison" -> d.deadLetter();
+                default -> d.ack();
+            }
+        })) {
+            for (String m : List.of("requeue", "throw", "poison", "fine")) {
+                broker.publish(q, Broker.Message.of(bytes(m)));
+            }
+            await(() -> seen.containsAll(List.of("requeue*", "throw*", "poison", "fine")), "every outcome: " + seen);
+        }
+        List<String> dead = Collections.synchronizedList(new ArrayList<>());
+        try (Broker.Subscription s = broker.consume(Broker.deadLetterQueue(q), 1, d -> {
+            dead.add(text(d));
+            d.ack();
+        })) {
+            await(() -> dead.size() == 1, "the poison message in the dead-letter queue");
+        }
+        assertThat(dead).containsExactly("poison");
+        assertThat(seen).doesNotContain("poison*", "fine*");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"amqp", "in-process"})
+    void prefetchBoundsUnsettledDeliveriesAndClosingRequeuesThem(String kind) throws Exception {
+        broker(kind);
+        String q = queue();
+        List<Broker.Delivery> held = new CopyOnWriteArrayList<>();
+        Broker.Subscription holder = broker.consume(q, 2, held::add);
+        for (int i = 0; i < 5; i++) {
+            broker.publish(q, Broker.Message.of(bytes("m" + i)));
+        }
+        await(() -> held.size() == 2, "two deliveries held");
+        Thread.sleep(300);
+        assertThat(held).as("no more than the prefetch while unsettled").hasSize(2);
+        held.get(0).ack();
+        await(() -> held.size() == 3, "a third once one is settled");
+        holder.close();
+
+        List<String> rest = new CopyOnWriteArrayList<>();
+        try (Broker.Subscription s = broker.consume(q, 10, d -> {
+            rest.add(text(d) + (d.redelivered() ? "*" : ""));
+            d.ack();
+        })) {
+            await(() -> rest.size() == 4, "the unsettled two requeued, plus the two never delivered: " + rest);
+        }
+        assertThat(rest.stream().filter(m -> m.endsWith("*")).count()).isEqualTo(2);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"amqp", "in-process"})
+    void topicEventsReachTheListenersWhosePatternMatches(String kind) throws Exception {
+        broker(kind);
+        String topic = "broker-contract-events-" + UUID.randomUUID();
+        List<String> acme = new CopyOnWriteArrayList<>();
+        List<String> all = new CopyOnWriteArrayList<>();
+        List<String> jobs = new CopyOnWriteArrayList<>();
+        try (Broker.Subscription a = broker.listen(topic, "acme.*", b -> acme.add(new String(b, StandardCharsets.UTF_8)));
+                Broker.Subscription b = broker.listen(topic, "#", x -> all.add(new String(x, StandardCharsets.UTF_8)));
+                Broker.Subscription c = broker.listen(topic, "*.job.#", x -> jobs.add(new String(x, StandardCharsets.UTF_8)))) {
+            broker.broadcast(topic, "acme.job1", bytes("e1"));
+            broker.broadcast(topic, "other.job2", bytes("e2"));
+            broker.broadcast(topic, "acme.job.3.step", bytes("e3"));
+            await(() -> all.size() == 3, "every event to #");
+            Thread.sleep(200);
+        }
+        assertThat(acme).containsExactly("e1");
+        assertThat(all).containsExactly("e1", "e2", "e3");
+        assertThat(jobs).containsExactly("e3");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"amqp", "in-process"})
+    void publishingToAQueueNobodyDeclaredFails(String kind) throws Exception {
+        broker(kind);
+        assertThatThrownBy(() -> broker.publish("broker-contract-undeclared-" + UUID.randomUUID(), Broker.Message.of(bytes("x"))))
+                .isInstanceOf(IOException.class).hasMessageContaining("declare it first");
+    }
+}
