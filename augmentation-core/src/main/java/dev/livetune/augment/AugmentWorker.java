@@ -1,15 +1,9 @@
 package dev.livetune.augment;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.rabbitmq.client.AMQP;
-import com.rabbitmq.client.Channel;
-import com.rabbitmq.client.Connection;
-import com.rabbitmq.client.ConnectionFactory;
-import com.rabbitmq.client.DefaultConsumer;
-import com.rabbitmq.client.Envelope;
-import com.rabbitmq.client.MessageProperties;
 import dev.livetune.api.augment.AugmentResult;
 import dev.livetune.api.augment.AugmentTask;
+import dev.livetune.broker.Broker;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,117 +12,80 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * A competing consumer on {@code augment-tasks}: {@code consumers} channels, each with a bounded
+ * A competing consumer on {@code augment-tasks}: {@code consumers} subscriptions, each with a bounded
  * prefetch, each doing its tasks one at a time. A task's result goes to the queue named in the
- * task's {@code reply-to} (else {@code augment-results}), with a publisher confirm, and only then is
- * the task acknowledged, so a worker that dies mid-task leaves it to another. A message that is not a
- * task goes to the dead-letter queue.
+ * task's reply-to (else {@code augment-results}), confirmed by the broker, and only then is the task
+ * acknowledged, so a worker that dies mid-task leaves it to another. A message that is not a task
+ * goes to the dead-letter queue. Works on any {@link Broker}: RabbitMQ in a cluster, in process in
+ * standalone.
  */
 public final class AugmentWorker implements AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger(AugmentWorker.class.getName());
 
     /**
-     * @param rabbitmqUri  the broker
      * @param tasksQueue   where tasks arrive
      * @param resultsQueue where results go when a task names no reply-to queue
      * @param consumers    tasks worked on at once
      * @param prefetch     unacknowledged tasks held per consumer
      */
-    public record Settings(String rabbitmqUri, String tasksQueue, String resultsQueue, int consumers, int prefetch) {
+    public record Settings(String tasksQueue, String resultsQueue, int consumers, int prefetch) {
         public Settings {
             if (consumers < 1 || prefetch < 1) {
                 throw new IllegalArgumentException("consumers and prefetch must be at least 1");
             }
         }
-
-        public String deadLetterQueue() {
-            return tasksQueue + ".dead";
-        }
     }
 
+    private final Broker broker;
     private final Settings settings;
     private final Augmenter augmenter;
     private final ObjectMapper json = new ObjectMapper();
     private final AtomicLong done = new AtomicLong();
-    private final List<Channel> channels = new ArrayList<>();
-    private Connection connection;
+    private final List<Broker.Subscription> subscriptions = new ArrayList<>();
 
-    public AugmentWorker(Settings settings, Augmenter augmenter) {
+    public AugmentWorker(Broker broker, Settings settings, Augmenter augmenter) {
+        this.broker = broker;
         this.settings = settings;
         this.augmenter = augmenter;
     }
 
-    /** Connects and starts consuming; the client reconnects by itself after a broker outage. */
-    public synchronized AugmentWorker start(String name) throws Exception {
-        ConnectionFactory factory = new ConnectionFactory();
-        factory.setUri(settings.rabbitmqUri());
-        factory.setAutomaticRecoveryEnabled(true);
-        connection = factory.newConnection(name);
+    /** Declares the queues and starts consuming. */
+    public synchronized AugmentWorker start() throws IOException {
+        broker.declare(settings.tasksQueue());
+        broker.declare(settings.resultsQueue());
         for (int i = 0; i < settings.consumers(); i++) {
-            Channel ch = connection.createChannel();
-            declare(ch, settings);
-            ch.basicQos(settings.prefetch());
-            ch.confirmSelect();
-            ch.basicConsume(settings.tasksQueue(), false, new DefaultConsumer(ch) {
-                @Override
-                public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties props, byte[] body)
-                        throws IOException {
-                    handle(ch, envelope.getDeliveryTag(), props, body);
-                }
-            });
-            channels.add(ch);
+            subscriptions.add(broker.consume(settings.tasksQueue(), settings.prefetch(), this::handle));
         }
         return this;
     }
 
-    /** Declares the durable queues both sides use. */
-    public static void declare(Channel ch, Settings settings) throws IOException {
-        ch.queueDeclare(settings.tasksQueue(), true, false, false, null);
-        ch.queueDeclare(settings.deadLetterQueue(), true, false, false, null);
-        ch.queueDeclare(settings.resultsQueue(), true, false, false, null);
-    }
-
-    private void handle(Channel ch, long tag, AMQP.BasicProperties props, byte[] body) throws IOException {
+    private void handle(Broker.Delivery delivery) throws IOException, InterruptedException {
         AugmentTask task;
         try {
-            task = json.readValue(body, AugmentTask.class);
+            task = json.readValue(delivery.message().body(), AugmentTask.class);
             if (task.schemaVersion() != AugmentTask.SCHEMA_VERSION || task.taskId() == null || task.jobId() == null
                     || task.kind() == null || task.text() == null) {
                 throw new IllegalArgumentException("not a schema-1 augment task");
             }
         } catch (Exception e) {
             LOG.warning("dead-lettering an unreadable augment task: " + e.getMessage());
-            ch.basicPublish("", settings.deadLetterQueue(), props, body);
-            ch.basicAck(tag, false);
+            delivery.deadLetter();
             return;
         }
         AugmentResult result;
         try {
             result = augmenter.run(task);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            ch.basicNack(tag, false, true);
-            return;
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "task " + task.taskId() + " failed", e);
             result = new AugmentResult(AugmentResult.SCHEMA_VERSION, task.taskId(), task.jobId(), null, null, List.of(),
                     List.of(), null, List.of(), "augmentation failed: " + e);
         }
-        String replyTo = props.getReplyTo() == null || props.getReplyTo().isBlank() ? settings.resultsQueue() : props.getReplyTo();
-        ch.basicPublish("", replyTo, MessageProperties.PERSISTENT_BASIC.builder().contentType("application/json")
-                .messageId(task.taskId()).build(), json.writeValueAsBytes(result));
-        try {
-            ch.waitForConfirmsOrDie(30_000);
-        } catch (Exception e) {
-            // The result may not be durable: hand the task back (a second result with the same id is ignored).
-            LOG.warning("result of " + task.taskId() + " not confirmed (" + e.getMessage() + "); task requeued");
-            if (ch.isOpen()) {
-                ch.basicNack(tag, false, true);
-            }
-            return;
-        }
-        ch.basicAck(tag, false);
+        String replyTo = delivery.message().replyTo();
+        // A publish that is not confirmed throws: the task is requeued (a second result for it is ignored).
+        broker.publish(replyTo == null || replyTo.isBlank() ? settings.resultsQueue() : replyTo,
+                new Broker.Message(json.writeValueAsBytes(result), task.taskId(), null));
+        delivery.ack();
         done.incrementAndGet();
     }
 
@@ -138,19 +95,13 @@ public final class AugmentWorker implements AutoCloseable {
     }
 
     public boolean connected() {
-        return connection != null && connection.isOpen();
+        return broker.healthy();
     }
 
+    /** Stops consuming (unsettled tasks go back to the queue); the broker is its owner's to close. */
     @Override
     public synchronized void close() {
-        try {
-            if (connection != null) {
-                connection.close(5000);
-            }
-        } catch (Exception e) {
-            LOG.fine("closing the broker connection: " + e.getMessage());
-        }
-        connection = null;
-        channels.clear();
+        subscriptions.forEach(Broker.Subscription::close);
+        subscriptions.clear();
     }
 }

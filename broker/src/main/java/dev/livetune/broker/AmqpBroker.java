@@ -198,6 +198,11 @@ public final class AmqpBroker implements Broker {
     }
 
     @Override
+    public boolean healthy() {
+        return connection.isOpen();
+    }
+
+    @Override
     public void close() {
         try {
             connection.close(3000);

@@ -33,6 +33,11 @@ public interface Broker extends AutoCloseable {
      */
     Subscription listen(String topic, String pattern, Consumer<byte[]> listener) throws IOException;
 
+    /** @return false while the broker cannot be reached (for readiness checks) */
+    default boolean healthy() {
+        return true;
+    }
+
     @Override
     void close();
 

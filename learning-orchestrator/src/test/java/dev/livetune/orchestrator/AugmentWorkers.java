@@ -9,6 +9,7 @@ import dev.livetune.augment.QualityFilter;
 import dev.livetune.augment.RulesTeacher;
 import dev.livetune.augment.SafeFetcher;
 import dev.livetune.augment.SearxngSearch;
+import dev.livetune.broker.AmqpBroker;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Optional;
@@ -28,12 +29,21 @@ final class AugmentWorkers {
     private AugmentWorkers() {
     }
 
-    static AugmentWorker start() throws Exception {
+    /** Workers on their own connection; closing the worker's broker closes both. */
+    record Running(AmqpBroker broker, AugmentWorker worker) implements AutoCloseable {
+        @Override
+        public void close() {
+            worker.close();
+            broker.close();
+        }
+    }
+
+    static Running start() throws Exception {
         Augmenter augmenter = new Augmenter(t -> new RulesTeacher(), QualityFilter.defaults(),
                 Optional.of(new SearxngSearch(URI.create("http://localhost:" + WebServer.PORT + "/"), Duration.ofSeconds(5))),
                 new SafeFetcher(Set.of(ALLOWED_HOST), 2 << 20, Duration.ofSeconds(5)), 3, "test-worker");
-        return new AugmentWorker(new AugmentWorker.Settings("amqp://guest:guest@localhost:5672", TASKS, RESULTS, 2, 2), augmenter)
-                .start("orchestrator-test-workers");
+        AmqpBroker broker = new AmqpBroker("amqp://guest:guest@localhost:5672", "orchestrator-test-workers");
+        return new Running(broker, new AugmentWorker(broker, new AugmentWorker.Settings(TASKS, RESULTS, 2, 2), augmenter).start());
     }
 
     static void deleteQueues() {

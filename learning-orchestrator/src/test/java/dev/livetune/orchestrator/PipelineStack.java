@@ -39,7 +39,7 @@ public class PipelineStack implements QuarkusTestResourceLifecycleManager {
     static final int INFERENCE_PORT = 9401;
     static Path store;
     private Process inference;
-    private dev.livetune.augment.AugmentWorker workers;
+    private AugmentWorkers.Running workers;
 
     @Override
     public Map<String, String> start() {

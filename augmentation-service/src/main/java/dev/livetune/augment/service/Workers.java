@@ -10,6 +10,7 @@ import dev.livetune.augment.RulesTeacher;
 import dev.livetune.augment.SafeFetcher;
 import dev.livetune.augment.SearchProvider;
 import dev.livetune.augment.SearxngSearch;
+import dev.livetune.broker.AmqpBroker;
 import dev.livetune.augment.Teacher;
 import io.quarkus.grpc.GrpcClient;
 import io.quarkus.runtime.ShutdownEvent;
@@ -39,6 +40,7 @@ public class Workers implements HealthCheck {
 
     private final AugmentationConfig config;
     private volatile AugmentWorker worker;
+    private AmqpBroker broker;
 
     @GrpcClient("inference")
     InferenceGrpc.InferenceBlockingStub inference;
@@ -54,8 +56,9 @@ public class Workers implements HealthCheck {
                 config.fetchTimeout());
         String name = "augmentation-service@" + hostname();
         Augmenter augmenter = new Augmenter(teachers, QualityFilter.defaults(), search, fetcher, config.webResults(), name);
-        worker = new AugmentWorker(new AugmentWorker.Settings(config.rabbitmqUri(), config.tasksQueue(), config.resultsQueue(),
-                config.consumers(), config.prefetch()), augmenter).start(name);
+        broker = new AmqpBroker(config.rabbitmqUri(), name);
+        worker = new AugmentWorker(broker, new AugmentWorker.Settings(config.tasksQueue(), config.resultsQueue(),
+                config.consumers(), config.prefetch()), augmenter).start();
         LOG.infof("augmenting with the %s teacher: %d consumers on %s, prefetch %d%s", config.teacher(), config.consumers(),
                 config.tasksQueue(), config.prefetch(), search.isPresent() ? ", web search on" : "");
     }
@@ -94,6 +97,9 @@ public class Workers implements HealthCheck {
     void stop(@Observes ShutdownEvent event) {
         if (worker != null) {
             worker.close();
+        }
+        if (broker != null) {
+            broker.close();
         }
     }
 

@@ -17,6 +17,7 @@ import dev.livetune.augment.Augmenter;
 import dev.livetune.augment.QualityFilter;
 import dev.livetune.augment.RulesTeacher;
 import dev.livetune.augment.SafeFetcher;
+import dev.livetune.broker.AmqpBroker;
 import io.quarkus.test.junit.QuarkusTest;
 import java.io.IOException;
 import java.net.Socket;
@@ -56,8 +57,9 @@ class WorkersTest {
     void competingWorkersAnswerEveryTaskAndDeadLetterPoison() throws Exception {
         Augmenter second = new Augmenter(t -> new RulesTeacher(), QualityFilter.defaults(), Optional.empty(),
                 new SafeFetcher(Set.of(), 1 << 20, Duration.ofSeconds(2)), 1, "second-replica");
-        try (AugmentWorker other = new AugmentWorker(new AugmentWorker.Settings("amqp://guest:guest@localhost:5672", TASKS,
-                "augment-results-service-test", 1, 1), second).start("second-replica");
+        try (AmqpBroker secondBroker = new AmqpBroker("amqp://guest:guest@localhost:5672", "second-replica");
+                AugmentWorker other = new AugmentWorker(secondBroker, new AugmentWorker.Settings(TASKS,
+                "augment-results-service-test", 1, 1), second).start();
                 Connection c = new ConnectionFactory().newConnection(); Channel ch = c.createChannel()) {
             ch.queueDeclare(REPLIES, true, false, false, null);
             ch.queuePurge(REPLIES);
