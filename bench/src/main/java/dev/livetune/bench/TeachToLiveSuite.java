@@ -84,7 +84,6 @@ public final class TeachToLiveSuite implements Callable<Integer> {
                 "-Dlivetune.orchestrator.trainer-jar=trainer/target/trainer.jar",
                 "-Dlivetune.orchestrator.trainer-config=" + hyper.toAbsolutePath(),
                 "-Dlivetune.orchestrator.trainer-threads=2", "-Dlivetune.orchestrator.learn-queue=" + QUEUE,
-                "-Dlivetune.orchestrator.dead-letter-queue=" + QUEUE + ".dead",
                 "-Dlivetune.orchestrator.inference-port=9510", "-Dlivetune.orchestrator.inference-admin-token=" + ADMIN,
                 "-Dlivetune.orchestrator.augment-tasks-queue=" + TASKS, "-Dlivetune.orchestrator.augment-results-queue=" + RESULTS,
                 "-Dquarkus.http.port=8511", "-jar", "learning-orchestrator/target/quarkus-app/quarkus-run.jar")

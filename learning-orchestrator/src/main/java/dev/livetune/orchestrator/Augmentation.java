@@ -1,18 +1,13 @@
 package dev.livetune.orchestrator;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.rabbitmq.client.AMQP;
-import com.rabbitmq.client.Channel;
-import com.rabbitmq.client.Connection;
-import com.rabbitmq.client.ConnectionFactory;
-import com.rabbitmq.client.DefaultConsumer;
-import com.rabbitmq.client.Envelope;
-import com.rabbitmq.client.MessageProperties;
 import dev.livetune.api.augment.AugmentResult;
 import dev.livetune.api.augment.AugmentTask;
+import dev.livetune.broker.Broker;
 import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,58 +32,45 @@ public class Augmentation {
     private final OrchestratorConfig config;
     private final Redis redis;
     private final Jobs jobs;
+    private final Broker broker;
     private final ObjectMapper json = new ObjectMapper();
-    private Connection connection;
-    private Channel publisher;
+    private Broker.Subscription results;
 
-    Augmentation(OrchestratorConfig config, Redis redis, Jobs jobs) {
+    Augmentation(OrchestratorConfig config, Redis redis, Jobs jobs, Broker broker) {
         this.config = config;
         this.redis = redis;
         this.jobs = jobs;
+        this.broker = broker;
     }
 
     /** Declares the queues and starts collecting results. */
-    synchronized void connect() throws Exception {
-        ConnectionFactory factory = new ConnectionFactory();
-        factory.setUri(config.rabbitmqUri());
-        factory.setAutomaticRecoveryEnabled(true);
-        connection = factory.newConnection("livetune-orchestrator-augment");
-        publisher = connection.createChannel();
-        publisher.queueDeclare(config.augmentTasksQueue(), true, false, false, null);
-        publisher.queueDeclare(config.augmentTasksQueue() + ".dead", true, false, false, null);
-        publisher.queueDeclare(config.augmentResultsQueue(), true, false, false, null);
-        publisher.confirmSelect();
-        Channel consumer = connection.createChannel();
-        consumer.basicQos(32);
-        consumer.basicConsume(config.augmentResultsQueue(), false, new DefaultConsumer(consumer) {
-            @Override
-            public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties props, byte[] body)
-                    throws IOException {
-                collect(consumer, envelope.getDeliveryTag(), body);
-            }
-        });
+    synchronized void connect() throws IOException {
+        broker.declare(config.augmentTasksQueue());
+        broker.declare(config.augmentResultsQueue());
+        results = broker.consume(config.augmentResultsQueue(), 32, this::collect);
     }
 
-    private void collect(Channel ch, long tag, byte[] body) throws IOException {
+    private void collect(Broker.Delivery delivery) throws IOException, InterruptedException {
         AugmentResult result;
         try {
-            result = json.readValue(body, AugmentResult.class);
+            result = json.readValue(delivery.message().body(), AugmentResult.class);
             if (result.taskId() == null || result.jobId() == null) {
                 throw new IllegalArgumentException("no task or job id");
             }
         } catch (Exception e) {
-            LOG.warnf("dropping an unreadable augment result: %s", e.getMessage());
-            ch.basicAck(tag, false);
+            LOG.warnf("dead-lettering an unreadable augment result: %s", e.getMessage());
+            delivery.deadLetter();
             return;
         }
         try {
             String key = "livetune:augment-results:" + result.jobId();
-            redis.sync().hsetnx(key, result.taskId(), new String(body, java.nio.charset.StandardCharsets.UTF_8));
+            redis.sync().hsetnx(key, result.taskId(), new String(delivery.message().body(), StandardCharsets.UTF_8));
             redis.sync().expire(key, RESULTS_TTL_SECONDS);
-            ch.basicAck(tag, false);
+            delivery.ack();
         } catch (RuntimeException e) {
             LOG.warnf("cannot store augment result %s (%s); requeued", result.taskId(), e.getMessage());
-            ch.basicNack(tag, false, true);
+            Thread.sleep(1000);
+            delivery.requeue();
         }
     }
 
@@ -145,16 +127,10 @@ public class Augmentation {
         return results;
     }
 
-    private synchronized void publish(List<AugmentTask> tasks) throws IOException, InterruptedException {
+    private void publish(List<AugmentTask> tasks) throws IOException {
         for (AugmentTask t : tasks) {
-            publisher.basicPublish("", config.augmentTasksQueue(), MessageProperties.PERSISTENT_BASIC.builder()
-                    .contentType("application/json").messageId(t.taskId()).replyTo(config.augmentResultsQueue()).build(),
-                    json.writeValueAsBytes(t));
-        }
-        try {
-            publisher.waitForConfirmsOrDie(30_000);
-        } catch (java.util.concurrent.TimeoutException e) {
-            throw new IOException("the broker did not confirm the augmentation tasks", e);
+            broker.publish(config.augmentTasksQueue(), new Broker.Message(json.writeValueAsBytes(t), t.taskId(),
+                    config.augmentResultsQueue()));
         }
     }
 
@@ -164,12 +140,8 @@ public class Augmentation {
 
     @PreDestroy
     synchronized void close() {
-        try {
-            if (connection != null) {
-                connection.close(2000);
-            }
-        } catch (Exception e) {
-            LOG.debug("closing the broker connection", e);
+        if (results != null) {
+            results.close();
         }
     }
 }

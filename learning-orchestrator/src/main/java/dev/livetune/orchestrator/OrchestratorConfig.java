@@ -16,13 +16,9 @@ public interface OrchestratorConfig {
     @WithDefault("amqp://guest:guest@localhost:5672/%2F")
     String rabbitmqUri();
 
-    /** Queue of learn requests (the gateway publishes to it). */
+    /** Queue of learn requests (the gateway publishes to it); unreadable ones go to {@code <queue>.dead}. */
     @WithDefault("learn-requests")
     String learnQueue();
-
-    /** Unreadable learn requests go here instead of blocking the queue. */
-    @WithDefault("learn-requests.dead")
-    String deadLetterQueue();
 
     /** Artifact store root (datasets and adapter versions under {@code tenants/<t>/}). */
     Path artifactsDir();

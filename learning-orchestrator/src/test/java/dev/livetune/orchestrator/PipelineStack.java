@@ -70,7 +70,6 @@ public class PipelineStack implements QuarkusTestResourceLifecycleManager {
                     Map.entry("livetune.orchestrator.trainer-config", hyper.toString()),
                     Map.entry("livetune.orchestrator.trainer-threads", "2"),
                     Map.entry("livetune.orchestrator.learn-queue", QUEUE),
-                    Map.entry("livetune.orchestrator.dead-letter-queue", QUEUE + ".dead"),
                     Map.entry("livetune.orchestrator.augment-tasks-queue", AugmentWorkers.TASKS),
                     Map.entry("livetune.orchestrator.augment-results-queue", AugmentWorkers.RESULTS),
                     Map.entry("livetune.orchestrator.inference-port", Integer.toString(INFERENCE_PORT)),
