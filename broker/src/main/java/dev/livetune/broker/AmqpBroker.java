@@ -9,6 +9,7 @@ import com.rabbitmq.client.DefaultConsumer;
 import com.rabbitmq.client.Envelope;
 import com.rabbitmq.client.MessageProperties;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeoutException;
@@ -22,35 +23,100 @@ import java.util.function.Consumer;
  */
 public final class AmqpBroker implements Broker {
 
-    private final Connection connection;
+    private final ConnectionFactory factory;
+    private final String connectionName;
+    private final boolean recovering;
+    private final Duration confirmTimeout;
     private final Set<String> exchanges = ConcurrentHashMap.newKeySet();
+    private Connection connection;
     private Channel publisher;
     private Channel events;
     private volatile String returned;
+    private volatile boolean closed;
 
-    /** @param uri e.g. {@code amqp://guest:guest@localhost:5672} */
+    /**
+     * Connects now, and recovers by itself after an outage (subscriptions included).
+     *
+     * @param uri e.g. {@code amqp://guest:guest@localhost:5672}
+     */
     public AmqpBroker(String uri, String connectionName) throws IOException {
+        this(uri, connectionName, true, Duration.ofSeconds(10));
+        connection();
+    }
+
+    private AmqpBroker(String uri, String connectionName, boolean recovering, Duration confirmTimeout) throws IOException {
+        this.factory = new ConnectionFactory();
         try {
-            ConnectionFactory factory = new ConnectionFactory();
             factory.setUri(uri);
-            factory.setAutomaticRecoveryEnabled(true);
-            factory.setConnectionTimeout(5000);
-            this.connection = factory.newConnection(connectionName);
-        } catch (TimeoutException | java.net.URISyntaxException | java.security.GeneralSecurityException e) {
-            throw new IOException("cannot connect to RabbitMQ at " + uri + ": " + e.getMessage(), e);
+        } catch (java.net.URISyntaxException | java.security.GeneralSecurityException e) {
+            throw new IOException("not a RabbitMQ URI: " + uri, e);
         }
+        factory.setAutomaticRecoveryEnabled(recovering);
+        factory.setConnectionTimeout((int) Math.min(Integer.MAX_VALUE, confirmTimeout.toMillis()));
+        this.connectionName = connectionName;
+        this.recovering = recovering;
+        this.confirmTimeout = confirmTimeout;
+    }
+
+    /**
+     * For publishers that must not wait for a broker that is away: connects on first use, and after a
+     * failure drops the connection and connects again on the next call (nothing is retried or buffered).
+     */
+    public static AmqpBroker onDemand(String uri, String connectionName, Duration timeout) throws IOException {
+        return new AmqpBroker(uri, connectionName, false, timeout);
+    }
+
+    private synchronized Connection connection() throws IOException {
+        if (closed) {
+            throw new IOException("the broker connection " + connectionName + " is closed");
+        }
+        if (connection == null || (!recovering && !connection.isOpen())) {
+            reset();
+            try {
+                connection = factory.newConnection(connectionName);
+            } catch (TimeoutException e) {
+                throw new IOException("cannot connect to RabbitMQ: " + e.getMessage(), e);
+            }
+        }
+        return connection;
+    }
+
+    private synchronized void reset() {
+        if (connection != null) {
+            try {
+                connection.abort(1000);
+            } catch (RuntimeException e) {
+                // gone already
+            }
+        }
+        connection = null;
+        publisher = null;
+        events = null;
+        exchanges.clear();
     }
 
     @Override
     public synchronized void declare(String queue) throws IOException {
-        Channel ch = publisher();
-        ch.queueDeclare(queue, true, false, false, null);
-        ch.queueDeclare(Broker.deadLetterQueue(queue), true, false, false, null);
+        try {
+            Channel ch = publisher();
+            ch.queueDeclare(queue, true, false, false, null);
+            ch.queueDeclare(Broker.deadLetterQueue(queue), true, false, false, null);
+        } catch (IOException | RuntimeException e) {
+            failed();
+            throw e;
+        }
+    }
+
+    /** After a failure, an on-demand broker starts over with a new connection next time. */
+    private void failed() {
+        if (!recovering) {
+            reset();
+        }
     }
 
     private Channel publisher() throws IOException {
         if (publisher == null || !publisher.isOpen()) {
-            publisher = connection.createChannel();
+            publisher = connection().createChannel();
             publisher.confirmSelect();
             publisher.addReturnListener(r -> returned = r.getReplyText());
         }
@@ -59,19 +125,24 @@ public final class AmqpBroker implements Broker {
 
     @Override
     public synchronized void publish(String queue, Message message) throws IOException {
-        Channel ch = publisher();
-        returned = null;
-        ch.basicPublish("", queue, true, properties(message), message.body());
         try {
-            ch.waitForConfirmsOrDie(10_000);
+            Channel ch = publisher();
+            returned = null;
+            ch.basicPublish("", queue, true, properties(message), message.body());
+            ch.waitForConfirmsOrDie(confirmTimeout.toMillis());
             if (returned != null) {
                 throw new IOException("no queue '" + queue + "' (declare it first): " + returned);
             }
         } catch (TimeoutException e) {
+            failed();
             throw new IOException("RabbitMQ did not confirm the message to " + queue, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            failed();
             throw new IOException("interrupted while waiting for the confirm", e);
+        } catch (IOException | RuntimeException e) {
+            failed();
+            throw e;
         }
     }
 
@@ -82,32 +153,86 @@ public final class AmqpBroker implements Broker {
 
     @Override
     public Subscription consume(String queue, int prefetch, DeliveryHandler handler) throws IOException {
-        Channel ch = connection.createChannel();
-        ch.basicQos(prefetch);
-        ch.basicConsume(queue, false, new DefaultConsumer(ch) {
-            @Override
-            public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties props, byte[] body)
-                    throws IOException {
-                AmqpDelivery d = new AmqpDelivery(ch, queue, envelope, new Message(body, props.getMessageId(), props.getReplyTo()));
+        AmqpSubscription subscription = new AmqpSubscription(queue, prefetch, handler);
+        subscription.open();
+        return subscription;
+    }
+
+    /**
+     * One consumer's channel. If the server closes the channel on its own (a consumer timeout, a
+     * queue deleted and declared again), it subscribes again after a pause; connection outages are
+     * the client's automatic recovery's.
+     */
+    private final class AmqpSubscription implements Subscription {
+        private final String queue;
+        private final int prefetch;
+        private final DeliveryHandler handler;
+        private volatile Channel channel;
+        private volatile boolean open = true;
+        private int failures;
+
+        AmqpSubscription(String queue, int prefetch, DeliveryHandler handler) {
+            this.queue = queue;
+            this.prefetch = prefetch;
+            this.handler = handler;
+        }
+
+        void open() throws IOException {
+            Channel ch = connection().createChannel();
+            ch.basicQos(prefetch);
+            ch.basicConsume(queue, false, new DefaultConsumer(ch) {
+                @Override
+                public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties props, byte[] body)
+                        throws IOException {
+                    AmqpDelivery d = new AmqpDelivery(ch, queue, envelope, new Message(body, props.getMessageId(),
+                            props.getReplyTo()));
+                    try {
+                        handler.handle(d);
+                    } catch (Exception e) {
+                        d.failed();
+                    }
+                }
+            });
+            ch.addShutdownListener(cause -> {
+                if (open && !closed && !cause.isInitiatedByApplication() && !cause.isHardError()) {
+                    Thread retry = new Thread(this::reopen, "broker-resubscribe-" + queue);
+                    retry.setDaemon(true);
+                    retry.start();
+                }
+            });
+            channel = ch;
+        }
+
+        private void reopen() {
+            while (open && !closed) {
                 try {
-                    handler.handle(d);
-                } catch (Exception e) {
-                    d.requeueIfUnsettled();
+                    Thread.sleep(Math.min(30_000, 1000L << Math.min(failures, 5)));
+                    open();
+                    failures = 0;
+                    return;
+                } catch (InterruptedException e) {
+                    return;
+                } catch (IOException | RuntimeException e) {
+                    failures++;
                 }
             }
-        });
-        return () -> {
+        }
+
+        @Override
+        public void close() {
+            open = false;
             try {
-                if (ch.isOpen()) {
+                Channel ch = channel;
+                if (ch != null && ch.isOpen()) {
                     ch.close();
                 }
             } catch (IOException | TimeoutException | RuntimeException e) {
                 // closing requeues whatever was unsettled either way
             }
-        };
+        }
     }
 
-    private static final class AmqpDelivery implements Delivery {
+    private final class AmqpDelivery implements Delivery {
         private final Channel ch;
         private final String queue;
         private final Envelope envelope;
@@ -147,18 +272,24 @@ public final class AmqpBroker implements Broker {
             }
         }
 
+        /** Confirmed into the dead-letter queue first, then acknowledged: it is never in neither. */
         @Override
         public synchronized void deadLetter() throws IOException {
             if (!settled) {
+                publish(Broker.deadLetterQueue(queue), message);
                 settled = true;
-                ch.basicPublish("", Broker.deadLetterQueue(queue), properties(message), message.body());
                 ch.basicAck(envelope.getDeliveryTag(), false);
             }
         }
 
-        synchronized void requeueIfUnsettled() throws IOException {
+        /** The handler threw: requeued the first time, dead-lettered if it fails again after redelivery. */
+        synchronized void failed() throws IOException {
             if (!settled && ch.isOpen()) {
-                requeue();
+                if (redelivered()) {
+                    deadLetter();
+                } else {
+                    requeue();
+                }
             }
         }
     }
@@ -167,7 +298,7 @@ public final class AmqpBroker implements Broker {
     public synchronized void broadcast(String topic, String routingKey, byte[] body) {
         try {
             if (events == null || !events.isOpen()) {
-                events = connection.createChannel();
+                events = connection().createChannel();
             }
             if (exchanges.add(topic)) {
                 events.exchangeDeclare(topic, BuiltinExchangeType.TOPIC, true);
@@ -175,13 +306,14 @@ public final class AmqpBroker implements Broker {
             events.basicPublish(topic, routingKey, null, body);
         } catch (IOException | RuntimeException e) {
             exchanges.remove(topic);
+            failed();
             // best effort: the record of what happened is elsewhere (Redis)
         }
     }
 
     @Override
     public Subscription listen(String topic, String pattern, Consumer<byte[]> listener) throws IOException {
-        Channel ch = connection.createChannel();
+        Channel ch = connection().createChannel();
         ch.exchangeDeclare(topic, BuiltinExchangeType.TOPIC, true);
         String queue = ch.queueDeclare().getQueue();
         ch.queueBind(queue, topic, pattern);
@@ -198,16 +330,20 @@ public final class AmqpBroker implements Broker {
     }
 
     @Override
-    public boolean healthy() {
-        return connection.isOpen();
+    public synchronized boolean healthy() {
+        return connection != null && connection.isOpen();
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
+        closed = true;
         try {
-            connection.close(3000);
+            if (connection != null) {
+                connection.close(3000);
+            }
         } catch (IOException | RuntimeException e) {
             // gone already
         }
+        connection = null;
     }
 }

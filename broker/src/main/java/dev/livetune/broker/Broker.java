@@ -20,7 +20,8 @@ public interface Broker extends AutoCloseable {
     /**
      * Consumes a queue as one of its competing consumers: at most {@code prefetch} deliveries
      * unsettled at once, handled one at a time on a thread of the broker's. A handler that throws has
-     * its delivery requeued (unless it settled it).
+     * its delivery requeued (unless it settled it), and dead-lettered if it throws again on the
+     * redelivery, so a message that always fails does not circle forever.
      */
     Subscription consume(String queue, int prefetch, DeliveryHandler handler) throws IOException;
 

@@ -24,6 +24,7 @@ public final class InProcessBroker implements Broker {
 
     private final Map<String, Queue> queues = new ConcurrentHashMap<>();
     private final Map<String, List<Listener>> topics = new ConcurrentHashMap<>();
+    private final List<ConsumerLoop> loops = new CopyOnWriteArrayList<>();
     private volatile boolean closed;
 
     private record Entry(Message message, boolean redelivered) {
@@ -75,6 +76,7 @@ public final class InProcessBroker implements Broker {
         Queue q = queue(queue);
         Queue dead = queues.computeIfAbsent(Broker.deadLetterQueue(queue), Queue::new);
         ConsumerLoop loop = new ConsumerLoop(q, dead, prefetch, handler);
+        loops.add(loop);
         loop.thread.start();
         return loop;
     }
@@ -106,7 +108,7 @@ public final class InProcessBroker implements Broker {
                         try {
                             q.wait();
                         } catch (InterruptedException e) {
-                            return;
+                            // only close() ends the loop; a stray interrupt does not
                         }
                     }
                     if (!running) {
@@ -118,13 +120,18 @@ public final class InProcessBroker implements Broker {
                 try {
                     handler.handle(d);
                 } catch (Exception e) {
-                    d.settle(Settle.REQUEUE);
+                    // requeued the first time, dead-lettered if it fails again after redelivery
+                    d.settle(d.redelivered() ? Settle.DEAD : Settle.REQUEUE);
+                    if (e instanceof InterruptedException) {
+                        Thread.interrupted();
+                    }
                 }
             }
         }
 
         @Override
         public void close() {
+            loops.remove(this);
             synchronized (q) {
                 running = false;
                 for (InDelivery d : List.copyOf(unsettled)) {
@@ -205,7 +212,11 @@ public final class InProcessBroker implements Broker {
     public void broadcast(String topic, String routingKey, byte[] body) {
         for (Listener l : topics.getOrDefault(topic, List.of())) {
             if (matches(l.pattern(), routingKey)) {
-                l.thread().execute(() -> l.consumer().accept(body));
+                try {
+                    l.thread().execute(() -> l.consumer().accept(body));
+                } catch (java.util.concurrent.RejectedExecutionException e) {
+                    // that listener closed meanwhile
+                }
             }
         }
     }
@@ -259,6 +270,7 @@ public final class InProcessBroker implements Broker {
     @Override
     public void close() {
         closed = true;
+        loops.forEach(ConsumerLoop::close);
         topics.values().forEach(ls -> ls.forEach(l -> l.thread().shutdownNow()));
         topics.clear();
     }

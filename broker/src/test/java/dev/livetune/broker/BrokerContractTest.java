@@ -134,23 +134,26 @@ class BrokerContractTest {
                     }
                 }
                 case "poison" -> d.deadLetter();
+                case "always" -> throw new IllegalStateException("this one never works");
                 default -> d.ack();
             }
         })) {
-            for (String m : List.of("requeue", "throw", "poison", "fine")) {
+            for (String m : List.of("requeue", "throw", "poison", "fine", "always")) {
                 broker.publish(q, Broker.Message.of(bytes(m)));
             }
-            await(() -> seen.containsAll(List.of("requeue*", "throw*", "poison", "fine")), "every outcome: " + seen);
+            await(() -> seen.containsAll(List.of("requeue*", "throw*", "poison", "fine", "always", "always*")),
+                    "every outcome: " + seen);
         }
         List<String> dead = Collections.synchronizedList(new ArrayList<>());
         try (Broker.Subscription s = broker.consume(Broker.deadLetterQueue(q), 1, d -> {
             dead.add(text(d));
             d.ack();
         })) {
-            await(() -> dead.size() == 1, "the poison message in the dead-letter queue");
+            await(() -> dead.size() == 2, "the poison message and the one that always fails in the dead-letter queue");
         }
-        assertThat(dead).containsExactly("poison");
+        assertThat(dead).containsExactlyInAnyOrder("poison", "always");
         assertThat(seen).doesNotContain("poison*", "fine*");
+        assertThat(seen.stream().filter(m -> m.startsWith("always"))).as("tried twice, then set aside").hasSize(2);
     }
 
     @ParameterizedTest

@@ -1,15 +1,14 @@
 package dev.livetune.gateway;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.rabbitmq.client.BuiltinExchangeType;
-import com.rabbitmq.client.Channel;
-import com.rabbitmq.client.Connection;
-import com.rabbitmq.client.ConnectionFactory;
 import dev.livetune.api.learn.LearnEvent;
+import dev.livetune.broker.AmqpBroker;
+import dev.livetune.broker.Broker;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Singleton;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -19,8 +18,8 @@ import org.jboss.logging.Logger;
 /**
  * Wakes the gateway's live job streams when the orchestrator publishes on {@code learn-events}. The
  * job's history in Redis stays the record a stream reads (ordered, complete, the same after a
- * reconnect); an event only says "read again now". This replica's own queue (exclusive,
- * auto-deleted) is bound to every tenant's events. While the broker is away, streams fall back to
+ * reconnect); an event only says "read again now". This replica listens to every tenant's events
+ * (on RabbitMQ: its own exclusive, auto-deleted queue bound to the topic; the connection recovers). While the broker is away, streams fall back to
  * reading Redis every two seconds.
  */
 @Singleton
@@ -32,7 +31,8 @@ public class JobWatch {
     private final GatewayConfig config;
     private final ObjectMapper json = new ObjectMapper();
     private final Map<String, AtomicLong> signals = new ConcurrentHashMap<>();
-    private volatile Connection connection;
+    private volatile Broker broker;
+    private Broker.Subscription subscription;
 
     JobWatch(GatewayConfig config) {
         this.config = config;
@@ -40,23 +40,15 @@ public class JobWatch {
 
     void start(@Observes StartupEvent event) {
         try {
-            ConnectionFactory factory = new ConnectionFactory();
-            factory.setUri(config.rabbitmqUri());
-            factory.setAutomaticRecoveryEnabled(true);
-            factory.setConnectionTimeout(3000);
-            connection = factory.newConnection("livetune-gateway-job-watch");
-            Channel ch = connection.createChannel();
-            ch.exchangeDeclare(LearnEvent.EXCHANGE, BuiltinExchangeType.TOPIC, true);
-            String queue = ch.queueDeclare().getQueue();
-            ch.queueBind(queue, LearnEvent.EXCHANGE, "#");
-            ch.basicConsume(queue, true, (tag, delivery) -> {
+            broker = new AmqpBroker(config.rabbitmqUri(), "livetune-gateway-job-watch");
+            subscription = broker.listen(LearnEvent.EXCHANGE, "#", body -> {
                 try {
-                    wake(json.readValue(delivery.getBody(), LearnEvent.class).jobId());
+                    wake(json.readValue(body, LearnEvent.class).jobId());
                 } catch (Exception e) {
                     LOG.debugf("ignoring an unreadable learn event: %s", e.getMessage());
                 }
-            }, tag -> { });
-        } catch (Exception e) {
+            });
+        } catch (IOException | RuntimeException e) {
             LOG.warnf("not watching %s (%s); live job streams read Redis every %d ms instead", LearnEvent.EXCHANGE,
                     e.getMessage(), FALLBACK_MILLIS);
         }
@@ -101,17 +93,16 @@ public class JobWatch {
     }
 
     public boolean connected() {
-        Connection c = connection;
-        return c != null && c.isOpen();
+        Broker b = broker;
+        return b != null && b.healthy();
     }
 
     void stop(@Observes ShutdownEvent event) {
-        try {
-            if (connection != null) {
-                connection.close(2000);
-            }
-        } catch (Exception e) {
-            LOG.debug("closing the broker connection", e);
+        if (subscription != null) {
+            subscription.close();
+        }
+        if (broker != null) {
+            broker.close();
         }
     }
 }

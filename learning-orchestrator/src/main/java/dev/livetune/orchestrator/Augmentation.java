@@ -83,6 +83,7 @@ public class Augmentation {
      */
     public List<AugmentResult> run(String jobId, List<AugmentTask> tasks) throws IOException, InterruptedException {
         Map<String, String> job = jobs.get(jobId);
+        boolean resumed = job.get("augment_dispatched_at") != null;
         long dispatchedAt;
         if (job.get("augment_dispatched_at") == null) {
             publish(tasks);
@@ -95,7 +96,12 @@ public class Augmentation {
             dispatchedAt = Long.parseLong(job.get("augment_dispatched_at"));
         }
         String key = "livetune:augment-results:" + jobId;
+        // A job resumed after a long outage first collects what came back meanwhile (the results
+        // consumer drains its queue), rather than timing out at once.
         long deadline = dispatchedAt + config.augmentTimeout().toMillis();
+        if (resumed) {
+            deadline = Math.max(deadline, System.currentTimeMillis() + 60_000);
+        }
         long reported = -1;
         while (true) {
             long back = redis.sync().hlen(key);

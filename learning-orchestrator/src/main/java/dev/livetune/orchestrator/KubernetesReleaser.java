@@ -1,6 +1,7 @@
 package dev.livetune.orchestrator;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.livetune.api.adapter.Sha256;
 import dev.livetune.api.k8s.AdapterRelease;
 import dev.livetune.api.k8s.AdapterReleaseSpec;
 import dev.livetune.api.k8s.AdapterReleaseStatus;
@@ -12,6 +13,7 @@ import jakarta.enterprise.inject.Instance;
 import jakarta.enterprise.inject.Typed;
 import jakarta.inject.Singleton;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 
 /**
@@ -33,9 +35,15 @@ public class KubernetesReleaser implements AdapterReleaser {
         this.clients = clients;
     }
 
+    /**
+     * @return a valid object name that is one alias's only: readable ({@code <tenant>-<alias>},
+     *         sanitized, shortened) plus a hash of {@code tenant/alias}, since sanitizing alone can
+     *         make two aliases one name ({@code a-b}/{@code c} and {@code a}/{@code b-c})
+     */
     static String name(String tenant, String alias) {
-        String n = (tenant + "-" + alias).toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9-]", "-");
-        return n.length() <= 63 ? n : n.substring(0, 63);
+        String readable = (tenant + "-" + alias).toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9-]", "-");
+        readable = readable.substring(0, Math.min(readable.length(), 50)).replaceAll("^-+|-+$", "");
+        return readable + "-" + Sha256.of((tenant + "/" + alias).getBytes(StandardCharsets.UTF_8)).substring(0, 10);
     }
 
     @Override
@@ -47,6 +55,10 @@ public class KubernetesReleaser implements AdapterReleaser {
         String uri = "tenants/" + tenant + "/adapters/" + alias + "/v" + version;
         try {
             AdapterRelease current = resource.get();
+            if (current != null && !(tenant.equals(current.getSpec().tenant) && alias.equals(current.getSpec().adapter))) {
+                throw new JobFailure("the AdapterRelease " + ns + "/" + name + " belongs to " + current.getSpec().tenant + "/"
+                        + current.getSpec().adapter + ", not " + tenant + "/" + alias);
+            }
             Integer previous = current == null || current.getStatus() == null ? null : current.getStatus().liveVersion;
             if (current == null) {
                 AdapterRelease r = new AdapterRelease();
@@ -55,8 +67,12 @@ public class KubernetesReleaser implements AdapterReleaser {
                 r.setSpec(spec(tenant, alias, version, uri));
                 current = client.resource(r).create();
             } else if (current.getSpec().version != version) {
-                current.setSpec(spec(tenant, alias, version, uri));
-                current = client.resource(current).update();
+                // A patch of the spec alone: the operator patches the status meanwhile.
+                AdapterReleaseSpec next = spec(tenant, alias, version, uri);
+                current = resource.edit(r -> {
+                    r.setSpec(next);
+                    return r;
+                });
             }
             long generation = current.getMetadata().getGeneration() == null ? 1 : current.getMetadata().getGeneration();
             long deadline = System.nanoTime() + config.releaseTimeout().toNanos();
@@ -72,10 +88,16 @@ public class KubernetesReleaser implements AdapterReleaser {
                 }
                 Thread.sleep(500);
             }
-            if (previous != null && previous != version) {
-                AdapterRelease back = resource.get();
-                back.setSpec(spec(tenant, alias, previous, "tenants/" + tenant + "/adapters/" + alias + "/v" + previous));
-                client.resource(back).update();
+            // Not live in time: the release goes back to what was live (or away, if nothing was), so the
+            // operator does not make it live later behind the failed job's back.
+            if (previous == null) {
+                resource.delete();
+            } else if (previous != version) {
+                AdapterReleaseSpec back = spec(tenant, alias, previous, "tenants/" + tenant + "/adapters/" + alias + "/v" + previous);
+                resource.edit(r -> {
+                    r.setSpec(back);
+                    return r;
+                });
             }
             throw new JobFailure(alias + "@v" + version + " was not live on every replica within " + config.releaseTimeout()
                     + ": " + last);

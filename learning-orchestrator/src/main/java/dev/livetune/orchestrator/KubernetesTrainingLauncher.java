@@ -52,14 +52,28 @@ public class KubernetesTrainingLauncher implements TrainingLauncher {
                 client.resource(desired(run, name, ns)).create();
                 progress.accept("TrainingRun " + ns + "/" + name + " created for the training-operator");
             }
-            long deadline = System.nanoTime() + config.trainingTimeout().toNanos() + 60_000_000_000L;
+            // Every attempt may use the whole deadline; the operator ends each one at it.
+            long deadline = System.nanoTime() + config.trainingTimeout().toNanos() * (config.trainerRetries() + 1)
+                    + 120_000_000_000L;
             String said = null;
+            int apiErrors = 0;
             while (true) {
                 if (cancel.getAsBoolean()) {
                     resource.delete();
                     throw new JobFailure("cancelled during training (TrainingRun " + name + " deleted)");
                 }
-                TrainingRun current = resource.get();
+                TrainingRun current;
+                try {
+                    current = resource.get();
+                    apiErrors = 0;
+                } catch (KubernetesClientException e) {
+                    // The API server away for a moment is not the training failing.
+                    if (++apiErrors > 60) {
+                        throw e;
+                    }
+                    Thread.sleep(1000);
+                    continue;
+                }
                 if (current == null) {
                     throw new JobFailure("the TrainingRun " + ns + "/" + name + " was deleted");
                 }
@@ -76,12 +90,14 @@ public class KubernetesTrainingLauncher implements TrainingLauncher {
                     throw new JobFailure("training failed (" + reason + "): " + s.message);
                 }
                 if (System.nanoTime() > deadline) {
-                    throw new JobFailure("the TrainingRun " + name + " did not finish within " + config.trainingTimeout());
+                    resource.delete();
+                    throw new JobFailure("the TrainingRun " + name + " did not finish in time (" + (config.trainerRetries() + 1)
+                            + " attempts of " + config.trainingTimeout() + "); deleted, with its Jobs");
                 }
                 Thread.sleep(1000);
             }
         } catch (KubernetesClientException e) {
-            throw new JobFailure("the Kubernetes API refused the TrainingRun: " + e.getMessage(), e);
+            throw new JobFailure("the Kubernetes API failed for the TrainingRun " + name + ": " + e.getMessage(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new JobFailure("interrupted");

@@ -8,7 +8,6 @@ import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.dsl.NonDeletingOperation;
 import io.grpc.StatusRuntimeException;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
@@ -46,6 +45,7 @@ import java.util.stream.Collectors;
 public class AdapterReleaseReconciler implements Reconciler<AdapterRelease>, AutoCloseable {
 
     static final String READY = "Ready";
+    static final String LIVE_KEY = "LIVETUNE_INFERENCE_ADAPTERS";
 
     private final ReleaseSettings settings;
     private final Clock clock;
@@ -66,6 +66,7 @@ public class AdapterReleaseReconciler implements Reconciler<AdapterRelease>, Aut
     @Override
     public List<EventSource<?, AdapterRelease>> prepareEventSources(EventSourceContext<AdapterRelease> context) {
         return List.of(new InformerEventSource<>(InformerEventSourceConfiguration.from(EndpointSlice.class, AdapterRelease.class)
+                .withNamespacesInheritedFromController()
                 .withLabelSelector(Replicas.SERVICE_NAME_LABEL + "=" + settings.inferenceService())
                 .withSecondaryToPrimaryMapper(slice -> context.getPrimaryCache()
                         .list(slice.getMetadata().getNamespace()).map(ResourceID::fromResource).collect(Collectors.toSet()))
@@ -140,21 +141,38 @@ public class AdapterReleaseReconciler implements Reconciler<AdapterRelease>, Aut
         return each.stream().map(CompletableFuture::join).filter(Objects::nonNull).toList();
     }
 
-    /** The ConfigMap of every live version in the namespace, for replicas that start later. */
-    private void publishLive(KubernetesClient client, AdapterRelease release) {
+    /**
+     * Records this release's live version in the namespace's ConfigMap of live versions, for replicas
+     * that start later. Each release writes only its own entry, under a lock (releases reconcile
+     * concurrently) and with the ConfigMap's resourceVersion (another operator writing meanwhile
+     * makes this try again on the next reconcile).
+     */
+    private synchronized void publishLive(KubernetesClient client, AdapterRelease release) {
         String ns = release.getMetadata().getNamespace();
+        var spec = release.getSpec();
+        ConfigMap current = client.configMaps().inNamespace(ns).withName(settings.liveConfigMap()).get();
         TreeMap<String, String> live = new TreeMap<>();
-        for (AdapterRelease r : client.resources(AdapterRelease.class).inNamespace(ns).list().getItems()) {
-            Integer v = r == release || r.getMetadata().getName().equals(release.getMetadata().getName()) ? release.getSpec().version
-                    : r.getStatus() == null ? null : r.getStatus().liveVersion;
-            if (v != null) {
-                live.put(r.getSpec().tenant + "/" + r.getSpec().adapter, r.getSpec().tenant + "/" + r.getSpec().adapter + "@v" + v);
+        String listed = current == null || current.getData() == null ? "" : current.getData().getOrDefault(LIVE_KEY, "");
+        for (String entry : listed.split(",")) {
+            int at = entry.indexOf('@');
+            if (at > 0) {
+                live.put(entry.substring(0, at), entry);
             }
         }
-        ConfigMap cm = new ConfigMapBuilder().withNewMetadata().withName(settings.liveConfigMap()).withNamespace(ns)
-                .addToLabels("app.kubernetes.io/managed-by", TrainingJobs.MANAGED_BY).endMetadata()
-                .addToData("LIVETUNE_INFERENCE_ADAPTERS", String.join(",", live.values())).build();
-        client.resource(cm).createOr(NonDeletingOperation::update);
+        String alias = spec.tenant + "/" + spec.adapter;
+        String entry = alias + "@v" + spec.version;
+        if (entry.equals(live.get(alias))) {
+            return;
+        }
+        live.put(alias, entry);
+        if (current == null) {
+            client.resource(new ConfigMapBuilder().withNewMetadata().withName(settings.liveConfigMap()).withNamespace(ns)
+                    .addToLabels("app.kubernetes.io/managed-by", TrainingJobs.MANAGED_BY).endMetadata()
+                    .addToData(LIVE_KEY, String.join(",", live.values())).build()).create();
+        } else {
+            current.getData().put(LIVE_KEY, String.join(",", live.values()));
+            client.resource(current).update();
+        }
     }
 
     private AdapterReleaseStatus set(AdapterReleaseStatus s, String phase, String ready, String reason, String message,

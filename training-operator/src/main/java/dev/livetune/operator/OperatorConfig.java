@@ -11,6 +11,9 @@ import java.util.Optional;
 @ConfigMapping(prefix = "livetune.operator")
 public interface OperatorConfig {
 
+    /** The namespace whose TrainingRuns and AdapterReleases this operator reconciles; unset: its own. */
+    Optional<String> namespace();
+
     /** The trainer image; its entrypoint runs {@code java -jar trainer.jar}. */
     @WithDefault("livetune/trainer:0.1.0")
     String trainerImage();

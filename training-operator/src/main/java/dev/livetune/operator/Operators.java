@@ -38,11 +38,14 @@ public class Operators {
                         .orElseGet(() -> new LeaderElectionConfiguration(config.leaseName())));
             }
         });
-        operator.register(new TrainingRunReconciler(config.training(), Clock.systemUTC()));
+        // One namespace, as the Role in k8s/ allows (no cluster-wide lists).
+        String namespace = config.namespace().orElse(client.getNamespace());
+        operator.register(new TrainingRunReconciler(config.training(), Clock.systemUTC()), o -> o.settingNamespace(namespace));
         releases = new AdapterReleaseReconciler(config.release(), Clock.systemUTC());
-        operator.register(releases);
+        operator.register(releases, o -> o.settingNamespace(namespace));
         operator.start();
-        LOG.infof("reconciling TrainingRuns and AdapterReleases (replicas of Service %s)%s", config.inferenceService(), config.leaderElection() ? " (once elected leader through Lease "
+        LOG.infof("reconciling TrainingRuns and AdapterReleases in %s (replicas of Service %s)%s", namespace,
+                config.inferenceService(), config.leaderElection() ? " (once elected leader through Lease "
                 + config.leaseName() + ")" : "");
     }
 

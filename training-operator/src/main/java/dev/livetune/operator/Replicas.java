@@ -47,6 +47,14 @@ final class Replicas implements AutoCloseable {
                 }
             }
         }
+        // Channels to replicas that went away (pod IPs change) are closed, not kept forever.
+        channels.entrySet().removeIf(e -> {
+            boolean gone = !out.contains(e.getKey());
+            if (gone) {
+                e.getValue().shutdownNow();
+            }
+            return gone;
+        });
         return new ArrayList<>(out);
     }
 

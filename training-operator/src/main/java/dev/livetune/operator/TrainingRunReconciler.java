@@ -7,7 +7,7 @@ import dev.livetune.api.k8s.TrainingRunStatus;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.JobCondition;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.dsl.NonDeletingOperation;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
@@ -59,6 +59,8 @@ public class TrainingRunReconciler implements Reconciler<TrainingRun> {
     @Override
     public List<EventSource<?, TrainingRun>> prepareEventSources(EventSourceContext<TrainingRun> context) {
         return List.of(new InformerEventSource<>(InformerEventSourceConfiguration.from(Job.class, TrainingRun.class)
+                .withNamespacesInheritedFromController()
+                .withLabelSelector("app.kubernetes.io/managed-by=" + TrainingJobs.MANAGED_BY)
                 .withSecondaryToPrimaryMapper(Mappers.fromOwnerReferences(TrainingRun.class)).build(), context));
     }
 
@@ -125,10 +127,10 @@ public class TrainingRunReconciler implements Reconciler<TrainingRun> {
     private TrainingRunStatus start(TrainingRun run, int attempt, TrainingRunStatus s, KubernetesClient client, String reason,
             String message) {
         if (!run.getSpec().hyperparameters.isEmpty()) {
-            client.resource(TrainingJobs.hyperparameters(run, attempt)).createOr(NonDeletingOperation::update);
+            createIfAbsent(client, TrainingJobs.hyperparameters(run, attempt));
         }
         Job job = TrainingJobs.job(run, attempt, settings);
-        client.resource(job).createOr(NonDeletingOperation::update);
+        createIfAbsent(client, job);
         s.attempts = attempt;
         s.jobName = job.getMetadata().getName();
         s.phase = TrainingRunStatus.PENDING;
@@ -136,6 +138,20 @@ public class TrainingRunReconciler implements Reconciler<TrainingRun> {
         s.observedGeneration = run.getMetadata().getGeneration();
         s.conditions = Conditions.set(s.conditions, SUCCEEDED, "Unknown", reason, message, s.observedGeneration, clock);
         return s;
+    }
+
+    /**
+     * Creates an object unless it exists: a Job made by an earlier reconcile whose status patch was
+     * lost is adopted as it is (a Job's spec cannot be updated anyway).
+     */
+    private static void createIfAbsent(KubernetesClient client, io.fabric8.kubernetes.api.model.HasMetadata object) {
+        try {
+            client.resource(object).create();
+        } catch (KubernetesClientException e) {
+            if (e.getCode() != 409) {
+                throw e;
+            }
+        }
     }
 
     private TrainingRunStatus succeeded(TrainingRun run, TrainingRunStatus s) {
