@@ -80,7 +80,7 @@ class ClusterLearningTest {
             assertThat(pods.ran).containsExactly(jobId + "-a1");
 
             AdapterRelease release = client.resources(AdapterRelease.class).inNamespace(ClusterMode.NAMESPACE)
-                    .withName(tenant + "-default").get();
+                    .withName(KubernetesReleaser.name(tenant, "default")).get();
             assertThat(release.getStatus().phase).isEqualTo(AdapterReleaseStatus.LIVE);
             assertThat(release.getStatus().liveVersion).isEqualTo(1);
             assertThat(release.getStatus().readyReplicas).isEqualTo(1);
