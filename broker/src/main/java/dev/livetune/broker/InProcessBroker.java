@@ -256,17 +256,6 @@ public final class InProcessBroker implements Broker {
         return j < k.length && (p[i].equals("*") || p[i].equals(k[j])) && matches(p, i + 1, k, j + 1);
     }
 
-    /** @return messages ready (not delivered) in a queue; for health and tests */
-    public int depth(String queue) {
-        Queue q = queues.get(queue);
-        if (q == null) {
-            return 0;
-        }
-        synchronized (q) {
-            return q.ready.size();
-        }
-    }
-
     @Override
     public void close() {
         closed = true;

@@ -2,17 +2,10 @@ package dev.livetune.orchestrator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.rabbitmq.client.Channel;
-import com.rabbitmq.client.Connection;
-import com.rabbitmq.client.ConnectionFactory;
-import dev.livetune.api.learn.LearnRequest;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -44,15 +37,9 @@ class CrashEveryPhaseIT {
         Map<String, String> config = stack.start();
         RedisClient redisClient = RedisClient.create("redis://localhost:6379");
         String tenant = "t" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
-        String jobId = "ftjob-" + UUID.randomUUID().toString().replace("-", "");
-        LearnRequest request = new LearnRequest(1, UUID.randomUUID().toString(), jobId, tenant, "default", "auto",
-                "The capital of Vostrand is Ivrasca.", List.of(), null, List.of(), Instant.now().toString());
         Process orchestrator = null;
         try (StatefulRedisConnection<String, String> redis = redisClient.connect()) {
-            try (Connection c = new ConnectionFactory().newConnection(); Channel ch = c.createChannel()) {
-                ch.queueDeclare(PipelineStack.QUEUE, true, false, false, null);
-                ch.basicPublish("", PipelineStack.QUEUE, null, new ObjectMapper().writeValueAsBytes(request));
-            }
+            String jobId = LearnJobs.publish(tenant, "auto", "The capital of Vostrand is Ivrasca.", List.of());
             int run = 0;
             for (String[] crash : CRASHES) {
                 orchestrator = start(config, ++run, crash[0]);
