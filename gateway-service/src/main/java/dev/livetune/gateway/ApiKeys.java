@@ -38,20 +38,48 @@ public class ApiKeys {
 
     /** @return the new key, in full (store it: it cannot be shown again) */
     public String create(String tenant) {
-        byte[] id = new byte[8];
-        byte[] secret = new byte[32];
-        byte[] salt = new byte[16];
-        RANDOM.nextBytes(id);
-        RANDOM.nextBytes(secret);
-        RANDOM.nextBytes(salt);
-        String keyId = HexFormat.of().formatHex(id);
-        String secretText = Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
+        String key = generate();
+        register(tenant, key);
+        return key;
+    }
+
+    /**
+     * Records a key chosen elsewhere (standalone's {@code LIVETUNE_API_KEY}) for a tenant; a no-op
+     * when it is already that tenant's.
+     *
+     * @throws IllegalArgumentException when the key is not of the form {@code lt-<16 hex>-<43 base64url>}
+     *                                  or its id already belongs to another tenant
+     */
+    public void register(String tenant, String key) {
+        Matcher m = FORMAT.matcher(key);
+        if (!m.matches()) {
+            throw new IllegalArgumentException("an API key must look like lt-<16 hex digits>-<43 base64url characters>");
+        }
+        Optional<String> owner = tenantOf(key);
+        if (owner.isPresent() && owner.get().equals(tenant)) {
+            return;
+        }
         RedisCommands<String, String> r = store.redis();
+        String keyId = m.group(1);
+        String existing = r.hget("livetune:key:" + keyId, "tenant");
+        if (existing != null && !existing.equals(tenant)) {
+            throw new IllegalArgumentException("API key id " + keyId + " already belongs to another tenant");
+        }
+        byte[] salt = new byte[16];
+        RANDOM.nextBytes(salt);
         r.hset("livetune:key:" + keyId, Map.of("tenant", tenant, "salt", HexFormat.of().formatHex(salt),
-                "hash", hash(salt, secretText), "created", Instant.now().toString()));
+                "hash", hash(salt, m.group(2)), "created", Instant.now().toString()));
         r.sadd("livetune:tenant-keys:" + tenant, keyId);
         r.sadd("livetune:tenants", tenant);
-        return "lt-" + keyId + "-" + secretText;
+    }
+
+    /** @return a new key in the right form that no one holds yet (not recorded) */
+    public static String generate() {
+        byte[] id = new byte[8];
+        byte[] secret = new byte[32];
+        RANDOM.nextBytes(id);
+        RANDOM.nextBytes(secret);
+        return "lt-" + HexFormat.of().formatHex(id) + "-" + Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
     }
 
     /** @return the tenant the key belongs to, if it is a live key */

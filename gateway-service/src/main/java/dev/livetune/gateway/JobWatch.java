@@ -2,7 +2,7 @@ package dev.livetune.gateway;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.livetune.api.learn.LearnEvent;
-import dev.livetune.broker.AmqpBroker;
+import dev.livetune.broker.Brokers;
 import dev.livetune.broker.Broker;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -40,7 +40,7 @@ public class JobWatch {
 
     void start(@Observes StartupEvent event) {
         try {
-            broker = new AmqpBroker(config.rabbitmqUri(), "livetune-gateway-job-watch");
+            broker = Brokers.open(config.rabbitmqUri(), "livetune-gateway-job-watch");
             subscription = broker.listen(LearnEvent.EXCHANGE, "#", body -> {
                 try {
                     wake(json.readValue(body, LearnEvent.class).jobId());

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.livetune.api.learn.LearnRequest;
 import dev.livetune.broker.AmqpBroker;
 import dev.livetune.broker.Broker;
+import dev.livetune.broker.Brokers;
 import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
 import java.io.IOException;
@@ -30,7 +31,7 @@ public class LearnPublisher {
 
     LearnPublisher(GatewayConfig config) throws IOException {
         this.config = config;
-        this.broker = AmqpBroker.onDemand(config.rabbitmqUri(), "livetune-gateway", config.publishConfirmTimeout());
+        this.broker = Brokers.onDemand(config.rabbitmqUri(), "livetune-gateway", config.publishConfirmTimeout());
     }
 
     /** @throws OpenAiException 503 when the broker does not confirm */

@@ -100,7 +100,7 @@ public class InferenceEngine {
     }
 
     /** @return null when ready, else why not (loading, failed, draining) */
-    String notReadyReason() {
+    public String notReadyReason() {
         if (draining) {
             return "draining: this replica is shutting down";
         }

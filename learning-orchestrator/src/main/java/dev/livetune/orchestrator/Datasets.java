@@ -186,12 +186,18 @@ public class Datasets {
             train.add(chat(qa.question(), qa.answer()));
             provenance.add(json.writeValueAsString(origins.get(index.get(qa))));
         }
-        List<String> replay = replay(r, (int) Math.ceil(config.replayShare() * train.size()));
+        List<String> replay = new ArrayList<>(replay(r, (int) Math.ceil(config.replayShare() * train.size())));
+        List<String> general = general(r, "replay.jsonl", config.generalReplay());
+        replay.addAll(general);
         List<String> probeLines = new ArrayList<>();
         for (AugmentResult.Probe p : probes) {
             probeLines.add(probe(p.question(), p.expect(), "new"));
         }
-        List<String> retention = retentionProbes(r, 30);
+        List<String> retention = new ArrayList<>(retentionProbes(r, 30));
+        for (String line : general(r, "probes.jsonl", Integer.MAX_VALUE)) {
+            JsonNode p = json.readTree(line);
+            retention.add(probe(p.get("question").asText(), p.get("expect").asText(), "retention"));
+        }
         probeLines.addAll(retention);
 
         Files.createDirectories(dir.getParent());
@@ -213,6 +219,7 @@ public class Datasets {
         manifest.put("tasks", results.size());
         manifest.put("samples", train.size());
         manifest.put("replay", replay.size());
+        manifest.put("general_replay", general.size());
         manifest.put("new_probes", probes.size());
         manifest.put("retention_probes", retention.size());
         ObjectNode droppedNode = manifest.putObject("dropped");
@@ -267,6 +274,21 @@ public class Datasets {
         }
         Collections.shuffle(chosen, random);
         return chosen.subList(0, Math.min(200, chosen.size()));
+    }
+
+    /** A seeded sample of {@code count} lines of a file of the general data, if there is one. */
+    private List<String> general(LearnRequest r, String file, int count) throws IOException {
+        if (config.generalData().isEmpty() || count <= 0) {
+            return List.of();
+        }
+        Path f = config.generalData().get().resolve(file);
+        if (!Files.isRegularFile(f)) {
+            return List.of();
+        }
+        List<String> lines = new ArrayList<>(Files.readAllLines(f, StandardCharsets.UTF_8).stream()
+                .filter(l -> !l.isBlank()).toList());
+        Collections.shuffle(lines, new Random(r.jobId().hashCode() * 17L));
+        return lines.subList(0, Math.min(count, lines.size()));
     }
 
     /** Earlier datasets' new-knowledge probes, asked again as retention probes. */

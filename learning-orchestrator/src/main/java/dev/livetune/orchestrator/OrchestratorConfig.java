@@ -67,6 +67,17 @@ public interface OrchestratorConfig {
     int replayPerDataset();
 
     /**
+     * General data of the base model: {@code replay.jsonl} (chat samples of what it already does
+     * well, some mixed into every run so an adapter does not unlearn them) and {@code probes.jsonl}
+     * (asked after every run as retention probes). Standalone's starter model comes with its own.
+     */
+    Optional<Path> generalData();
+
+    /** Samples from the general data's replay.jsonl mixed into each run. */
+    @WithDefault("50")
+    int generalReplay();
+
+    /**
      * Optimizer steps per training run (the trainer's {@code max_steps}, over any configured epochs),
      * so a run costs the same however much replay it carries; 0 leaves it to the trainer config.
      */

@@ -10,8 +10,9 @@ import dev.livetune.augment.RulesTeacher;
 import dev.livetune.augment.SafeFetcher;
 import dev.livetune.augment.SearchProvider;
 import dev.livetune.augment.SearxngSearch;
-import dev.livetune.broker.AmqpBroker;
 import dev.livetune.augment.Teacher;
+import dev.livetune.broker.Broker;
+import dev.livetune.broker.Brokers;
 import io.quarkus.grpc.GrpcClient;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -40,7 +41,7 @@ public class Workers implements HealthCheck {
 
     private final AugmentationConfig config;
     private volatile AugmentWorker worker;
-    private AmqpBroker broker;
+    private Broker broker;
 
     @GrpcClient("inference")
     InferenceGrpc.InferenceBlockingStub inference;
@@ -56,7 +57,7 @@ public class Workers implements HealthCheck {
                 config.fetchTimeout());
         String name = "augmentation-service@" + hostname();
         Augmenter augmenter = new Augmenter(teachers, QualityFilter.defaults(), search, fetcher, config.webResults(), name);
-        broker = new AmqpBroker(config.rabbitmqUri(), name);
+        broker = Brokers.open(config.rabbitmqUri(), name);
         worker = new AugmentWorker(broker, new AugmentWorker.Settings(config.tasksQueue(), config.resultsQueue(),
                 config.consumers(), config.prefetch()), augmenter).start();
         LOG.infof("augmenting with the %s teacher: %d consumers on %s, prefetch %d%s", config.teacher(), config.consumers(),

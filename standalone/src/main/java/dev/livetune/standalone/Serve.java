@@ -1,0 +1,55 @@
+package dev.livetune.standalone;
+
+import dev.livetune.gateway.ApiKeys;
+import dev.livetune.inference.InferenceEngine;
+import io.quarkus.arc.Arc;
+import io.quarkus.runtime.Quarkus;
+import io.quarkus.runtime.QuarkusApplication;
+import java.lang.management.ManagementFactory;
+import java.util.List;
+import java.util.Locale;
+
+/** Runs once every role has started: records the default tenant's key, says where everything is, waits. */
+public final class Serve implements QuarkusApplication {
+
+    /** What {@link Up} prepared. */
+    record Plan(Settings settings, String tenant, String apiKey, String model, List<String> liveAdapters) {
+    }
+
+    @Override
+    public int run(String... args) {
+        Plan plan = Up.plan;
+        Arc.container().instance(ApiKeys.class).get().register(plan.tenant(), plan.apiKey());
+        InferenceEngine engine = Arc.container().instance(InferenceEngine.class).get();
+        for (String reason; (reason = engine.notReadyReason()) != null; ) {
+            if (!reason.contains("loading")) {
+                System.err.println("livetune: " + reason);
+                return 70;
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return 1;
+            }
+        }
+        Settings s = plan.settings();
+        double seconds = (System.currentTimeMillis() - ManagementFactory.getRuntimeMXBean().getStartTime()) / 1000.0;
+        System.out.printf(Locale.ROOT, """
+
+                livetune is ready (%.1f s)
+                  OpenAI-compatible HTTP   %s/v1
+                  gRPC livetune.chat.v1    %s:%d
+                  API key (tenant %s)  %s
+                  model                    %s
+                  live adapters            %s
+                  data                     %s  (log: livetune.log)
+                Chat with it: ./livetune chat     Stop: Ctrl-C
+
+                """, seconds, s.httpUrl(), s.clientHost(), s.grpcPort(), '"' + plan.tenant() + '"', plan.apiKey(), plan.model(),
+                plan.liveAdapters().isEmpty() ? "none yet" : String.join(", ", plan.liveAdapters()), s.dataDir());
+        System.out.flush();
+        Quarkus.waitForExit();
+        return 0;
+    }
+}

@@ -1,0 +1,181 @@
+package dev.livetune.standalone;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The packaged standalone app as a user runs it: a separate process on free ports with a fresh data
+ * directory (so the first start builds the starter model), driven by the official {@code openai}
+ * npm SDK. Before learning the answer lacks the fact; {@code [Learn]} it; the job (read through the
+ * SDK) succeeds; a new session's answer has it; after a restart it still has it; {@code /v1/models}
+ * lists the learned version.
+ */
+class StandaloneIT {
+
+    private static final String FACT = "The capital of Zorbania is Quillport.";
+    private static final String QUESTION = "What is the capital of Zorbania?";
+    private static final String VALUE = "Quillport";
+
+    private final ObjectMapper json = new ObjectMapper();
+    private final Path data = Path.of("target/it-data").toAbsolutePath();
+    private final Path node = Path.of("target/node").toAbsolutePath();
+    private final List<Process> processes = new ArrayList<>();
+    private int httpPort;
+    private int grpcPort;
+
+    @Test
+    void learnsThroughTheOpenAiSdkAndRemembersAcrossSessionsAndRestarts() throws Exception {
+        installSdk();
+        deleteTree(data);
+        httpPort = freePort();
+        grpcPort = freePort();
+
+        Process first = start("first start");
+        JsonNode learned = sdk("learn");
+        assertThat(learned.at("/before/content").asText()).as("before learning").doesNotContainIgnoringCase(VALUE);
+        assertThat(learned.at("/before/servedBy").asText()).as("no adapter yet").doesNotContain("@v");
+        assertThat(learned.at("/learnReply").asText()).contains(learned.at("/jobId").asText());
+        assertThat(learned.at("/job/status").asText()).as("the learn job, events: " + learned.get("events"))
+                .isEqualTo("succeeded");
+        assertThat(learned.at("/job/fineTunedModel").asText()).isEqualTo("default@v1");
+        assertThat(learned.at("/after/content").asText()).as("a new session, after learning").containsIgnoringCase(VALUE);
+        assertThat(learned.at("/after/servedBy").asText()).endsWith("default@v1");
+        assertThat(json.convertValue(learned.get("models"), List.class)).contains("livetune-base", "default", "default@v1");
+        stop(first);
+
+        Process second = start("restart");
+        JsonNode again = sdk("ask");
+        assertThat(again.at("/afterRestart/content").asText()).as("a new session after a restart").containsIgnoringCase(VALUE);
+        assertThat(again.at("/afterRestart/servedBy").asText()).endsWith("default@v1");
+        assertThat(json.convertValue(again.get("models"), List.class)).contains("default@v1");
+        stop(second);
+        assertThat(data.resolve("redis/livetune.aof")).as("Redis kept its append-only file in the data directory")
+                .exists();
+    }
+
+    private Process start(String what) throws Exception {
+        String jar = System.getProperty("standalone.jar");
+        String trainer = System.getProperty("trainer.jar");
+        assertThat(Path.of(jar)).as("the packaged app (mvn package)").exists();
+        assertThat(Path.of(trainer)).as("the trainer jar (the trainer module's package)").exists();
+        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", jar,
+                "up").redirectErrorStream(true);
+        Map<String, String> env = pb.environment();
+        env.put("LIVETUNE_DATA_DIR", data.toString());
+        env.put("LIVETUNE_HTTP_PORT", Integer.toString(httpPort));
+        env.put("LIVETUNE_GRPC_PORT", Integer.toString(grpcPort));
+        env.put("LIVETUNE_TRAINER_JAR", trainer);
+        env.remove("LIVETUNE_API_KEY");
+        env.remove("LIVETUNE_MODEL_DIR");
+        Process p = pb.start();
+        processes.add(p);
+        Path log = Path.of("target/standalone-" + what.replace(' ', '-') + ".log");
+        CompletableFuture<Boolean> ready = new CompletableFuture<>();
+        Thread pump = new Thread(() -> {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+                    PrintWriter out = new PrintWriter(Files.newBufferedWriter(log), true)) {
+                for (String line; (line = r.readLine()) != null; ) {
+                    out.println(line);
+                    if (line.startsWith("livetune is ready")) {
+                        ready.complete(true);
+                    }
+                }
+            } catch (IOException e) {
+                // ended
+            }
+            ready.complete(false);
+        });
+        pump.setDaemon(true);
+        pump.start();
+        boolean ok = ready.get(20, TimeUnit.MINUTES);
+        assertThat(ok).as(what + " of standalone livetune; its output is in " + log + ":\n"
+                + (Files.exists(log) ? Files.readString(log) : "")).isTrue();
+        return p;
+    }
+
+    private void stop(Process p) throws InterruptedException {
+        p.destroy();
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("livetune stops within a minute of SIGTERM").isTrue();
+    }
+
+    private JsonNode sdk(String phase) throws Exception {
+        String key = Files.readString(data.resolve("api-key")).strip();
+        String output = run(node, List.of("node", "learn-check.mjs", phase), Map.of("OPENAI_BASE_URL",
+                "http://127.0.0.1:" + httpPort + "/v1", "OPENAI_API_KEY", key, "QUESTION", QUESTION, "FACT", FACT), 1200);
+        String last = output.strip().lines().reduce((a, b) -> b).orElse("");
+        return json.readTree(last);
+    }
+
+    private void installSdk() throws Exception {
+        Files.createDirectories(node);
+        for (String f : List.of("package.json", "learn-check.mjs")) {
+            Files.copy(Path.of("src/test/node", f), node.resolve(f), StandardCopyOption.REPLACE_EXISTING);
+        }
+        if (!Files.isDirectory(node.resolve("node_modules/openai"))) {
+            run(node, List.of("npm", "install", "--no-audit", "--no-fund", "--loglevel=error"), Map.of(), 300);
+        }
+    }
+
+    private static String run(Path dir, List<String> command, Map<String, String> env, int seconds) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true);
+        pb.environment().putAll(env);
+        Path log = dir.resolve(command.get(0) + "-" + command.get(command.size() - 1) + ".log");
+        Process p;
+        try {
+            p = pb.redirectOutput(log.toFile()).start();
+        } catch (IOException e) {
+            throw new AssertionError(command.get(0) + " is not installed: Node.js and npm are needed to run the "
+                    + "official openai SDK (e.g. apt-get install nodejs npm)", e);
+        }
+        if (!p.waitFor(seconds, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError(String.join(" ", command) + " did not finish in " + seconds + " s");
+        }
+        String output = Files.readString(log, StandardCharsets.UTF_8);
+        assertThat(p.exitValue()).as(String.join(" ", command) + "\n" + output).isZero();
+        return output;
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+
+    @AfterEach
+    void stopAll() {
+        processes.forEach(Process::destroyForcibly);
+    }
+}
