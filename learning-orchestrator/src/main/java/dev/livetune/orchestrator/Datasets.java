@@ -2,6 +2,7 @@ package dev.livetune.orchestrator;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.livetune.api.adapter.Sha256;
 import dev.livetune.api.augment.AugmentResult;
@@ -32,6 +33,10 @@ import java.util.TreeSet;
  * the teacher, quality-filtered), a replay sample of the adapter's earlier datasets, probes (held-out
  * questions for the new knowledge, earlier datasets' probes as retention probes) and a manifest with
  * sha256s. Written to a temporary directory and renamed: a dataset that exists is complete.
+ *
+ * <p>With the base model's general data ({@code general-data}), every dataset also replays some of
+ * it, asks its probes as retention probes, and teaches each new sample a second time after one of
+ * its exchanges, so the knowledge is there mid-conversation as well as in a session's first turn.
  *
  * <p>The new samples come from augmentation-service's workers: this class plans the tasks (one per
  * statement request, per document chunk, or one web query) and turns the results into the dataset,
@@ -182,9 +187,16 @@ public class Datasets {
         for (int i = 0; i < candidates.size(); i++) {
             index.put(candidates.get(i), i);
         }
+        List<String> openers = general(r, "replay.jsonl", Integer.MAX_VALUE);
+        Random contexts = new Random(r.jobId().hashCode() * 7L);
         for (QA qa : filtered.kept()) {
             train.add(chat(qa.question(), qa.answer()));
             provenance.add(json.writeValueAsString(origins.get(index.get(qa))));
+            if (!openers.isEmpty()) {
+                // the same turn later in a conversation, so a session that already talked gets it too
+                train.add(chat(openers.get(contexts.nextInt(openers.size())), qa.question(), qa.answer()));
+                provenance.add(json.writeValueAsString(origins.get(index.get(qa))));
+            }
         }
         List<String> replay = new ArrayList<>(replay(r, (int) Math.ceil(config.replayShare() * train.size())));
         List<String> general = general(r, "replay.jsonl", config.generalReplay());
@@ -322,6 +334,16 @@ public class Datasets {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("messages", List.of(Map.of("role", "user", "content", q), Map.of("role", "assistant", "content", a)));
         return json.writeValueAsString(m);
+    }
+
+    /** {@code q} and {@code a} after the exchanges of an earlier chat sample. */
+    private String chat(String earlier, String q, String a) throws IOException {
+        ObjectNode sample = json.createObjectNode();
+        ArrayNode messages = sample.putArray("messages");
+        json.readTree(earlier).path("messages").forEach(messages::add);
+        messages.addObject().put("role", "user").put("content", q);
+        messages.addObject().put("role", "assistant").put("content", a);
+        return json.writeValueAsString(sample);
     }
 
     private String probe(String q, String expect, String kind) throws IOException {

@@ -19,7 +19,7 @@ public final class Livetune {
             environment: LIVETUNE_HTTP_PORT (8080), LIVETUNE_GRPC_PORT (9001), LIVETUNE_HOST (127.0.0.1),
               LIVETUNE_DATA_DIR (~/.livetune), LIVETUNE_API_KEY, LIVETUNE_MODEL_DIR, LIVETUNE_TRAINER_JAR""";
 
-    private Livetune() {
+    Livetune() {
     }
 
     public static void main(String... args) {
