@@ -32,7 +32,7 @@ class OperatorAppTest {
         @Override
         public void accept(KubernetesServer s) {
             // The API server's answer to the operator's permission check before it competes for the
-            // Lease (the CRUD mock cannot evaluate RBAC): what k8s/training-operator-rbac.yaml grants.
+            // Lease (the CRUD mock cannot evaluate RBAC): what the operator Role in helm/livetune (and k8s/livetune.yaml) grants.
             s.expect().post().withPath("/apis/authorization.k8s.io/v1/selfsubjectrulesreviews")
                     .andReturn(201, new SelfSubjectRulesReviewBuilder().withNewMetadata().endMetadata().withNewStatus()
                             .addNewResourceRule().withApiGroups("coordination.k8s.io").withResources("leases")

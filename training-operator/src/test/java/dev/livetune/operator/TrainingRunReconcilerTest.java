@@ -134,7 +134,15 @@ class TrainingRunReconcilerTest {
                 .containsSequence("--out", "/artifacts/tenants/acme/adapters/default/v3-shape")
                 .containsSequence("--parent-adapter", "/artifacts/tenants/acme/adapters/default/v2")
                 .containsSequence("--config", "/etc/livetune/hyper.json");
-        assertThat(pod.getVolumes()).extracting(v -> v.getName()).containsExactly("models", "artifacts", "hyper");
+        assertThat(pod.getVolumes()).extracting(v -> v.getName()).containsExactly("models", "artifacts", "hyper", "tmp");
+        // the restricted Pod Security Standard, and no API token in a training pod
+        assertThat(pod.getAutomountServiceAccountToken()).isFalse();
+        assertThat(pod.getSecurityContext().getRunAsNonRoot()).isTrue();
+        assertThat(pod.getSecurityContext().getSeccompProfile().getType()).isEqualTo("RuntimeDefault");
+        assertThat(container.getSecurityContext().getAllowPrivilegeEscalation()).isFalse();
+        assertThat(container.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
+        assertThat(container.getSecurityContext().getCapabilities().getDrop()).containsExactly("ALL");
+        assertThat(container.getVolumeMounts()).anySatisfy(m -> assertThat(m.getMountPath()).isEqualTo("/tmp"));
         assertThat(pod.getVolumes().get(0).getPersistentVolumeClaim().getClaimName()).isEqualTo("models");
         assertThat(pod.getVolumes().get(1).getPersistentVolumeClaim().getClaimName()).isEqualTo("artifacts");
         ConfigMap hyper = client.configMaps().inNamespace(NS).withName("shape-a1-hyper").get();
