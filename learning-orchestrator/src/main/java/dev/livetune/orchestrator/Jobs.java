@@ -7,6 +7,7 @@ import dev.livetune.api.learn.JobPhase;
 import dev.livetune.api.learn.LearnRequest;
 import io.lettuce.core.SetArgs;
 import jakarta.inject.Singleton;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -24,11 +25,13 @@ public class Jobs {
 
     private final Redis redis;
     private final EventPublisher events;
+    private final JobMetrics metrics;
     private final ObjectMapper json = new ObjectMapper();
 
-    Jobs(Redis redis, EventPublisher events) {
+    Jobs(Redis redis, EventPublisher events, JobMetrics metrics) {
         this.redis = redis;
         this.events = events;
+        this.metrics = metrics;
     }
 
     /** @return false when this request was claimed before (a duplicate delivery) */
@@ -46,7 +49,8 @@ public class Jobs {
         fields.put("request_id", r.requestId());
         fields.put("created_at", Long.toString(Instant.parse(r.createdAt()).getEpochSecond()));
         fields.forEach((k, v) -> redis.sync().hsetnx(key, k, v));
-        redis.sync().hset(key, Map.of("request", json.writeValueAsString(r), "phase", JobPhase.RECEIVED.wire()));
+        redis.sync().hset(key, Map.of("request", json.writeValueAsString(r), "phase", JobPhase.RECEIVED.wire(),
+                "phase_entered_ms", Long.toString(System.currentTimeMillis())));
         redis.sync().hsetnx(key, "status", JobPhase.RECEIVED.openAiStatus());
         redis.sync().zadd("livetune:tenant-jobs:" + r.tenant(), Instant.parse(r.createdAt()).toEpochMilli(), r.jobId());
         redis.sync().sadd("livetune:jobs:active", r.jobId());
@@ -69,8 +73,12 @@ public class Jobs {
 
     /** Moves a job to a phase, with an event; a final phase takes it off the active set. */
     public void enter(String jobId, JobPhase phase, String message) {
+        long now = System.currentTimeMillis();
+        Map<String, String> before = redis.sync().hgetall("livetune:job:" + jobId);
+        recordMetrics(before, phase, now);
         Map<String, String> f = new LinkedHashMap<>();
         f.put("phase", phase.wire());
+        f.put("phase_entered_ms", Long.toString(now));
         f.put("status", phase.openAiStatus());
         if (phase.isFinal()) {
             f.put("finished_at", Long.toString(Instant.now().getEpochSecond()));
@@ -81,6 +89,18 @@ public class Jobs {
             redis.sync().srem("livetune:jobs:active", jobId);
         }
         Failpoints.hit("after-enter:" + phase.wire());
+    }
+
+    private void recordMetrics(Map<String, String> job, JobPhase next, long now) {
+        String phase = job.get("phase");
+        String entered = job.get("phase_entered_ms");
+        if (phase != null && entered != null && !phase.equals(next.wire())) {
+            metrics.phaseEnded(JobPhase.ofWire(phase), Duration.ofMillis(Math.max(0, now - Long.parseLong(entered))));
+        }
+        String created = job.get("created_at");
+        if (next.isFinal() && created != null && (phase == null || !JobPhase.ofWire(phase).isFinal())) {
+            metrics.jobEnded(next, Duration.ofMillis(Math.max(0, now - Long.parseLong(created) * 1000)));
+        }
     }
 
     public void set(String jobId, Map<String, String> fields) {

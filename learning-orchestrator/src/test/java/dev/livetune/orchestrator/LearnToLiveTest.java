@@ -84,6 +84,15 @@ class LearnToLiveTest {
             assertThat(live).as("phases seen live on learn-events").contains("augmenting", "training", "evaluating",
                     "releasing", "succeeded");
 
+            // Prometheus: the job's outcome and the time each phase took, releasing included
+            String metrics = new String(java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create("http://localhost:8183/q/metrics")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofByteArray()).body(), java.nio.charset.StandardCharsets.UTF_8);
+            assertThat(metrics).containsPattern("livetune_learn_jobs_total\\{outcome=\"succeeded\"[^}]*} [1-9]")
+                    .containsPattern("livetune_learn_phase_seconds_count\\{phase=\"releasing\"[^}]*} [1-9]")
+                    .containsPattern("livetune_learn_phase_seconds_count\\{phase=\"training\"[^}]*} [1-9]")
+                    .contains("livetune_learn_jobs_active");
+
             GetResponse dead = ch.basicGet(PipelineStack.QUEUE + ".dead", true);
             assertThat(dead).as("the poison message was dead-lettered").isNotNull();
             assertThat(new String(dead.getBody())).isEqualTo("{not a learn request");
