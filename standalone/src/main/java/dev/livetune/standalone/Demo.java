@@ -10,14 +10,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * {@code livetune demo}: starts a livetune of its own (data in {@code <data dir>/demo}, the starter
@@ -47,7 +45,7 @@ final class Demo {
 
     static int run(Settings s, String[] args) throws Exception {
         Path dir = s.dataDir().resolve("demo");
-        deleteTree(dir);
+        StarterModel.deleteTree(dir);
         Files.createDirectories(dir);
         Path models = Files.createDirectories(s.dataDir().resolve("models"));
         Files.createSymbolicLink(dir.resolve("models"), models);
@@ -192,21 +190,6 @@ final class Demo {
     private static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
-        }
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        if (Files.isSymbolicLink(dir)) {
-            Files.delete(dir);
-            return;
-        }
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(dir)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
         }
     }
 }
