@@ -124,6 +124,18 @@ public final class AmqpBroker implements Broker {
     }
 
     @Override
+    public synchronized long depth(String queue) throws IOException {
+        try {
+            return publisher().queueDeclarePassive(queue).getMessageCount();
+        } catch (IOException | RuntimeException e) {
+            // a missing queue closes the channel (404); the next call opens another
+            publisher = null;
+            failed();
+            throw new IOException("cannot read the depth of queue '" + queue + "': " + e.getMessage(), e);
+        }
+    }
+
+    @Override
     public synchronized void publish(String queue, Message message) throws IOException {
         try {
             Channel ch = publisher();

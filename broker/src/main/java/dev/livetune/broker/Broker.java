@@ -25,6 +25,13 @@ public interface Broker extends AutoCloseable {
      */
     Subscription consume(String queue, int prefetch, DeliveryHandler handler) throws IOException;
 
+    /**
+     * @return the messages in a queue waiting to be delivered (not those delivered and unsettled),
+     *         for metrics
+     * @throws IOException when the queue does not exist or the broker cannot be reached
+     */
+    long depth(String queue) throws IOException;
+
     /** Publishes an event on a topic (best effort: nobody listening, nothing kept). */
     void broadcast(String topic, String routingKey, byte[] body);
 

@@ -91,6 +91,11 @@ public final class Brokers {
         }
 
         @Override
+        public long depth(String queue) throws IOException {
+            return broker.depth(queue);
+        }
+
+        @Override
         public void broadcast(String topic, String routingKey, byte[] body) {
             broker.broadcast(topic, routingKey, body);
         }

@@ -69,6 +69,14 @@ public final class InProcessBroker implements Broker {
     }
 
     @Override
+    public long depth(String queue) throws IOException {
+        Queue q = queue(queue);
+        synchronized (q) {
+            return q.ready.size();
+        }
+    }
+
+    @Override
     public Subscription consume(String queue, int prefetch, DeliveryHandler handler) throws IOException {
         if (prefetch < 1) {
             throw new IllegalArgumentException("prefetch must be at least 1");

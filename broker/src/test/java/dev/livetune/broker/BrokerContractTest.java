@@ -84,6 +84,34 @@ class BrokerContractTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"amqp", "in-process"})
+    void depthCountsTheMessagesWaitingAndAMissingQueueIsAnError(String kind) throws Exception {
+        broker(kind);
+        String q = queue();
+        assertThat(broker.depth(q)).isZero();
+        for (int i = 0; i < 3; i++) {
+            broker.publish(q, Broker.Message.of(bytes("m" + i)));
+        }
+        assertThat(broker.depth(q)).isEqualTo(3);
+        List<String> got = new CopyOnWriteArrayList<>();
+        Broker.Subscription s = broker.consume(q, 1, d -> {
+            got.add(text(d));
+            d.ack();
+        });
+        await(() -> got.size() == 3, "all 3 delivered");
+        await(() -> {
+            try {
+                return broker.depth(q) == 0;
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        }, "none left waiting");
+        s.close();
+        assertThatThrownBy(() -> broker.depth("no-such-queue-" + UUID.randomUUID())).isInstanceOf(IOException.class);
+        assertThat(broker.depth(q)).as("the broker still answers after a missing queue").isZero();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"amqp", "in-process"})
     void competingConsumersGetEveryMessageOnceWithItsIdAndReplyTo(String kind) throws Exception {
         broker(kind);
         String q = queue();

@@ -45,6 +45,13 @@ public class Learning {
         job.put("request_id", r.requestId());
         job.put("created_at", Long.toString(created.getEpochSecond()));
         job.put("training_file", fileIds.isEmpty() ? "" : fileIds.get(0));
+        // The request itself, so a standalone livetune killed before its orchestrator took the request
+        // from the in-process queue can send it again on the next start (the orchestrator writes the same).
+        try {
+            job.put("request", json.writeValueAsString(r));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
         // The orchestrator may consume the request and write the job before this line runs: only
         // fill in what is not there yet, so its phase and status are never set back.
         job.forEach((k, v) -> store.redis().hsetnx("livetune:job:" + jobId, k, v));

@@ -1,17 +1,21 @@
 package dev.livetune.orchestrator;
 
 import dev.livetune.api.learn.JobPhase;
+import dev.livetune.broker.Broker;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import jakarta.inject.Singleton;
+import java.io.IOException;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * Learn jobs in Prometheus terms: {@code livetune_learn_phase_seconds{phase}} (time spent in each
  * phase; {@code releasing} is the release duration), {@code livetune_learn_job_seconds{outcome}}
- * (request to end), {@code livetune_learn_jobs_total{outcome}} and {@code livetune_learn_jobs_active}.
+ * (request to end), {@code livetune_learn_jobs_total{outcome}}, {@code livetune_learn_jobs_active} and
+ * {@code livetune_queue_depth{queue}} (learn requests, augmentation tasks and results waiting).
  * No tenant or adapter names as label values.
  */
 @Singleton
@@ -19,8 +23,17 @@ public class JobMetrics {
 
     private final MeterRegistry registry;
 
-    JobMetrics(MeterRegistry registry, Redis redis) {
+    JobMetrics(MeterRegistry registry, Redis redis, Broker broker, OrchestratorConfig config) {
         this.registry = registry;
+        for (String queue : List.of(config.learnQueue(), config.augmentTasksQueue(), config.augmentResultsQueue())) {
+            Gauge.builder("livetune_queue_depth", broker, b -> {
+                try {
+                    return b.depth(queue);
+                } catch (IOException | RuntimeException e) {
+                    return Double.NaN;
+                }
+            }).description("Messages waiting in a queue").tag("queue", queue).register(registry);
+        }
         Gauge.builder("livetune_learn_jobs_active", redis, r -> {
             try {
                 return r.sync().scard("livetune:jobs:active");

@@ -91,7 +91,8 @@ class LearnToLiveTest {
             assertThat(metrics).containsPattern("livetune_learn_jobs_total\\{outcome=\"succeeded\"[^}]*} [1-9]")
                     .containsPattern("livetune_learn_phase_seconds_count\\{phase=\"releasing\"[^}]*} [1-9]")
                     .containsPattern("livetune_learn_phase_seconds_count\\{phase=\"training\"[^}]*} [1-9]")
-                    .contains("livetune_learn_jobs_active");
+                    .contains("livetune_learn_jobs_active")
+                    .containsPattern("livetune_queue_depth\\{queue=\"" + PipelineStack.QUEUE + "\"[^}]*} 0");
 
             GetResponse dead = ch.basicGet(PipelineStack.QUEUE + ".dead", true);
             assertThat(dead).as("the poison message was dead-lettered").isNotNull();

@@ -1,13 +1,19 @@
 package dev.livetune.standalone;
 
+import dev.livetune.api.learn.LearnRequest;
+import dev.livetune.broker.Broker;
+import dev.livetune.broker.Brokers;
 import dev.livetune.gateway.ApiKeys;
+import dev.livetune.gateway.RedisStore;
 import dev.livetune.inference.InferenceEngine;
 import io.quarkus.arc.Arc;
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.QuarkusApplication;
+import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.util.List;
 import java.util.Locale;
+import org.eclipse.microprofile.config.ConfigProvider;
 
 /** Runs once every role has started: records the default tenant's key, says where everything is, waits. */
 public final class Serve implements QuarkusApplication {
@@ -32,6 +38,17 @@ public final class Serve implements QuarkusApplication {
                 Thread.currentThread().interrupt();
                 return 1;
             }
+        }
+        try (Broker broker = Brokers.open(ConfigProvider.getConfig().getValue("livetune.gateway.rabbitmq-uri", String.class),
+                "livetune-standalone")) {
+            List<String> again = UnclaimedRequests.republish(Arc.container().instance(RedisStore.class).get().redis(), broker,
+                    ConfigProvider.getConfig().getOptionalValue("livetune.gateway.learn-queue", String.class)
+                            .orElse(LearnRequest.QUEUE));
+            if (!again.isEmpty()) {
+                System.out.println("Sent again " + again.size() + " learn request(s) a previous run had not started: " + again);
+            }
+        } catch (IOException e) {
+            System.err.println("livetune: could not send unstarted learn requests again: " + e.getMessage());
         }
         Settings s = plan.settings();
         double seconds = (System.currentTimeMillis() - ManagementFactory.getRuntimeMXBean().getStartTime()) / 1000.0;
