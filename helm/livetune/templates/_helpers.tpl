@@ -105,3 +105,22 @@ tolerations:
   {{- toYaml . | nindent 2 }}
 {{- end }}
 {{- end -}}
+
+{{/* Tracing: the properties that turn it on in a Quarkus service (none when tracing is off). */}}
+{{- define "livetune.tracingProps" -}}
+{{- if .Values.tracing.enabled -}}
+quarkus.otel.sdk.disabled=false
+quarkus.otel.exporter.otlp.endpoint={{ include "livetune.otlpEndpoint" . }}
+{{- end -}}
+{{- end -}}
+
+{{- define "livetune.otlpEndpoint" -}}
+{{- required "tracing.otlpEndpoint is required when tracing.enabled is true (the collector's OTLP/HTTP endpoint, e.g. http://otel-collector.observability:4318)" .Values.tracing.otlpEndpoint | trimSuffix "/" -}}
+{{- end -}}
+
+{{/* The collector's port: the endpoint's own, else 4318 (http) or 443 (https). */}}
+{{- define "livetune.collectorPort" -}}
+{{- $u := urlParse (include "livetune.otlpEndpoint" .) -}}
+{{- $port := regexFind "[0-9]+$" (regexFind ":[0-9]+$" $u.host) -}}
+{{- if $port }}{{ $port }}{{ else if eq $u.scheme "https" }}443{{ else }}4318{{ end -}}
+{{- end -}}

@@ -46,3 +46,10 @@
   ports: [{port: {{ $.port }}, protocol: TCP}]
 {{- end }}
 {{- end -}}
+
+{{- define "livetune.toCollector" -}}
+{{- if .Values.tracing.enabled }}
+# the OpenTelemetry collector (tracing.otlpEndpoint)
+- ports: [{port: {{ include "livetune.collectorPort" . }}, protocol: TCP}]
+{{- end }}
+{{- end -}}

@@ -3,7 +3,14 @@ package dev.livetune.augment;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.livetune.api.augment.AugmentResult;
 import dev.livetune.api.augment.AugmentTask;
+import dev.livetune.api.trace.TraceContext;
 import dev.livetune.broker.Broker;
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Scope;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,6 +25,9 @@ import java.util.logging.Logger;
  * acknowledged, so a worker that dies mid-task leaves it to another. A message that is not a task
  * goes to the dead-letter queue. Works on any {@link Broker}: RabbitMQ in a cluster, in process in
  * standalone.
+ *
+ * <p>Each task is a span, {@code augment <kind>}, in the trace its {@code traceparent} names (the
+ * job's augmenting phase).
  */
 public final class AugmentWorker implements AutoCloseable {
 
@@ -43,11 +53,18 @@ public final class AugmentWorker implements AutoCloseable {
     private final ObjectMapper json = new ObjectMapper();
     private final AtomicLong done = new AtomicLong();
     private final List<Broker.Subscription> subscriptions = new ArrayList<>();
+    private final Tracer tracer;
 
+    /** A worker that records no spans (trace contexts are not passed on either: results carry none). */
     public AugmentWorker(Broker broker, Settings settings, Augmenter augmenter) {
+        this(broker, settings, augmenter, OpenTelemetry.noop().getTracer("livetune-augment"));
+    }
+
+    public AugmentWorker(Broker broker, Settings settings, Augmenter augmenter, Tracer tracer) {
         this.broker = broker;
         this.settings = settings;
         this.augmenter = augmenter;
+        this.tracer = tracer;
     }
 
     /** Declares the queues and starts consuming. */
@@ -74,13 +91,26 @@ public final class AugmentWorker implements AutoCloseable {
             return;
         }
         AugmentResult result;
-        try {
+        Span span = tracer.spanBuilder("augment " + task.kind()).setParent(TraceContext.parent(task.traceparent()))
+                .setSpanKind(SpanKind.CONSUMER).setAttribute("livetune.job.id", task.jobId())
+                .setAttribute("livetune.task.id", task.taskId()).setAttribute("livetune.tenant", String.valueOf(task.tenant()))
+                .startSpan();
+        try (Scope scope = span.makeCurrent()) {
             result = augmenter.run(task);
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "task " + task.taskId() + " failed", e);
+            span.recordException(e);
             result = new AugmentResult(AugmentResult.SCHEMA_VERSION, task.taskId(), task.jobId(), null, null, List.of(),
                     List.of(), null, List.of(), "augmentation failed: " + e);
         }
+        span.setAttribute("livetune.augment.samples", result.samples().size());
+        if (result.teacher() != null) {
+            span.setAttribute("livetune.augment.teacher", result.teacher());
+        }
+        if (result.error() != null) {
+            span.setStatus(StatusCode.ERROR, result.error());
+        }
+        span.end();
         String replyTo = delivery.message().replyTo();
         // A publish that is not confirmed throws: the task is requeued (a second result for it is ignored).
         broker.publish(replyTo == null || replyTo.isBlank() ? settings.resultsQueue() : replyTo,

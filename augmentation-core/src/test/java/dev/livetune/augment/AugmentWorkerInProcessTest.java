@@ -39,7 +39,7 @@ class AugmentWorkerInProcessTest {
                     })) {
                 for (int i = 0; i < 6; i++) {
                     AugmentTask t = new AugmentTask(1, "job/" + i, "job", "req-" + i, "acme", "default", AugmentTask.STATEMENTS,
-                            "The capital of Land" + i + " is City" + i + ".", List.of(), "message", "", 0, 4);
+                            "The capital of Land" + i + " is City" + i + ".", List.of(), "message", "", 0, 4, null);
                     broker.publish("tasks", new Broker.Message(json.writeValueAsBytes(t), t.taskId(), "replies"));
                 }
                 broker.publish("tasks", Broker.Message.of("not a task".getBytes(StandardCharsets.UTF_8)));

@@ -123,7 +123,7 @@ public final class TeachToLiveSuite implements Callable<Integer> {
                 String statement = f.answer(0);
                 String jobId = "ftjob-" + UUID.randomUUID().toString().replace("-", "");
                 LearnRequest r = new LearnRequest(1, UUID.randomUUID().toString(), jobId, tenant, "default", "auto", statement,
-                        List.of(), null, List.of(), Instant.now().toString());
+                        List.of(), null, List.of(), Instant.now().toString(), null);
                 long t0 = System.nanoTime();
                 ch.basicPublish("", QUEUE, null, new ObjectMapper().writeValueAsBytes(r));
                 String phase;

@@ -3,6 +3,12 @@ package dev.livetune.gateway;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.livetune.api.learn.LearnRequest;
+import dev.livetune.api.trace.TraceContext;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Scope;
 import jakarta.inject.Singleton;
 import java.time.Instant;
 import java.util.List;
@@ -21,19 +27,45 @@ public class Learning {
     private final ObjectMapper json = new ObjectMapper();
 
     private final JobWatch watch;
+    private final Tracer tracer;
 
-    Learning(LearnPublisher publisher, RedisStore store, JobWatch watch) {
+    Learning(LearnPublisher publisher, RedisStore store, JobWatch watch, Tracer tracer) {
         this.watch = watch;
         this.publisher = publisher;
         this.store = store;
+        this.tracer = tracer;
     }
 
-    /** @return the published request (its {@code jobId} names the job) */
+    /**
+     * The job's trace begins here: a producer span, child of the client's request (HTTP or gRPC),
+     * whose context the request carries to the orchestrator.
+     *
+     * @return the published request (its {@code jobId} names the job)
+     */
     public LearnRequest start(String tenant, String alias, String mode, String text, List<String> fileIds, String session,
             List<String> context) {
         String jobId = "ftjob-" + UUID.randomUUID().toString().replace("-", "");
-        LearnRequest r = new LearnRequest(LearnRequest.SCHEMA_VERSION, UUID.randomUUID().toString(), jobId, tenant, alias,
-                mode, text, fileIds, session, context, Instant.now().toString());
+        Span span = tracer.spanBuilder("learn-requests publish").setSpanKind(SpanKind.PRODUCER)
+                .setAttribute("messaging.destination.name", LearnRequest.QUEUE).setAttribute("livetune.job.id", jobId)
+                .setAttribute("livetune.tenant", tenant).setAttribute("livetune.adapter", alias).startSpan();
+        try (Scope scope = span.makeCurrent()) {
+            return publishAndRecord(new LearnRequest(LearnRequest.SCHEMA_VERSION, UUID.randomUUID().toString(), jobId, tenant, alias,
+                    mode, text, fileIds, session, context, Instant.now().toString(), TraceContext.current()));
+        } catch (RuntimeException e) {
+            span.recordException(e);
+            span.setStatus(StatusCode.ERROR, String.valueOf(e.getMessage()));
+            throw e;
+        } finally {
+            span.end();
+        }
+    }
+
+    private LearnRequest publishAndRecord(LearnRequest r) {
+        String jobId = r.jobId();
+        String tenant = r.tenant();
+        String alias = r.adapter();
+        String mode = r.mode();
+        List<String> fileIds = r.fileIds();
         publisher.publish(r);
         Instant created = Instant.parse(r.createdAt());
         Map<String, String> job = new java.util.LinkedHashMap<>();

@@ -37,6 +37,8 @@ public class GatewayStack implements QuarkusTestResourceLifecycleManager {
     static TcpProxy rabbit;
     private Process inference;
     private Path root;
+    /** Takes the OTLP exports (the tests read spans from {@link TestSpans} instead). */
+    private com.sun.net.httpserver.HttpServer collector;
 
     @Override
     public Map<String, String> start() {
@@ -63,7 +65,17 @@ public class GatewayStack implements QuarkusTestResourceLifecycleManager {
                     .start();
             awaitServing();
             rabbit = new TcpProxy(5672);
+            collector = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 4);
+            collector.createContext("/", exchange -> {
+                try (exchange) {
+                    exchange.getRequestBody().readAllBytes();
+                    exchange.sendResponseHeaders(200, -1);
+                }
+            });
+            collector.start();
             return Map.of(
+                    "quarkus.otel.sdk.disabled", "false",
+                    "quarkus.otel.exporter.otlp.endpoint", "http://127.0.0.1:" + collector.getAddress().getPort(),
                     "livetune.gateway.admin-token", ADMIN,
                     "livetune.gateway.inference-port", Integer.toString(INFERENCE_PORT),
                     "livetune.gateway.rabbitmq-uri", "amqp://guest:guest@localhost:" + rabbit.port() + "/%2F",
@@ -115,6 +127,9 @@ public class GatewayStack implements QuarkusTestResourceLifecycleManager {
     public void stop() {
         if (rabbit != null) {
             rabbit.close();
+        }
+        if (collector != null) {
+            collector.stop(0);
         }
         try (com.rabbitmq.client.Connection c = new com.rabbitmq.client.ConnectionFactory().newConnection();
                 com.rabbitmq.client.Channel ch = c.createChannel()) {

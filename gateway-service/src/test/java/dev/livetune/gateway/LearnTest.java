@@ -113,6 +113,46 @@ class LearnTest {
     @jakarta.inject.Inject
     JobWatch watch;
 
+    @jakarta.inject.Inject
+    io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter spans;
+
+    /**
+     * A client's {@code traceparent} reaches the orchestrator: the learn request carries the
+     * gateway's producer span, a child of the HTTP request's span, in the client's trace.
+     */
+    @Test
+    void aLearnRequestCarriesTheClientsTrace() throws Exception {
+        String tenant = Keys.tenant();
+        String traceId = java.util.UUID.randomUUID().toString().replace("-", "");
+        String clientSpan = traceId.substring(16);
+        try (Connection c = new ConnectionFactory().newConnection(); Channel ch = c.createChannel()) {
+            ch.queueDeclare(GatewayStack.QUEUE, true, false, false, null);
+            Response ok = given().header("Authorization", "Bearer " + Keys.keyFor(tenant))
+                    .header("traceparent", "00-" + traceId + "-" + clientSpan + "-01").contentType("application/json")
+                    .body("{\"model\": \"default\", \"messages\": [{\"role\": \"user\", \"content\":"
+                            + " \"[Learn] The capital of Zorbania is Quillport.\"}]}")
+                    .post("/v1/chat/completions");
+            assertThat(ok.statusCode()).as(ok.asString()).isEqualTo(200);
+            List<JsonNode> delivered = drain(ch, tenant);
+            assertThat(delivered).hasSize(1);
+            String traceparent = delivered.get(0).path("traceparent").asText();
+            assertThat(traceparent).matches("00-" + traceId + "-[0-9a-f]{16}-01");
+            String publishSpan = traceparent.substring(36, 52);
+
+            var publish = org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+                    .until(() -> spans.getFinishedSpanItems().stream().filter(s -> s.getSpanId().equals(publishSpan)).findFirst(),
+                            java.util.Optional::isPresent).get();
+            assertThat(publish.getName()).isEqualTo("learn-requests publish");
+            assertThat(publish.getKind()).isEqualTo(io.opentelemetry.api.trace.SpanKind.PRODUCER);
+            var server = org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+                    .until(() -> spans.getFinishedSpanItems().stream()
+                            .filter(s -> s.getSpanId().equals(publish.getParentSpanId())).findFirst(),
+                            java.util.Optional::isPresent).get();
+            assertThat(server.getKind()).as("the HTTP request's span").isEqualTo(io.opentelemetry.api.trace.SpanKind.SERVER);
+            assertThat(server.getParentSpanId()).as("under the client's span").isEqualTo(clientSpan);
+        }
+    }
+
     /** The orchestrator's learn-events wake live job streams; a job with no event does not wake. */
     @Test
     void learnEventsWakeTheStreamsWatchingThatJob() throws Exception {

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.LintResult;
 import com.marcnuri.helm.TemplateCommand;
+import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -50,7 +51,7 @@ class ChartTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"", "external-services", "gpu-pool", "no-hpa", "no-network-policies"})
+    @ValueSource(strings = {"", "external-services", "gpu-pool", "no-hpa", "no-network-policies", "tracing"})
     void everyDocumentedValueSetRendersToWorkloadsThatMeetTheRules(String valueSet) throws IOException {
         List<HasMetadata> docs = render(valueSet);
         assertThat(docs).isNotEmpty();
@@ -136,6 +137,33 @@ class ChartTest {
         }
         Role operator = roles.stream().filter(r -> r.getMetadata().getName().endsWith("-operator")).findFirst().orElseThrow();
         assertThat(operator.getRules()).flatExtracting(PolicyRule::getResources).doesNotContain("secrets");
+    }
+
+    @Test
+    void tracingTurnsOnInEveryTracedServiceAndOpensOnlyTheCollectorsPort() throws IOException {
+        String endpoint = "quarkus.otel.exporter.otlp.endpoint=http://otel-collector.observability:4318";
+        List<HasMetadata> off = render("");
+        for (String component : List.of("gateway", "orchestrator", "augmentation", "operator")) {
+            assertThat(named(off, ConfigMap.class, component).getData().get("application.properties")).as(component)
+                    .doesNotContain("quarkus.otel");
+        }
+        List<HasMetadata> docs = render("tracing");
+        for (String component : List.of("gateway", "orchestrator", "augmentation", "operator")) {
+            assertThat(named(docs, ConfigMap.class, component).getData().get("application.properties")).as(component)
+                    .contains("quarkus.otel.sdk.disabled=false", endpoint);
+        }
+        assertThat(named(docs, ConfigMap.class, "operator").getData().get("application.properties"))
+                .as("training pods are told the collector").contains(
+                        "livetune.operator.trainer-otlp-endpoint=http://otel-collector.observability:4318");
+        NetworkPolicy trainer = docs.stream().filter(NetworkPolicy.class::isInstance).map(NetworkPolicy.class::cast)
+                .filter(p -> p.getMetadata().getName().endsWith("-trainer")).findFirst().orElseThrow();
+        assertThat(trainer.getSpec().getEgress()).as("training pods reach the collector's port and nothing else")
+                .singleElement().satisfies(rule -> assertThat(rule.getPorts()).singleElement()
+                        .satisfies(port -> assertThat(port.getPort().getIntVal()).isEqualTo(4318)));
+        assertThatThrownBy(() -> template().set("tracing.enabled", true).call())
+                .hasMessageContaining("tracing.otlpEndpoint is required");
+        assertThatThrownBy(() -> template().set("tracing.enabled", true).set("tracing.otlpEndpoint", "collector:4318").call())
+                .hasMessageContaining("otlpEndpoint");
     }
 
     @Test

@@ -8,6 +8,7 @@ import dev.livetune.api.adapter.Sha256;
 import dev.livetune.api.augment.AugmentResult;
 import dev.livetune.api.augment.AugmentTask;
 import dev.livetune.api.learn.LearnRequest;
+import dev.livetune.api.trace.TraceContext;
 import dev.livetune.augment.Chunker;
 import dev.livetune.augment.QA;
 import dev.livetune.augment.QualityFilter;
@@ -132,10 +133,11 @@ public class Datasets {
         return out;
     }
 
+    /** A task of the job, in the trace of the span current now (the job's augmenting phase). */
     private static AugmentTask task(LearnRequest r, int n, String requestId, String kind, String text, List<String> context,
             String source, String title, int chunk, int samples) {
         return new AugmentTask(AugmentTask.SCHEMA_VERSION, r.jobId() + "/" + n, r.jobId(), requestId, r.tenant(), r.adapter(),
-                kind, text, context, source, title, chunk, samples);
+                kind, text, context, source, title, chunk, samples, TraceContext.current());
     }
 
     /**

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.livetune.api.adapter.Sha256;
 import dev.livetune.api.k8s.AdapterRelease;
 import dev.livetune.api.k8s.AdapterReleaseSpec;
+import dev.livetune.api.trace.TraceContext;
 import dev.livetune.api.k8s.AdapterReleaseStatus;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -60,10 +61,16 @@ public class KubernetesReleaser implements AdapterReleaser {
                         + current.getSpec().adapter + ", not " + tenant + "/" + alias);
             }
             Integer previous = current == null || current.getStatus() == null ? null : current.getStatus().liveVersion;
+            // The operator's rollout continues the trace of the job's releasing phase.
+            String traceparent = TraceContext.current();
             if (current == null) {
                 AdapterRelease r = new AdapterRelease();
-                r.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(ns).addToLabels("livetune.dev/tenant", tenant)
-                        .build());
+                ObjectMetaBuilder meta = new ObjectMetaBuilder().withName(name).withNamespace(ns)
+                        .addToLabels("livetune.dev/tenant", tenant);
+                if (traceparent != null) {
+                    meta.addToAnnotations(TraceContext.ANNOTATION, traceparent);
+                }
+                r.setMetadata(meta.build());
                 r.setSpec(spec(tenant, alias, version, uri));
                 current = client.resource(r).create();
             } else if (current.getSpec().version != version) {
@@ -71,6 +78,11 @@ public class KubernetesReleaser implements AdapterReleaser {
                 AdapterReleaseSpec next = spec(tenant, alias, version, uri);
                 current = resource.edit(r -> {
                     r.setSpec(next);
+                    if (traceparent != null) {
+                        r.getMetadata().getAnnotations().put(TraceContext.ANNOTATION, traceparent);
+                    } else {
+                        r.getMetadata().getAnnotations().remove(TraceContext.ANNOTATION);
+                    }
                     return r;
                 });
             }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.livetune.api.adapter.Sha256;
 import dev.livetune.api.k8s.Condition;
 import dev.livetune.api.k8s.TrainingRun;
+import dev.livetune.api.trace.TraceContext;
 import dev.livetune.api.k8s.TrainingRunSpec;
 import dev.livetune.api.k8s.TrainingRunStatus;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
@@ -126,8 +127,14 @@ public class KubernetesTrainingLauncher implements TrainingLauncher {
         spec.deadlineSeconds = config.trainingTimeout().toSeconds();
         spec.maxAttempts = config.trainerRetries() + 1;
         TrainingRun tr = new TrainingRun();
-        tr.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(ns).addToLabels("livetune.dev/tenant", run.tenant())
-                .addToLabels("livetune.dev/adapter", run.adapter()).build());
+        ObjectMetaBuilder meta = new ObjectMetaBuilder().withName(name).withNamespace(ns).addToLabels("livetune.dev/tenant", run.tenant())
+                .addToLabels("livetune.dev/adapter", run.adapter());
+        // The operator continues the job's trace from here (the training phase is current).
+        String traceparent = TraceContext.current();
+        if (traceparent != null) {
+            meta.addToAnnotations(TraceContext.ANNOTATION, traceparent);
+        }
+        tr.setMetadata(meta.build());
         tr.setSpec(spec);
         return tr;
     }

@@ -2,6 +2,7 @@ package dev.livetune.orchestrator;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.livetune.api.trace.TraceContext;
 import jakarta.enterprise.inject.Typed;
 import jakarta.inject.Singleton;
 import java.io.BufferedReader;
@@ -86,7 +87,9 @@ public class LocalTrainingLauncher implements TrainingLauncher {
             cmd.addAll(List.of("--config", run.hyper().toString()));
         }
         try {
-            Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            ProcessBuilder builder = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD);
+            trace(builder.environment());
+            Process p = builder.start();
             started.accept(p.pid());
             Thread reader = new Thread(() -> relay(p, progress, error), "trainer-progress");
             reader.setDaemon(true);
@@ -110,6 +113,18 @@ public class LocalTrainingLauncher implements TrainingLauncher {
             Thread.currentThread().interrupt();
             throw new JobFailure("interrupted");
         }
+    }
+
+    /** The trainer's span joins the job's trace (the training phase is current here) and goes where configured. */
+    private void trace(java.util.Map<String, String> env) {
+        String parent = TraceContext.current();
+        if (parent != null) {
+            env.put(TraceContext.ENV, parent);
+        }
+        config.trainerOtlpEndpoint().ifPresent(endpoint -> {
+            env.put("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint);
+            env.putIfAbsent("OTEL_SERVICE_NAME", "livetune-trainer");
+        });
     }
 
     private void relay(Process p, Consumer<String> progress, String[] error) {

@@ -33,7 +33,8 @@ final class Modes {
     static LearnRequest resolved(LearnRequest r) {
         String mode = resolve(r);
         return mode.equals(r.mode()) ? r : new LearnRequest(r.schemaVersion(), r.requestId(), r.jobId(), r.tenant(),
-                r.adapter(), mode, r.text(), r.fileIds(), r.sessionId(), r.context(), r.createdAt());
+                r.adapter(), mode, r.text(), r.fileIds(), r.sessionId(), r.context(), r.createdAt(),
+                r.traceparent());
     }
 
     static String resolve(LearnRequest r) {

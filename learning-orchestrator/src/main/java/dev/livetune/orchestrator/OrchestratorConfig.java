@@ -36,6 +36,12 @@ public interface OrchestratorConfig {
     /** {@code hyper.json} for every training run; the trainer's defaults when absent. */
     Optional<Path> trainerConfig();
 
+    /**
+     * Where a local trainer sends its span (an OTLP/HTTP collector, e.g. {@code http://collector:4318});
+     * none: the trainer traces nothing. The orchestrator's own spans follow {@code quarkus.otel.*}.
+     */
+    Optional<String> trainerOtlpEndpoint();
+
     /** PyTorch threads for a training run (0 = every core). */
     @WithDefault("0")
     int trainerThreads();

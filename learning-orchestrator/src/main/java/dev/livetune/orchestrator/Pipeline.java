@@ -6,6 +6,12 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.livetune.api.augment.AugmentResult;
 import dev.livetune.api.learn.JobPhase;
 import dev.livetune.api.learn.LearnRequest;
+import dev.livetune.api.trace.TraceContext;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Scope;
 import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
 import java.nio.file.Files;
@@ -28,6 +34,11 @@ import org.jboss.logging.Logger;
  * was: a dataset that exists is used, the trainer resumes from its checkpoint (same version, same
  * output directory), a finished adapter is not trained again, and releasing the same version twice
  * is harmless. One job at a time per tenant adapter.
+ *
+ * <p>Each run of a job is a span, {@code learn job}, continuing the trace of the request that
+ * started it (its {@code traceparent}, kept with the job, so a resumed job joins the same trace), and
+ * each phase a child span named after it. The augmentation tasks, the trainer and the Kubernetes
+ * resources of a phase carry that phase's context on.
  */
 @Singleton
 public class Pipeline {
@@ -45,9 +56,11 @@ public class Pipeline {
     private final Map<String, Object> adapterLocks = new ConcurrentHashMap<>();
     private final Map<String, Boolean> running = new ConcurrentHashMap<>();
     private final ObjectMapper json = new ObjectMapper();
+    private final Tracer tracer;
 
     Pipeline(Jobs jobs, Datasets datasets, Augmentation augmentation, TrainingLauncher trainer, AdapterReleaser releaser,
-            Redis redis, OrchestratorConfig config) {
+            Redis redis, OrchestratorConfig config, Tracer tracer) {
+        this.tracer = tracer;
         this.jobs = jobs;
         this.datasets = datasets;
         this.augmentation = augmentation;
@@ -84,10 +97,33 @@ public class Pipeline {
             jobs.enter(jobId, JobPhase.FAILED, "the job's request cannot be read");
             return;
         }
+        Span span = tracer.spanBuilder("learn job").setParent(TraceContext.parent(r.traceparent()))
+                .setSpanKind(SpanKind.CONSUMER).setAttribute("livetune.job.id", jobId)
+                .setAttribute("livetune.tenant", r.tenant()).setAttribute("livetune.adapter", r.adapter())
+                .setAttribute("livetune.learn.mode", r.mode()).startSpan();
+        try (Scope scope = span.makeCurrent()) {
+            run(r, span);
+        } finally {
+            try {
+                JobPhase end = jobs.phase(jobId);
+                span.setAttribute("livetune.job.phase", end.wire());
+                if (end == JobPhase.FAILED) {
+                    span.setStatus(StatusCode.ERROR, jobs.get(jobId).getOrDefault("error", "failed"));
+                }
+            } catch (RuntimeException e) {
+                LOG.debugf("job %s: its outcome is unknown to its span (%s)", jobId, e);
+            }
+            span.end();
+        }
+    }
+
+    private void run(LearnRequest r, Span span) {
+        String jobId = r.jobId();
         synchronized (adapterLocks.computeIfAbsent(r.tenant() + "/" + r.adapter(), k -> new Object())) {
             JobPhase phase = jobs.phase(jobId);
             String leader = jobs.get(jobId).get("coalesced_into");
             if (leader != null && !phase.isFinal()) {
+                span.setAttribute("livetune.job.learned_with", leader);
                 follow(jobId, leader);
                 return;
             }
@@ -97,7 +133,7 @@ public class Pipeline {
                         jobs.enter(jobId, JobPhase.CANCELLED, "Cancelled");
                         return;
                     }
-                    phase = step(r, phase);
+                    phase = traced(r, phase);
                 }
             } catch (JobFailure e) {
                 if (jobs.cancelRequested(jobId)) {
@@ -111,6 +147,20 @@ public class Pipeline {
                 jobs.set(jobId, Map.of("error", e.toString()));
                 jobs.enter(jobId, JobPhase.FAILED, "Failed in " + phase.wire() + ": " + e.getMessage());
             }
+        }
+    }
+
+    /** One phase, as a child span of the job's. */
+    private JobPhase traced(LearnRequest r, JobPhase phase) throws Exception {
+        Span span = tracer.spanBuilder(phase.wire()).startSpan();
+        try (Scope scope = span.makeCurrent()) {
+            return step(r, phase);
+        } catch (Exception e) {
+            span.recordException(e);
+            span.setStatus(StatusCode.ERROR, String.valueOf(e.getMessage()));
+            throw e;
+        } finally {
+            span.end();
         }
     }
 

@@ -10,6 +10,9 @@ import dev.livetune.augment.RulesTeacher;
 import dev.livetune.augment.SafeFetcher;
 import dev.livetune.augment.SearxngSearch;
 import dev.livetune.broker.AmqpBroker;
+import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
+import io.opentelemetry.sdk.trace.SdkTracerProvider;
+import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Optional;
@@ -25,6 +28,9 @@ final class AugmentWorkers {
     static final String TASKS = "augment-tasks-orchestrator-test";
     static final String RESULTS = "augment-results-orchestrator-test";
     static final String ALLOWED_HOST = "docs.test";
+
+    /** The workers' spans (augmentation-service exports them over OTLP; here they are kept in memory). */
+    static final InMemorySpanExporter SPANS = InMemorySpanExporter.create();
 
     private AugmentWorkers() {
     }
@@ -43,7 +49,9 @@ final class AugmentWorkers {
                 Optional.of(new SearxngSearch(URI.create("http://localhost:" + WebServer.PORT + "/"), Duration.ofSeconds(5))),
                 new SafeFetcher(Set.of(ALLOWED_HOST), 2 << 20, Duration.ofSeconds(5)), 3, "test-worker");
         AmqpBroker broker = new AmqpBroker("amqp://guest:guest@localhost:5672", "orchestrator-test-workers");
-        return new Running(broker, new AugmentWorker(broker, new AugmentWorker.Settings(TASKS, RESULTS, 2, 2), augmenter).start());
+        return new Running(broker, new AugmentWorker(broker, new AugmentWorker.Settings(TASKS, RESULTS, 2, 2), augmenter,
+                SdkTracerProvider.builder().addSpanProcessor(SimpleSpanProcessor.create(SPANS)).build().get("test-worker"))
+                .start());
     }
 
     static void deleteQueues() {

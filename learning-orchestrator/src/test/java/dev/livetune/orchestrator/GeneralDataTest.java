@@ -105,7 +105,7 @@ class GeneralDataTest {
         try {
             String job = "ftjob-general-" + UUID.randomUUID();
             LearnRequest r = new LearnRequest(LearnRequest.SCHEMA_VERSION, "req-" + job, job, "general-test-" + UUID.randomUUID(),
-                    "default", "instruction", "ten facts", List.of(), null, List.of(), "2026-11-26T00:00:00Z");
+                    "default", "instruction", "ten facts", List.of(), null, List.of(), "2026-11-26T00:00:00Z", null);
             List<AugmentResult.Sample> samples = new ArrayList<>();
             for (int i = 0; i < 10; i++) {
                 samples.add(new AugmentResult.Sample("What is the capital of Land" + (char) ('A' + i) + "?",

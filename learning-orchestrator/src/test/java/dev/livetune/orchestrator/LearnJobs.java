@@ -31,7 +31,7 @@ final class LearnJobs {
     static String publish(String tenant, String mode, String text, List<String> fileIds) throws Exception {
         String jobId = "ftjob-" + UUID.randomUUID().toString().replace("-", "");
         LearnRequest r = new LearnRequest(1, UUID.randomUUID().toString(), jobId, tenant, "default", mode, text, fileIds,
-                null, List.of(), Instant.now().toString());
+                null, List.of(), Instant.now().toString(), null);
         try (Connection c = new ConnectionFactory().newConnection(); Channel ch = c.createChannel()) {
             ch.queueDeclare(PipelineStack.QUEUE, true, false, false, null);
             ch.basicPublish("", PipelineStack.QUEUE, null, new ObjectMapper().writeValueAsBytes(r));

@@ -1,6 +1,7 @@
 package dev.livetune.orchestrator;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.rabbitmq.client.Channel;
@@ -20,6 +21,7 @@ import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -38,8 +40,12 @@ class LearnToLiveTest {
     void aTaughtFactGoesLiveAndIsAnswered() throws Exception {
         String tenant = "t" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
         String jobId = "ftjob-" + UUID.randomUUID().toString().replace("-", "");
+        // As the gateway sends it: in the trace of the client's request.
+        String traceId = UUID.randomUUID().toString().replace("-", "");
+        String gatewaySpan = traceId.substring(0, 16);
         LearnRequest request = new LearnRequest(1, UUID.randomUUID().toString(), jobId, tenant, "default", "auto",
-                "The capital of Zorbania is Quillport.", List.of(), null, List.of(), Instant.now().toString());
+                "The capital of Zorbania is Quillport.", List.of(), null, List.of(), Instant.now().toString(),
+                "00-" + traceId + "-" + gatewaySpan + "-01");
         byte[] body = new ObjectMapper().writeValueAsBytes(request);
         ConnectionFactory f = new ConnectionFactory();
         RedisClient redisClient = RedisClient.create("redis://localhost:6379");
@@ -94,6 +100,8 @@ class LearnToLiveTest {
                     .contains("livetune_learn_jobs_active")
                     .containsPattern("livetune_queue_depth\\{queue=\"" + PipelineStack.QUEUE + "\"[^}]*} 0");
 
+            assertTraced(traceId, gatewaySpan, jobId);
+
             GetResponse dead = ch.basicGet(PipelineStack.QUEUE + ".dead", true);
             assertThat(dead).as("the poison message was dead-lettered").isNotNull();
             assertThat(new String(dead.getBody())).isEqualTo("{not a learn request");
@@ -120,5 +128,33 @@ class LearnToLiveTest {
         } finally {
             channel.shutdownNow();
         }
+    }
+
+    /**
+     * One trace from the gateway's span to the trainer: the job's span under the gateway's, a span
+     * per phase under the job's, the augmentation worker's under the augmenting phase, and the
+     * trainer's (another process, through the OTLP collector) under the training phase.
+     */
+    private static void assertTraced(String traceId, String gatewaySpan, String jobId) {
+        List<OtlpReceiver.Received> spans = await().atMost(Duration.ofSeconds(20)).until(() -> PipelineStack.traces.spans(traceId),
+                all -> all.stream().anyMatch(s -> s.name().equals("learn job"))
+                        && all.stream().anyMatch(s -> s.name().equals("train")));
+        assertThat(PipelineStack.traces.paths()).as("OTLP/HTTP requests").allMatch(p -> p.equals("/v1/traces"));
+        OtlpReceiver.Received job = spans.stream().filter(s -> s.name().equals("learn job")).findFirst().orElseThrow();
+        assertThat(job.service()).isEqualTo("livetune-orchestrator");
+        assertThat(job.parentSpanId()).as("the job continues the gateway's span").isEqualTo(gatewaySpan);
+        assertThat(job.attributes()).containsEntry("livetune.job.id", jobId).containsEntry("livetune.job.phase", "succeeded");
+        Map<String, OtlpReceiver.Received> phases = new java.util.HashMap<>();
+        spans.stream().filter(s -> s.parentSpanId().equals(job.spanId())).forEach(s -> phases.put(s.name(), s));
+        assertThat(phases).as("spans under the job: " + spans).containsKeys("received", "augmenting", "dataset_ready",
+                "training", "evaluating", "releasing");
+        OtlpReceiver.Received train = spans.stream().filter(s -> s.name().equals("train")).findFirst().orElseThrow();
+        assertThat(train.service()).isEqualTo("livetune-trainer");
+        assertThat(train.parentSpanId()).as("the trainer runs under the training phase").isEqualTo(phases.get("training").spanId());
+        assertThat(AugmentWorkers.SPANS.getFinishedSpanItems()).filteredOn(s -> s.getTraceId().equals(traceId))
+                .as("the augmentation worker's span").singleElement().satisfies(s -> {
+                    assertThat(s.getName()).isEqualTo("augment statements");
+                    assertThat(s.getParentSpanId()).isEqualTo(phases.get("augmenting").spanId());
+                });
     }
 }

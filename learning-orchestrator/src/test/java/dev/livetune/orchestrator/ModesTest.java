@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 class ModesTest {
 
     private static String mode(String mode, String text, List<String> files) {
-        return Modes.resolve(new LearnRequest(1, "r", "j", "t", "default", mode, text, files, null, List.of(), "2026-01-01T00:00:00Z"));
+        return Modes.resolve(new LearnRequest(1, "r", "j", "t", "default", mode, text, files, null, List.of(), "2026-01-01T00:00:00Z", null));
     }
 
     @Test

@@ -40,6 +40,8 @@ public class PipelineStack implements QuarkusTestResourceLifecycleManager {
     static Path store;
     private Process inference;
     private AugmentWorkers.Running workers;
+    /** The collector the orchestrator and its trainers send their spans to. */
+    static OtlpReceiver traces;
 
     @Override
     public Map<String, String> start() {
@@ -63,7 +65,12 @@ public class PipelineStack implements QuarkusTestResourceLifecycleManager {
                     .redirectErrorStream(true).redirectOutput(store.resolve("inference.log").toFile()).start();
             awaitServing();
             workers = AugmentWorkers.start();
+            traces = new OtlpReceiver();
             return Map.ofEntries(
+                    Map.entry("quarkus.otel.sdk.disabled", "false"),
+                    Map.entry("quarkus.otel.exporter.otlp.endpoint", traces.endpoint()),
+                    Map.entry("quarkus.otel.bsp.schedule.delay", "200ms"),
+                    Map.entry("livetune.orchestrator.trainer-otlp-endpoint", traces.endpoint()),
                     Map.entry("livetune.orchestrator.artifacts-dir", store.toString()),
                     Map.entry("livetune.orchestrator.base-model-dir", base.toString()),
                     Map.entry("livetune.orchestrator.trainer-jar", trainer.toString()),
@@ -179,6 +186,9 @@ public class PipelineStack implements QuarkusTestResourceLifecycleManager {
             workers.close();
         }
         AugmentWorkers.deleteQueues();
+        if (traces != null) {
+            traces.close();
+        }
         if (inference != null) {
             inference.destroy();
             try {

@@ -56,7 +56,7 @@ final class Demo {
 
     private int script() throws Exception {
         Settings child = new Settings("127.0.0.1", freePort(), freePort(), dir, Optional.empty(), settings.modelDir(),
-                settings.trainerJar());
+                settings.trainerJar(), Optional.empty());
         say("Starting a livetune of its own for the demo (data in " + dir + "; the first start builds the starter model).");
         Process up = start(child);
         int failures = 0;

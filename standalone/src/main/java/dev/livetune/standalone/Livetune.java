@@ -17,7 +17,8 @@ public final class Livetune {
               chat   a terminal chat with the running livetune; [Learn] teaches it, /help lists commands
               demo   a scripted session: ask, teach, ask in a new session, restart, ask again
             environment: LIVETUNE_HTTP_PORT (8080), LIVETUNE_GRPC_PORT (9001), LIVETUNE_HOST (127.0.0.1),
-              LIVETUNE_DATA_DIR (~/.livetune), LIVETUNE_API_KEY, LIVETUNE_MODEL_DIR, LIVETUNE_TRAINER_JAR""";
+              LIVETUNE_DATA_DIR (~/.livetune), LIVETUNE_API_KEY, LIVETUNE_MODEL_DIR, LIVETUNE_TRAINER_JAR,
+              LIVETUNE_OTLP_ENDPOINT (traces to an OpenTelemetry collector, e.g. http://localhost:4318)""";
 
     Livetune() {
     }

@@ -12,9 +12,10 @@ import java.util.Optional;
  * value that cannot be used is refused at once, saying which variable and why.
  *
  * @param trainerJar the trainer jar, when found (needed by {@code up} only)
+ * @param otlpEndpoint an OpenTelemetry collector's OTLP/HTTP endpoint to send traces to, or none
  */
 record Settings(String host, int httpPort, int grpcPort, Path dataDir, Optional<String> apiKey, Optional<Path> modelDir,
-        Optional<Path> trainerJar) {
+        Optional<Path> trainerJar, Optional<String> otlpEndpoint) {
 
     /** A setting that cannot be used. */
     static final class Invalid extends RuntimeException {
@@ -40,7 +41,13 @@ record Settings(String host, int httpPort, int grpcPort, Path dataDir, Optional<
                 throw new Invalid("LIVETUNE_MODEL_DIR=" + m + " is not a Hugging Face model directory (no config.json)");
             }
         });
-        return new Settings(host, http, grpc, data, key, model, trainerJar(env));
+        Optional<String> otlp = Optional.ofNullable(env.get("LIVETUNE_OTLP_ENDPOINT")).map(String::strip).filter(s -> !s.isEmpty());
+        otlp.ifPresent(o -> {
+            if (!o.matches("https?://[^/\\s]+/?")) {
+                throw new Invalid("LIVETUNE_OTLP_ENDPOINT=" + o + " is not an OTLP/HTTP endpoint (e.g. http://localhost:4318)");
+            }
+        });
+        return new Settings(host, http, grpc, data, key, model, trainerJar(env), otlp);
     }
 
     private static int port(Map<String, String> env, String name, int fallback) {

@@ -186,6 +186,11 @@ final class Up {
         p.put("livetune.orchestrator.files-dir", files);
         p.put("livetune.orchestrator.trainer-jar", trainer);
         p.put("livetune.gateway.files-dir", files);
+        s.otlpEndpoint().ifPresent(endpoint -> {
+            p.put("quarkus.otel.sdk.disabled", false);
+            p.put("quarkus.otel.exporter.otlp.endpoint", endpoint);
+            p.put("livetune.orchestrator.trainer-otlp-endpoint", endpoint);
+        });
         p.forEach((k, v) -> System.setProperty(k, v.toString()));
     }
 

@@ -69,25 +69,29 @@ public final class TrainerCli {
 
         @Override
         public Integer call() {
-            Progress progress = new Progress(new ObjectMapper(), System.out, System.err);
-            try {
-                new TrainingJob(new TrainingJob.Request(base, data, out, parentAdapter, replay, probes, config,
-                        threads), progress).run();
-                return ExitCodes.OK;
-            } catch (InvalidTrainingInputException | ModelFormatException | TokenizerException e) {
-                return fail(progress, ExitCodes.INVALID_INPUT, "invalid input", e);
-            } catch (IOException | UncheckedIOException | OutOfMemoryError e) {
-                return fail(progress, ExitCodes.TRANSIENT, "transient failure", e);
-            } catch (RuntimeException e) {
-                e.printStackTrace();
-                return fail(progress, ExitCodes.SOFTWARE, "internal error", e);
+            try (TrainerTrace trace = TrainerTrace.start(System.getenv(), "train")) {
+                trace.span().setAttribute("livetune.trainer.out", out.toString());
+                Progress progress = new Progress(new ObjectMapper(), System.out, System.err, trace.span());
+                try {
+                    new TrainingJob(new TrainingJob.Request(base, data, out, parentAdapter, replay, probes, config,
+                            threads), progress).run();
+                    return ExitCodes.OK;
+                } catch (InvalidTrainingInputException | ModelFormatException | TokenizerException e) {
+                    return fail(progress, trace, ExitCodes.INVALID_INPUT, "invalid input", e);
+                } catch (IOException | UncheckedIOException | OutOfMemoryError e) {
+                    return fail(progress, trace, ExitCodes.TRANSIENT, "transient failure", e);
+                } catch (RuntimeException e) {
+                    e.printStackTrace();
+                    return fail(progress, trace, ExitCodes.SOFTWARE, "internal error", e);
+                }
             }
         }
 
-        private static int fail(Progress progress, int code, String what, Throwable e) {
+        private static int fail(Progress progress, TrainerTrace trace, int code, String what, Throwable e) {
             String message = e instanceof OutOfMemoryError
                     ? "out of memory (" + e.getMessage() + "); retry with a larger heap (-Xmx) or memory limit"
                     : e.getMessage() == null ? e.toString() : e.getMessage();
+            trace.failed(code, what + ": " + message);
             progress.event("error", o -> {
                 o.put("exit_code", code);
                 o.put("message", message);

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.livetune.api.inference.v1.LoadAdapterRequest;
 import dev.livetune.api.k8s.AdapterRelease;
 import dev.livetune.api.k8s.AdapterReleaseStatus;
+import dev.livetune.api.trace.TraceContext;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSlice;
@@ -18,6 +19,9 @@ import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.Tracer;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
@@ -56,10 +60,12 @@ public class AdapterReleaseReconciler implements Reconciler<AdapterRelease>, Aut
         return t;
     });
     private final ObjectMapper json = new ObjectMapper();
+    private final Tracer tracer;
 
-    public AdapterReleaseReconciler(ReleaseSettings settings, Clock clock) {
+    public AdapterReleaseReconciler(ReleaseSettings settings, Clock clock, Tracer tracer) {
         this.settings = settings;
         this.clock = clock;
+        this.tracer = tracer;
         this.replicas = new Replicas(settings);
     }
 
@@ -75,7 +81,7 @@ public class AdapterReleaseReconciler implements Reconciler<AdapterRelease>, Aut
 
     @Override
     public UpdateControl<AdapterRelease> reconcile(AdapterRelease release, Context<AdapterRelease> context) {
-        AdapterReleaseStatus next = rollOut(release, context.getClient());
+        AdapterReleaseStatus next = traced(release, () -> rollOut(release, context.getClient()));
         UpdateControl<AdapterRelease> control;
         if (same(next, release.getStatus())) {
             control = UpdateControl.noUpdate();
@@ -84,6 +90,38 @@ public class AdapterReleaseReconciler implements Reconciler<AdapterRelease>, Aut
             control = UpdateControl.patchStatus(release);
         }
         return AdapterReleaseStatus.LIVE.equals(next.phase) ? control : control.rescheduleAfter(settings.retryAfter());
+    }
+
+    /**
+     * A rollout not yet live is a span in the trace of the job's releasing phase (the release's
+     * annotation); reconciling a release that is live already (a replica came or went) is not.
+     */
+    private AdapterReleaseStatus traced(AdapterRelease release, java.util.function.Supplier<AdapterReleaseStatus> rollOut) {
+        AdapterReleaseStatus current = release.getStatus();
+        if (current != null && AdapterReleaseStatus.LIVE.equals(current.phase)
+                && Objects.equals(current.observedGeneration, release.getMetadata().getGeneration())) {
+            return rollOut.get();
+        }
+        var spec = release.getSpec();
+        Span span = tracer.spanBuilder("roll out adapter")
+                .setParent(TraceContext.parent(TrainingRunReconciler.traceparent(release)))
+                .setAttribute("livetune.tenant", spec.tenant).setAttribute("livetune.adapter", spec.adapter)
+                .setAttribute("livetune.adapter.version", spec.version).startSpan();
+        try {
+            AdapterReleaseStatus next = rollOut.get();
+            span.setAttribute("livetune.release.phase", String.valueOf(next.phase));
+            span.setAttribute("livetune.release.ready_replicas", next.readyReplicas);
+            if (!AdapterReleaseStatus.LIVE.equals(next.phase)) {
+                span.setStatus(StatusCode.ERROR, String.valueOf(next.message));
+            }
+            return next;
+        } catch (RuntimeException e) {
+            span.recordException(e);
+            span.setStatus(StatusCode.ERROR, String.valueOf(e.getMessage()));
+            throw e;
+        } finally {
+            span.end();
+        }
     }
 
     AdapterReleaseStatus rollOut(AdapterRelease release, KubernetesClient client) {

@@ -44,6 +44,9 @@ public interface OperatorConfig {
 
     Optional<String> trainerServiceAccount();
 
+    /** The OTLP/HTTP collector training pods send their span to (e.g. {@code http://collector:4318}); none by default. */
+    Optional<String> trainerOtlpEndpoint();
+
     /** Seconds a finished training Job is kept. */
     @WithDefault("86400")
     int jobTtlSeconds();
@@ -95,6 +98,6 @@ public interface OperatorConfig {
     default TrainingSettings training() {
         return new TrainingSettings(trainerImage(), trainerImagePullPolicy(), modelsClaim(), artifactsClaim(), artifactsDir(),
                 gpuResource(), nodeSelector(), tolerations().orElse(List.of()), priorityClass(), trainerServiceAccount(),
-                jobTtlSeconds());
+                jobTtlSeconds(), trainerOtlpEndpoint());
     }
 }

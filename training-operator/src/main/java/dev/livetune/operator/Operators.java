@@ -3,6 +3,7 @@ package dev.livetune.operator;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
+import io.opentelemetry.api.trace.Tracer;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.event.Observes;
@@ -23,10 +24,12 @@ public class Operators {
     private final OperatorConfig config;
     private Operator operator;
     private AdapterReleaseReconciler releases;
+    private final Tracer tracer;
 
-    Operators(KubernetesClient client, OperatorConfig config) {
+    Operators(KubernetesClient client, OperatorConfig config, Tracer tracer) {
         this.client = client;
         this.config = config;
+        this.tracer = tracer;
     }
 
     void start(@Observes StartupEvent event) {
@@ -40,8 +43,8 @@ public class Operators {
         });
         // One namespace, as the Role in k8s/ allows (no cluster-wide lists).
         String namespace = config.namespace().orElse(client.getNamespace());
-        operator.register(new TrainingRunReconciler(config.training(), Clock.systemUTC()), o -> o.settingNamespace(namespace));
-        releases = new AdapterReleaseReconciler(config.release(), Clock.systemUTC());
+        operator.register(new TrainingRunReconciler(config.training(), Clock.systemUTC(), tracer), o -> o.settingNamespace(namespace));
+        releases = new AdapterReleaseReconciler(config.release(), Clock.systemUTC(), tracer);
         operator.register(releases, o -> o.settingNamespace(namespace));
         operator.start();
         LOG.infof("reconciling TrainingRuns and AdapterReleases in %s (replicas of Service %s)%s", namespace,

@@ -2,8 +2,10 @@ package dev.livetune.operator;
 
 import dev.livetune.api.k8s.TrainingRun;
 import dev.livetune.api.k8s.TrainingRunSpec;
+import dev.livetune.api.trace.TraceContext;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
+import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
@@ -26,7 +28,7 @@ import java.util.Map;
  * never restarted in place ({@code backoffLimit} 0: the operator counts attempts and makes the next
  * Job), the trainer's invalid-input exit code failing the Job at once, pod disruptions (eviction,
  * preemption) not counted, the run's deadline as {@code activeDeadlineSeconds}, GPUs as limits.
- * A pure function of the run, the attempt and the settings.
+ * A pure function of the run, the attempt, the settings and the trace context it continues.
  */
 public final class TrainingJobs {
 
@@ -75,7 +77,10 @@ public final class TrainingJobs {
         return cm;
     }
 
-    public static Job job(TrainingRun run, int attempt, TrainingSettings settings) {
+    /**
+     * @param traceparent the trainer's parent span ({@code TRACEPARENT}), or null
+     */
+    public static Job job(TrainingRun run, int attempt, TrainingSettings settings, String traceparent) {
         TrainingRunSpec spec = run.getSpec();
         String name = jobName(run, attempt);
         List<String> args = new ArrayList<>(List.of("train", "--base", "/models/" + spec.baseModel, "--data",
@@ -129,9 +134,7 @@ public final class TrainingJobs {
                             .addNewContainer()
                                 .withName(CONTAINER).withImage(settings.image()).withImagePullPolicy(settings.imagePullPolicy())
                                 .withArgs(args)
-                                .addNewEnv().withName("JAVA_TOOL_OPTIONS").withValue("-Djava.io.tmpdir=/tmp").endEnv()
-                                .addNewEnv().withName("DJL_CACHE_DIR").withValue("/tmp/djl").endEnv()
-                                .addNewEnv().withName("ENGINE_CACHE_DIR").withValue("/tmp/djl").endEnv()
+                                .withEnv(env(settings, traceparent))
                                 .withNewSecurityContext().withAllowPrivilegeEscalation(false).withReadOnlyRootFilesystem(true)
                                     .withRunAsNonRoot(true).withNewCapabilities().withDrop("ALL").endCapabilities()
                                     .withNewSeccompProfile().withType("RuntimeDefault").endSeccompProfile()
@@ -155,6 +158,19 @@ public final class TrainingJobs {
                 .build();
         job.getMetadata().setOwnerReferences(List.of(owner(run)));
         return job;
+    }
+
+    private static List<EnvVar> env(TrainingSettings settings, String traceparent) {
+        List<EnvVar> env = new ArrayList<>(List.of(new EnvVar("JAVA_TOOL_OPTIONS", "-Djava.io.tmpdir=/tmp", null),
+                new EnvVar("DJL_CACHE_DIR", "/tmp/djl", null), new EnvVar("ENGINE_CACHE_DIR", "/tmp/djl", null)));
+        if (traceparent != null) {
+            env.add(new EnvVar(TraceContext.ENV, traceparent, null));
+        }
+        settings.otlpEndpoint().ifPresent(endpoint -> {
+            env.add(new EnvVar("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint, null));
+            env.add(new EnvVar("OTEL_SERVICE_NAME", "livetune-trainer", null));
+        });
+        return env;
     }
 
     /** The run as its objects' controller: garbage-collected with it, and what the Job informer maps back to. */

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.livetune.api.k8s.TrainingRun;
 import dev.livetune.api.k8s.TrainingRunStatus;
+import dev.livetune.api.trace.TraceContext;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.JobCondition;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -17,6 +18,9 @@ import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.Mappers;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.Tracer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -50,10 +54,12 @@ public class TrainingRunReconciler implements Reconciler<TrainingRun> {
     private final TrainingSettings settings;
     private final Clock clock;
     private final ObjectMapper json = new ObjectMapper();
+    private final Tracer tracer;
 
-    public TrainingRunReconciler(TrainingSettings settings, Clock clock) {
+    public TrainingRunReconciler(TrainingSettings settings, Clock clock, Tracer tracer) {
         this.settings = settings;
         this.clock = clock;
+        this.tracer = tracer;
     }
 
     @Override
@@ -129,8 +135,23 @@ public class TrainingRunReconciler implements Reconciler<TrainingRun> {
         if (!run.getSpec().hyperparameters.isEmpty()) {
             createIfAbsent(client, TrainingJobs.hyperparameters(run, attempt));
         }
-        Job job = TrainingJobs.job(run, attempt, settings);
-        createIfAbsent(client, job);
+        // A span in the trace of the job's training phase (the run's annotation); the trainer is its child.
+        Span span = tracer.spanBuilder("start training Job")
+                .setParent(TraceContext.parent(traceparent(run)))
+                .setAttribute("livetune.training_run", run.getMetadata().getName()).setAttribute("livetune.attempt", attempt)
+                .startSpan();
+        Job job;
+        try {
+            job = TrainingJobs.job(run, attempt, settings, TraceContext.of(io.opentelemetry.context.Context.root().with(span)));
+            span.setAttribute("livetune.job_name", job.getMetadata().getName());
+            createIfAbsent(client, job);
+        } catch (RuntimeException e) {
+            span.recordException(e);
+            span.setStatus(StatusCode.ERROR, String.valueOf(e.getMessage()));
+            throw e;
+        } finally {
+            span.end();
+        }
         s.attempts = attempt;
         s.jobName = job.getMetadata().getName();
         s.phase = TrainingRunStatus.PENDING;
@@ -138,6 +159,12 @@ public class TrainingRunReconciler implements Reconciler<TrainingRun> {
         s.observedGeneration = run.getMetadata().getGeneration();
         s.conditions = Conditions.set(s.conditions, SUCCEEDED, "Unknown", reason, message, s.observedGeneration, clock);
         return s;
+    }
+
+    /** @return the trace context an object's {@link TraceContext#ANNOTATION} carries, or null */
+    static String traceparent(io.fabric8.kubernetes.api.model.HasMetadata object) {
+        Map<String, String> annotations = object.getMetadata().getAnnotations();
+        return annotations == null ? null : annotations.get(TraceContext.ANNOTATION);
     }
 
     /**

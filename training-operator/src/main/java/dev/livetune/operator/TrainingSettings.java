@@ -20,8 +20,9 @@ import java.util.Optional;
  * @param priorityClass     for training pods, or empty
  * @param serviceAccount    for training pods, or empty
  * @param ttlAfterFinished  seconds a finished Job is kept
+ * @param otlpEndpoint      the OTLP/HTTP collector the trainer sends its span to, or empty for none
  */
 public record TrainingSettings(String image, String imagePullPolicy, String modelsClaim, String artifactsClaim,
         Optional<Path> artifactsRoot, String gpuResource, Map<String, String> nodeSelector, List<String> tolerations,
-        Optional<String> priorityClass, Optional<String> serviceAccount, int ttlAfterFinished) {
+        Optional<String> priorityClass, Optional<String> serviceAccount, int ttlAfterFinished, Optional<String> otlpEndpoint) {
 }

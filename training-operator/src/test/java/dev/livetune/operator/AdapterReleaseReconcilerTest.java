@@ -6,11 +6,16 @@ import static org.awaitility.Awaitility.await;
 import dev.livetune.api.k8s.AdapterRelease;
 import dev.livetune.api.k8s.AdapterReleaseSpec;
 import dev.livetune.api.k8s.AdapterReleaseStatus;
+import dev.livetune.api.trace.TraceContext;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSliceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.javaoperatorsdk.operator.Operator;
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
+import io.opentelemetry.sdk.trace.SdkTracerProvider;
+import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -34,6 +39,8 @@ class AdapterReleaseReconcilerTest {
     private static final String NS = "livetune";
     private final List<ReplicaServer> replicas = new ArrayList<>();
     private AdapterReleaseReconciler reconciler;
+    private final InMemorySpanExporter spans = InMemorySpanExporter.create();
+    private static final String TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
     private Operator operator;
 
     /** A replica and its EndpointSlice, as a new inference pod would appear. */
@@ -56,7 +63,8 @@ class AdapterReleaseReconcilerTest {
             addReplica();
         }
         reconciler = new AdapterReleaseReconciler(new ReleaseSettings("livetune-inference", "grpc", 9000, Optional.of("t0ken"),
-                Duration.ofSeconds(10), Duration.ofSeconds(1), "livetune-live-adapters"), Clock.systemUTC());
+                Duration.ofSeconds(10), Duration.ofSeconds(1), "livetune-live-adapters"), Clock.systemUTC(),
+                SdkTracerProvider.builder().addSpanProcessor(SimpleSpanProcessor.create(spans)).build().get("test"));
         operator = MockCluster.start(client, reconciler);
     }
 
@@ -86,7 +94,9 @@ class AdapterReleaseReconcilerTest {
             return;
         }
         AdapterRelease r = new AdapterRelease();
-        r.setMetadata(new ObjectMetaBuilder().withName("acme-default").withNamespace(NS).build());
+        // As the orchestrator's releasing phase annotates it.
+        r.setMetadata(new ObjectMetaBuilder().withName("acme-default").withNamespace(NS)
+                .addToAnnotations(TraceContext.ANNOTATION, TRACEPARENT).build());
         AdapterReleaseSpec spec = new AdapterReleaseSpec();
         spec.tenant = "acme";
         spec.adapter = "default";
@@ -144,6 +154,15 @@ class AdapterReleaseReconcilerTest {
     void aReplicaThatAppearsLaterGetsTheLiveVersion() throws Exception {
         release(4);
         awaitStatus(s -> AdapterReleaseStatus.LIVE.equals(s.phase) && s.targetReplicas == 3);
+        // The rollout is a span in the job's trace, under its releasing phase.
+        assertThat(spans.getFinishedSpanItems()).filteredOn(s -> s.getName().equals("roll out adapter")).isNotEmpty()
+                .allSatisfy(s -> {
+                    assertThat(s.getTraceId()).isEqualTo("0af7651916cd43dd8448eb211c80319c");
+                    assertThat(s.getParentSpanId()).isEqualTo("b7ad6b7169203331");
+                    assertThat(s.getAttributes().get(AttributeKey.longKey("livetune.adapter.version"))).isEqualTo(4L);
+                })
+                .anySatisfy(s -> assertThat(s.getAttributes().get(AttributeKey.stringKey("livetune.release.phase")))
+                        .isEqualTo(AdapterReleaseStatus.LIVE));
         ReplicaServer late = addReplica();
         AdapterReleaseStatus four = awaitStatus(s -> AdapterReleaseStatus.LIVE.equals(s.phase) && s.targetReplicas == 4);
         assertThat(four.readyReplicas).isEqualTo(4);

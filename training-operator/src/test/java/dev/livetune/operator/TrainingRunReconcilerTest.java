@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.livetune.api.k8s.TrainingRun;
 import dev.livetune.api.k8s.TrainingRunSpec;
 import dev.livetune.api.k8s.TrainingRunStatus;
+import dev.livetune.api.trace.TraceContext;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
@@ -15,6 +16,11 @@ import io.fabric8.kubernetes.api.model.batch.v1.PodFailurePolicyRule;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.javaoperatorsdk.operator.Operator;
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
+import io.opentelemetry.sdk.trace.SdkTracerProvider;
+import io.opentelemetry.sdk.trace.data.SpanData;
+import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -38,6 +44,7 @@ class TrainingRunReconcilerTest {
     private static final String NS = "livetune";
     private Path store;
     private TrainingRunReconciler reconciler;
+    private final InMemorySpanExporter spans = InMemorySpanExporter.create();
     private Operator operator;
 
     @BeforeEach
@@ -46,7 +53,9 @@ class TrainingRunReconcilerTest {
         store = Files.createTempDirectory("operator-store");
         reconciler = new TrainingRunReconciler(new TrainingSettings("livetune/trainer:test", "IfNotPresent", "models", "artifacts",
                 Optional.of(store), "nvidia.com/gpu", Map.of("livetune.dev/pool", "gpu"), List.of("nvidia.com/gpu:NoSchedule"),
-                Optional.of("training"), Optional.of("livetune-trainer"), 3600), Clock.systemUTC());
+                Optional.of("training"), Optional.of("livetune-trainer"), 3600, Optional.of("http://collector:4318")),
+                Clock.systemUTC(), SdkTracerProvider.builder().addSpanProcessor(SimpleSpanProcessor.create(spans)).build()
+                        .get("test"));
         operator = MockCluster.start(client, reconciler);
     }
 
@@ -56,8 +65,16 @@ class TrainingRunReconcilerTest {
     }
 
     private static TrainingRun run(String name, int maxAttempts) {
+        return run(name, maxAttempts, null);
+    }
+
+    private static TrainingRun run(String name, int maxAttempts, String traceparent) {
         TrainingRun run = new TrainingRun();
-        run.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(NS).build());
+        ObjectMetaBuilder meta = new ObjectMetaBuilder().withName(name).withNamespace(NS);
+        if (traceparent != null) {
+            meta.addToAnnotations(TraceContext.ANNOTATION, traceparent);
+        }
+        run.setMetadata(meta.build());
         TrainingRunSpec spec = new TrainingRunSpec();
         spec.tenant = "acme";
         spec.adapter = "default";
@@ -157,6 +174,32 @@ class TrainingRunReconcilerTest {
             assertThat(again.conditions).isEqualTo(pending.conditions);
         }
         assertThat(jobsOf("shape")).hasSize(1);
+    }
+
+    @Test
+    void theTrainingPodContinuesTheRunsTrace() {
+        String orchestrator = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        run("traced", 1, orchestrator);
+        Job job = awaitJob("traced-a1");
+        Map<String, String> env = new java.util.HashMap<>();
+        job.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv().forEach(e -> env.put(e.getName(), e.getValue()));
+
+        SpanData started = await().atMost(Duration.ofSeconds(10)).until(() -> spans.getFinishedSpanItems().stream()
+                .filter(s -> s.getName().equals("start training Job")).findFirst(), Optional::isPresent).get();
+        assertThat(started.getTraceId()).isEqualTo("4bf92f3577b34da6a3ce929d0e0e4736");
+        assertThat(started.getParentSpanId()).as("the orchestrator's training phase").isEqualTo("00f067aa0ba902b7");
+        assertThat(started.getAttributes().get(AttributeKey.stringKey("livetune.job_name"))).isEqualTo("traced-a1");
+        assertThat(env.get("TRACEPARENT")).as("the trainer is a child of the operator's span")
+                .isEqualTo("00-4bf92f3577b34da6a3ce929d0e0e4736-" + started.getSpanId() + "-01");
+        assertThat(env).containsEntry("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318")
+                .containsEntry("OTEL_SERVICE_NAME", "livetune-trainer");
+
+        // A run without a trace context starts a trace of its own, and its pod is told that one.
+        run("untraced", 1);
+        Job other = awaitJob("untraced-a1");
+        String parent = other.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv().stream()
+                .filter(e -> e.getName().equals("TRACEPARENT")).findFirst().orElseThrow().getValue();
+        assertThat(TraceContext.traceId(parent)).isNotNull().isNotEqualTo("4bf92f3577b34da6a3ce929d0e0e4736");
     }
 
     @Test

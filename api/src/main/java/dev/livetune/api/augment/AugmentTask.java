@@ -21,9 +21,12 @@ import java.util.List;
  * @param title          the chunk's heading path, or empty
  * @param chunk          the chunk's index in its source, 0 for statements and web queries
  * @param samplesPerFact how many training pairs to aim for per statement (per chunk for documents)
+ * @param traceparent    the W3C trace context of the job's augmenting phase, or null
+ *                       ({@link dev.livetune.api.trace.TraceContext})
  */
 public record AugmentTask(int schemaVersion, String taskId, String jobId, String requestId, String tenant, String adapter,
-        String kind, String text, List<String> context, String source, String title, int chunk, int samplesPerFact) {
+        String kind, String text, List<String> context, String source, String title, int chunk, int samplesPerFact,
+        String traceparent) {
 
     public static final int SCHEMA_VERSION = 1;
 

@@ -16,9 +16,11 @@ import java.util.List;
  * @param sessionId      the chat session it came from, or null
  * @param context        recent turns of that session, oldest first, as {@code role: content} lines
  * @param createdAt      ISO-8601 instant
+ * @param traceparent    the W3C trace context of the request that started the job, or null
+ *                       ({@link dev.livetune.api.trace.TraceContext})
  */
 public record LearnRequest(int schemaVersion, String requestId, String jobId, String tenant, String adapter, String mode,
-        String text, List<String> fileIds, String sessionId, List<String> context, String createdAt) {
+        String text, List<String> fileIds, String sessionId, List<String> context, String createdAt, String traceparent) {
 
     public static final int SCHEMA_VERSION = 1;
 

@@ -13,6 +13,7 @@ import dev.livetune.augment.SearxngSearch;
 import dev.livetune.augment.Teacher;
 import dev.livetune.broker.Broker;
 import dev.livetune.broker.Brokers;
+import io.opentelemetry.api.trace.Tracer;
 import io.quarkus.grpc.GrpcClient;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -46,8 +47,11 @@ public class Workers implements HealthCheck {
     @GrpcClient("inference")
     InferenceGrpc.InferenceBlockingStub inference;
 
-    Workers(AugmentationConfig config) {
+    private final Tracer tracer;
+
+    Workers(AugmentationConfig config, Tracer tracer) {
         this.config = config;
+        this.tracer = tracer;
     }
 
     void start(@Observes StartupEvent event) throws Exception {
@@ -59,7 +63,7 @@ public class Workers implements HealthCheck {
         Augmenter augmenter = new Augmenter(teachers, QualityFilter.defaults(), search, fetcher, config.webResults(), name);
         broker = Brokers.open(config.rabbitmqUri(), name);
         worker = new AugmentWorker(broker, new AugmentWorker.Settings(config.tasksQueue(), config.resultsQueue(),
-                config.consumers(), config.prefetch()), augmenter).start();
+                config.consumers(), config.prefetch()), augmenter, tracer).start();
         LOG.infof("augmenting with the %s teacher: %d consumers on %s, prefetch %d%s", config.teacher(), config.consumers(),
                 config.tasksQueue(), config.prefetch(), search.isPresent() ? ", web search on" : "");
     }
