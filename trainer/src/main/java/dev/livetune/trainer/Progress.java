@@ -10,8 +10,8 @@ import java.util.function.Consumer;
 
 /**
  * Machine-readable progress: one JSON object per line on stdout, each with an {@code event}
- * ({@code start}, {@code resume}, {@code step}, {@code checkpoint}, {@code eval}, {@code done},
- * {@code error}), so a launcher can relay it; human-readable logs go to stderr.
+ * ({@code start}, {@code resume}, {@code step}, {@code skipped_step}, {@code checkpoint}, {@code eval},
+ * {@code done}, {@code error}), so a launcher can relay it; human-readable logs go to stderr.
  */
 final class Progress {
 

@@ -183,7 +183,9 @@ final class TrainingJob {
                     o.put("epoch", round(p.epoch(), 4));
                     o.put("loss", round(p.loss(), 6));
                     o.put("learning_rate", p.learningRate());
-                    o.put("grad_norm", round(p.gradNorm(), 6));
+                    if (Double.isFinite(p.gradNorm())) {
+                        o.put("grad_norm", round(p.gradNorm(), 6));
+                    }
                     o.put("tokens", p.tokens());
                     o.put("tokens_per_second", round(p.tokensPerSecond(), 1));
                     o.put("elapsed_seconds", round(p.elapsedSeconds(), 3));
@@ -205,6 +207,15 @@ final class TrainingJob {
             @Override
             public void onCheckpoint(int step, Path dir) {
                 progress.event("checkpoint", o -> o.put("step", step));
+            }
+
+            @Override
+            public void onSkippedStep(int step, double gradientNorm) {
+                progress.event("skipped_step", o -> {
+                    o.put("step", step);
+                    o.put("grad_norm", Double.toString(gradientNorm));
+                });
+                progress.log("step %d: the gradient norm is %s; its update is left out", step, gradientNorm);
             }
         };
         progress.log("training on %d samples (%s)", samples.size(), hp.fullFinetune() ? "all weights" : "LoRA r=" + hp.r());

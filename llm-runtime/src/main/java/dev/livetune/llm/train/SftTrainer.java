@@ -5,6 +5,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -43,6 +45,9 @@ public final class SftTrainer {
     }
 
     /** Receives progress. */
+    /** Updates in a row left out for a gradient that is not finite before the run is called diverged. */
+    static final int MAX_SKIPPED_IN_A_ROW = 3;
+
     public interface Listener {
         void onStep(Progress progress);
 
@@ -50,6 +55,10 @@ public final class SftTrainer {
         }
 
         default void onCheckpoint(int step, Path dir) {
+        }
+
+        /** An update left out because its gradient was not finite (the loss was). */
+        default void onSkippedStep(int step, double gradientNorm) {
         }
     }
 
@@ -110,6 +119,7 @@ public final class SftTrainer {
             int warmup = hp.warmupSteps(total);
             trainable.setTraining(true);
             long began = System.nanoTime();
+            int skippedInARow = 0;
             for (int step = start; step < total; step++) {
                 engine.setRandomSeed((int) (hp.seed() * 31 + step));
                 List<List<int[]>> micro = plan.steps().get(step);
@@ -135,11 +145,20 @@ public final class SftTrainer {
                                 + (step + 1) + "; lower learning_rate or max_grad_norm");
                     }
                     norm = clip(params);
-                    adam.step(lr);
-                    for (Parameter p : params) {
-                        NDArray g = p.value().getGradient();
-                        g.subi(g);
+                    if (Double.isFinite(norm)) {
+                        adam.step(lr);
+                        skippedInARow = 0;
+                    } else {
+                        // A finite loss with a gradient that is not (an overflow): the update would make every
+                        // weight NaN. Left out, as torch.amp's GradScaler does, unless it keeps happening.
+                        if (++skippedInARow >= MAX_SKIPPED_IN_A_ROW) {
+                            throw new InvalidTrainingInputException("training diverged: the gradient norm is " + norm
+                                    + " at step " + (step + 1) + " and the " + (MAX_SKIPPED_IN_A_ROW - 1)
+                                    + " steps before; lower learning_rate or max_grad_norm");
+                        }
+                        listener.onSkippedStep(step + 1, norm);
                     }
+                    zeroGradients(params);
                 }
                 losses.add(loss);
                 int done = step + 1;
@@ -235,6 +254,13 @@ public final class SftTrainer {
 
     private static long[] toArray(List<Long> values) {
         return values.stream().mapToLong(Long::longValue).toArray();
+    }
+
+    /** Sets every gradient to zero, as torch's {@code zero_()}: {@code g - g} would leave an infinite gradient NaN. */
+    static void zeroGradients(List<Parameter> params) {
+        for (Parameter p : params) {
+            JniUtils.zeroGrad((PtNDArray) p.value());
+        }
     }
 
     /** Clips the global gradient norm to {@code max_grad_norm} as torch's {@code clip_grad_norm_}; returns the norm. */
