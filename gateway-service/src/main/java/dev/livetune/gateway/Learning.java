@@ -6,7 +6,6 @@ import dev.livetune.api.learn.LearnRequest;
 import dev.livetune.api.trace.TraceContext;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanKind;
-import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.context.Scope;
 import jakarta.inject.Singleton;
@@ -52,9 +51,7 @@ public class Learning {
             return publishAndRecord(new LearnRequest(LearnRequest.SCHEMA_VERSION, UUID.randomUUID().toString(), jobId, tenant, alias,
                     mode, text, fileIds, session, context, Instant.now().toString(), TraceContext.current()));
         } catch (RuntimeException e) {
-            span.recordException(e);
-            span.setStatus(StatusCode.ERROR, String.valueOf(e.getMessage()));
-            throw e;
+            throw TraceContext.failed(span, e);
         } finally {
             span.end();
         }

@@ -156,9 +156,7 @@ public class Pipeline {
         try (Scope scope = span.makeCurrent()) {
             return step(r, phase);
         } catch (Exception e) {
-            span.recordException(e);
-            span.setStatus(StatusCode.ERROR, String.valueOf(e.getMessage()));
-            throw e;
+            throw TraceContext.failed(span, e);
         } finally {
             span.end();
         }

@@ -15,6 +15,7 @@ import dev.livetune.api.inference.v1.GenerateRequest;
 import dev.livetune.api.inference.v1.InferenceGrpc;
 import dev.livetune.api.inference.v1.SamplingParams;
 import dev.livetune.api.learn.LearnRequest;
+import dev.livetune.api.trace.OtlpReceiver;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.lettuce.core.RedisClient;

@@ -1,5 +1,6 @@
 package dev.livetune.orchestrator;
 
+import dev.livetune.api.trace.OtlpReceiver;
 import dev.livetune.augment.QA;
 import dev.livetune.augment.RulesTeacher;
 import dev.livetune.llm.engine.TorchRuntime;

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.livetune.api.trace.OtlpReceiver;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -29,7 +30,8 @@ import org.junit.jupiter.api.Test;
  * directory (so the first start builds the starter model), driven by the official {@code openai}
  * npm SDK. Before learning the answer lacks the fact; {@code [Learn]} it; the job (read through the
  * SDK) succeeds; a new session's answer has it; after a restart it still has it; {@code /v1/models}
- * lists the learned version.
+ * lists the learned version. Traces go to a collector: the learn job is one trace, from the API
+ * request to the trainer.
  */
 class StandaloneIT {
 
@@ -43,11 +45,13 @@ class StandaloneIT {
     private final List<Process> processes = new ArrayList<>();
     private int httpPort;
     private int grpcPort;
+    private OtlpReceiver collector;
 
     @Test
     void learnsThroughTheOpenAiSdkAndRemembersAcrossSessionsAndRestarts() throws Exception {
         installSdk();
         deleteTree(data);
+        collector = new OtlpReceiver();
         httpPort = freePort();
         grpcPort = freePort();
 
@@ -62,6 +66,7 @@ class StandaloneIT {
         assertThat(learned.at("/after/content").asText()).as("a new session, after learning").containsIgnoringCase(VALUE);
         assertThat(learned.at("/after/servedBy").asText()).endsWith("default@v1");
         assertThat(json.convertValue(learned.get("models"), List.class)).contains("livetune-base", "default", "default@v1");
+        assertOneTrace(learned.at("/jobId").asText());
         stop(first);
 
         Process second = start("restart");
@@ -86,6 +91,7 @@ class StandaloneIT {
         env.put("LIVETUNE_HTTP_PORT", Integer.toString(httpPort));
         env.put("LIVETUNE_GRPC_PORT", Integer.toString(grpcPort));
         env.put("LIVETUNE_TRAINER_JAR", trainer);
+        env.put("LIVETUNE_OTLP_ENDPOINT", collector.endpoint());
         env.remove("LIVETUNE_API_KEY");
         env.remove("LIVETUNE_MODEL_DIR");
         Process p = pb.start();
@@ -112,6 +118,29 @@ class StandaloneIT {
         assertThat(ok).as(what + " of standalone livetune; its output is in " + log + ":\n"
                 + (Files.exists(log) ? Files.readString(log) : "")).isTrue();
         return p;
+    }
+
+    /** The job's spans, the gateway's, the worker's and the trainer's (another process), share one trace. */
+    private void assertOneTrace(String jobId) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + 30_000;
+        List<OtlpReceiver.Received> trace = List.of();
+        while (System.currentTimeMillis() < deadline) {
+            String traceId = collector.spans().stream().filter(s -> s.name().equals("learn job")
+                    && jobId.equals(s.attributes().get("livetune.job.id"))).map(OtlpReceiver.Received::traceId).findFirst()
+                    .orElse(null);
+            trace = traceId == null ? List.of() : collector.spans(traceId);
+            if (trace.stream().anyMatch(s -> s.name().equals("train"))) {
+                break;
+            }
+            Thread.sleep(250);
+        }
+        assertThat(trace).as("the learn job's trace; spans received: " + collector.spans())
+                .extracting(OtlpReceiver.Received::name)
+                .contains("learn-requests publish", "learn job", "augmenting", "augment statements", "training", "train");
+        assertThat(trace).filteredOn(s -> s.name().equals("train")).singleElement()
+                .satisfies(s -> assertThat(s.service()).isEqualTo("livetune-trainer"));
+        assertThat(trace).filteredOn(s -> s.name().equals("learn job")).singleElement()
+                .satisfies(s -> assertThat(s.service()).isEqualTo("livetune"));
     }
 
     private void stop(Process p) throws InterruptedException {
@@ -177,5 +206,8 @@ class StandaloneIT {
     @AfterEach
     void stopAll() {
         processes.forEach(Process::destroyForcibly);
+        if (collector != null) {
+            collector.close();
+        }
     }
 }

@@ -116,9 +116,7 @@ public class AdapterReleaseReconciler implements Reconciler<AdapterRelease>, Aut
             }
             return next;
         } catch (RuntimeException e) {
-            span.recordException(e);
-            span.setStatus(StatusCode.ERROR, String.valueOf(e.getMessage()));
-            throw e;
+            throw TraceContext.failed(span, e);
         } finally {
             span.end();
         }

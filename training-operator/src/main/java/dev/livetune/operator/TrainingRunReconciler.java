@@ -19,7 +19,6 @@ import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.Mappers;
 import io.opentelemetry.api.trace.Span;
-import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.api.trace.Tracer;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -146,9 +145,7 @@ public class TrainingRunReconciler implements Reconciler<TrainingRun> {
             span.setAttribute("livetune.job_name", job.getMetadata().getName());
             createIfAbsent(client, job);
         } catch (RuntimeException e) {
-            span.recordException(e);
-            span.setStatus(StatusCode.ERROR, String.valueOf(e.getMessage()));
-            throw e;
+            throw TraceContext.failed(span, e);
         } finally {
             span.end();
         }

@@ -2,10 +2,11 @@ package dev.livetune.api.trace;
 
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanContext;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
 import io.opentelemetry.context.Context;
 import io.opentelemetry.context.propagation.TextMapGetter;
 import io.opentelemetry.context.propagation.TextMapSetter;
-import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -67,6 +68,18 @@ public final class TraceContext {
             return Context.root();
         }
         return W3CTraceContextPropagator.getInstance().extract(Context.root(), traceparent.trim(), GET);
+    }
+
+    /**
+     * Marks {@code span} failed with {@code error} (recorded as an exception event, and as the
+     * span's status); for {@code throw TraceContext.failed(span, e)}.
+     *
+     * @return {@code error}
+     */
+    public static <T extends Throwable> T failed(Span span, T error) {
+        span.recordException(error);
+        span.setStatus(StatusCode.ERROR, String.valueOf(error.getMessage()));
+        return error;
     }
 
     /** @return the trace id in {@code traceparent}, or null when it is missing or malformed */

@@ -1,4 +1,4 @@
-package dev.livetune.orchestrator;
+package dev.livetune.api.trace;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
@@ -19,12 +19,13 @@ import java.util.zip.GZIPInputStream;
  * An OpenTelemetry collector's OTLP/HTTP trace endpoint, as far as the tests need one: it accepts
  * {@code POST /v1/traces} (protobuf, gzip or not) from any process and keeps the spans. The request
  * is read by field number (ExportTraceServiceRequest → ResourceSpans → ScopeSpans → Span) with
- * protobuf's own wire parser, so no generated OTLP classes are needed.
+ * protobuf's own wire parser, so no generated OTLP classes are needed. In this module's test jar for
+ * every module whose tests follow a trace across processes.
  */
-final class OtlpReceiver implements AutoCloseable {
+public final class OtlpReceiver implements AutoCloseable {
 
     /** One received span; ids in lower-case hex, attributes as strings. */
-    record Received(String service, String traceId, String spanId, String parentSpanId, String name,
+    public record Received(String service, String traceId, String spanId, String parentSpanId, String name,
             Map<String, String> attributes) {
     }
 
@@ -32,7 +33,7 @@ final class OtlpReceiver implements AutoCloseable {
     private final List<Received> spans = new CopyOnWriteArrayList<>();
     private final List<String> paths = new CopyOnWriteArrayList<>();
 
-    OtlpReceiver() throws IOException {
+    public OtlpReceiver() throws IOException {
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 16);
         server.createContext("/", exchange -> {
             try (exchange) {
@@ -56,20 +57,25 @@ final class OtlpReceiver implements AutoCloseable {
     }
 
     /** @return the collector's base URL, as {@code OTEL_EXPORTER_OTLP_ENDPOINT} takes it */
-    String endpoint() {
+    public String endpoint() {
         return "http://127.0.0.1:" + server.getAddress().getPort();
     }
 
-    List<Received> spans(String traceId) {
+    public List<Received> spans(String traceId) {
         return spans.stream().filter(s -> s.traceId().equals(traceId)).toList();
     }
 
+    /** @return every span received so far */
+    public List<Received> spans() {
+        return List.copyOf(spans);
+    }
+
     /** @return the request paths seen, for a failure message */
-    List<String> paths() {
+    public List<String> paths() {
         return List.copyOf(paths);
     }
 
-    static List<Received> parse(byte[] request) throws InvalidProtocolBufferException {
+    public static List<Received> parse(byte[] request) throws InvalidProtocolBufferException {
         List<Received> out = new ArrayList<>();
         for (ByteString resourceSpans : field(UnknownFieldSet.parseFrom(request), 1)) {
             UnknownFieldSet rs = UnknownFieldSet.parseFrom(resourceSpans);
