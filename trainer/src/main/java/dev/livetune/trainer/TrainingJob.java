@@ -210,12 +210,14 @@ final class TrainingJob {
             }
 
             @Override
-            public void onSkippedStep(int step, double gradientNorm) {
+            public void onSkippedStep(int step, double gradientNorm, List<String> parameters) {
                 progress.event("skipped_step", o -> {
                     o.put("step", step);
                     o.put("grad_norm", Double.toString(gradientNorm));
+                    o.put("parameters", String.join(",", parameters));
                 });
-                progress.log("step %d: the gradient norm is %s; its update is left out", step, gradientNorm);
+                progress.log("step %d: the gradient norm is %s (%s); its update is left out", step, gradientNorm,
+                        String.join(", ", parameters));
             }
         };
         progress.log("training on %d samples (%s)", samples.size(), hp.fullFinetune() ? "all weights" : "LoRA r=" + hp.r());
@@ -353,8 +355,9 @@ final class TrainingJob {
         }
     }
 
-    private static double round(double v, int digits) {
+    /** {@code v} to {@code digits} decimals; a value too large for that (past 2^63 / 10^digits) as it is. */
+    static double round(double v, int digits) {
         double f = Math.pow(10, digits);
-        return Math.round(v * f) / f;
+        return Math.abs(v * f) < 0x1p62 ? Math.round(v * f) / f : v;
     }
 }

@@ -57,8 +57,8 @@ public final class SftTrainer {
         default void onCheckpoint(int step, Path dir) {
         }
 
-        /** An update left out because its gradient was not finite (the loss was). */
-        default void onSkippedStep(int step, double gradientNorm) {
+        /** An update left out because its gradient was not finite (the loss was); {@code parameters} name where. */
+        default void onSkippedStep(int step, double gradientNorm, List<String> parameters) {
         }
     }
 
@@ -144,8 +144,9 @@ public final class SftTrainer {
                         throw new InvalidTrainingInputException("training diverged: the loss is " + loss + " at step "
                                 + (step + 1) + "; lower learning_rate or max_grad_norm");
                     }
-                    norm = clip(params);
+                    norm = gradientNorm(params);
                     if (Double.isFinite(norm)) {
+                        clip(params, norm);
                         adam.step(lr);
                         skippedInARow = 0;
                     } else {
@@ -156,7 +157,7 @@ public final class SftTrainer {
                                     + " at step " + (step + 1) + " and the " + (MAX_SKIPPED_IN_A_ROW - 1)
                                     + " steps before; lower learning_rate or max_grad_norm");
                         }
-                        listener.onSkippedStep(step + 1, norm);
+                        listener.onSkippedStep(step + 1, norm, nonFinite(params));
                     }
                     zeroGradients(params);
                 }
@@ -263,13 +264,11 @@ public final class SftTrainer {
         }
     }
 
-    /** Clips the global gradient norm to {@code max_grad_norm} as torch's {@code clip_grad_norm_}; returns the norm. */
-    private double clip(List<Parameter> params) {
-        double squares = 0;
-        for (Parameter p : params) {
-            squares += p.value().getGradient().square().sum().getFloat();
-        }
-        double norm = Math.sqrt(squares);
+    /**
+     * Scales the gradients down to the global norm {@code max_grad_norm} when {@code norm} exceeds it,
+     * as torch's {@code clip_grad_norm_}.
+     */
+    private void clip(List<Parameter> params, double norm) {
         if (hp.maxGradNorm() > 0) {
             double coef = hp.maxGradNorm() / (norm + 1e-6);
             if (coef < 1) {
@@ -278,7 +277,41 @@ public final class SftTrainer {
                 }
             }
         }
-        return norm;
+    }
+
+    /**
+     * The global L2 norm of the gradients, as torch's {@code clip_grad_norm_} defines it, computed so
+     * that large finite gradients do not overflow: each tensor's norm as {@code max|g| · ‖g / max|g|‖},
+     * their squares summed in double. Summing {@code g²} in float32 reached infinity for gradients
+     * above about 1e19, which clipping handles, and made such a step look non-finite.
+     *
+     * @return the norm; infinite or NaN only when a gradient holds an infinity or a NaN
+     */
+    static double gradientNorm(List<Parameter> params) {
+        double squares = 0;
+        for (Parameter p : params) {
+            NDArray g = p.value().getGradient();
+            double max = g.abs().max().getFloat();
+            if (!Double.isFinite(max)) {
+                return max;
+            }
+            if (max > 0) {
+                squares += max * max * g.div((float) max).square().sum().getFloat();
+            }
+        }
+        return Math.sqrt(squares);
+    }
+
+    /** @return the parameters whose gradient holds an infinity or a NaN */
+    static List<String> nonFinite(List<Parameter> params) {
+        List<String> out = new ArrayList<>();
+        for (Parameter p : params) {
+            NDArray g = p.value().getGradient();
+            if (g.isInfinite().any().getBoolean() || g.isNaN().any().getBoolean()) {
+                out.add(p.name());
+            }
+        }
+        return out;
     }
 
     private void checkpoint(Path root, int step, List<Parameter> params, AdamW adam, List<Double> losses, long tokens,
