@@ -1,7 +1,9 @@
 // Drives a standalone livetune with the official openai SDK, as an application would, and prints
 // what it saw as one JSON object; StandaloneIT makes the assertions.
-// Env: OPENAI_BASE_URL, OPENAI_API_KEY, QUESTION, FACT. Argument: "learn" (ask, teach, wait, ask in
-// a new session) or "ask" (ask in a new session, after a restart).
+// Env: OPENAI_BASE_URL, OPENAI_API_KEY, QUESTION, FACT, PROMPTS (JSON array, "defaults" only).
+// Argument: "learn" (ask, teach, wait, ask in a new session), "ask" (ask in a new session, after a
+// restart) or "defaults" (each of PROMPTS in a new session, with no sampling parameters at all: the
+// call as the SDK's examples write it).
 import OpenAI from 'openai';
 import { randomUUID } from 'node:crypto';
 
@@ -37,8 +39,14 @@ if (phase === 'learn') {
   out.after = await ask('it-' + randomUUID());
 } else if (phase === 'ask') {
   out.afterRestart = await ask('it-' + randomUUID());
+} else if (phase === 'defaults') {
+  out.replies = [];
+  for (const prompt of JSON.parse(process.env.PROMPTS)) {
+    const r = await client.chat.completions.create({ model: 'default', messages: [{ role: 'user', content: prompt }] });
+    out.replies.push({ prompt, content: r.choices[0].message.content });
+  }
 } else {
-  throw new Error('phase must be learn or ask');
+  throw new Error('phase must be learn, ask or defaults');
 }
 out.models = (await client.models.list()).data.map((m) => m.id);
 console.log(JSON.stringify(out));

@@ -25,16 +25,19 @@ import java.util.Map;
 /**
  * What the gateway talks to in the tests, all real: Redis and RabbitMQ on their usual local ports
  * (the tests fail with a message saying what to start when they are not there), the packaged
- * inference-service serving a small random llama, and a TCP proxy in front of RabbitMQ that a test
- * can cut to play a broker outage.
+ * inference-service serving a small random llama (behind {@link #tap}, which records the requests it
+ * receives), and a TCP proxy in front of RabbitMQ that a test can cut to play a broker outage.
  */
 public class GatewayStack implements QuarkusTestResourceLifecycleManager {
 
     public static final String ADMIN = "gateway-test-admin";
     /** The tests' own learn queue, deleted when they end. */
     public static final String QUEUE = "learn-requests-gateway-test";
+    /** Where the gateway reaches inference: {@link #tap}, in front of the real service on {@code INFERENCE_PORT + 1}. */
     static final int INFERENCE_PORT = 9301;
     static TcpProxy rabbit;
+    /** What inference-service receives from the gateway. */
+    static InferenceTap tap;
     private Process inference;
     private Path root;
     /** Takes the OTLP exports (the tests read spans from {@link TestSpans} instead). */
@@ -60,10 +63,11 @@ public class GatewayStack implements QuarkusTestResourceLifecycleManager {
             }
             List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "-Dlivetune.inference.model-dir=" + model, "-Dlivetune.inference.threads=1",
-                    "-Dquarkus.grpc.server.port=" + INFERENCE_PORT, "-Dquarkus.http.port=8301", "-jar", jar));
+                    "-Dquarkus.grpc.server.port=" + (INFERENCE_PORT + 1), "-Dquarkus.http.port=8301", "-jar", jar));
             inference = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(root.resolve("inference.log").toFile())
                     .start();
             awaitServing();
+            tap = new InferenceTap(INFERENCE_PORT, INFERENCE_PORT + 1);
             rabbit = new TcpProxy(5672);
             collector = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 4);
             collector.createContext("/", exchange -> {
@@ -91,7 +95,7 @@ public class GatewayStack implements QuarkusTestResourceLifecycleManager {
     }
 
     private void awaitServing() throws InterruptedException {
-        ManagedChannel channel = ManagedChannelBuilder.forAddress("localhost", INFERENCE_PORT).usePlaintext().build();
+        ManagedChannel channel = ManagedChannelBuilder.forAddress("localhost", INFERENCE_PORT + 1).usePlaintext().build();
         try {
             long deadline = System.currentTimeMillis() + 120_000;
             while (System.currentTimeMillis() < deadline) {
@@ -127,6 +131,13 @@ public class GatewayStack implements QuarkusTestResourceLifecycleManager {
     public void stop() {
         if (rabbit != null) {
             rabbit.close();
+        }
+        if (tap != null) {
+            try {
+                tap.close();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
         if (collector != null) {
             collector.stop(0);

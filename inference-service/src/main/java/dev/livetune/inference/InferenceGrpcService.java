@@ -6,6 +6,7 @@ import dev.livetune.api.inference.v1.GenerateRequest;
 import dev.livetune.api.inference.v1.InferenceGrpc;
 import dev.livetune.api.inference.v1.Usage;
 import dev.livetune.llm.LanguageModel;
+import dev.livetune.llm.generate.GenerationDefaults;
 import dev.livetune.llm.generate.GenerationRequest;
 import dev.livetune.llm.generate.SamplingParams;
 import dev.livetune.llm.generate.TokenListener;
@@ -21,6 +22,7 @@ import io.smallrye.common.annotation.Blocking;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.OptionalDouble;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -69,7 +71,7 @@ public class InferenceGrpcService extends InferenceGrpc.InferenceImplBase {
         call.setOnCancelHandler(() -> clientGone.set(true));
         Deadline deadline = Context.current().getDeadline();
         BooleanSupplier cancelled = () -> clientGone.get() || (deadline != null && deadline.isExpired());
-        Stream stream = new Stream(call, lease.servedBy(), prompt.length, arrival, clientGone, deadline);
+        Stream stream = new Stream(call, lease.servedBy(), prompt.length, arrival, clientGone, deadline, sampling);
         GenerationRequest generation = new GenerationRequest(prompt, lease.adapter(), sampling, stream, cancelled);
         Scheduler.Job job = new Scheduler.Job(generation, lease, stream::failed);
         if (!engine.scheduler().offer(job)) {
@@ -120,12 +122,18 @@ public class InferenceGrpcService extends InferenceGrpc.InferenceImplBase {
         return ids;
     }
 
+    /**
+     * The request's sampling parameters; each one it leaves out takes the model's default from its
+     * {@code generation_config.json} ({@link GenerationDefaults}), then the service's (temperature 1,
+     * {@code default-max-tokens}). A value the request sets always wins.
+     */
     private SamplingParams sampling(GenerateRequest request) {
         var s = request.getSampling();
+        GenerationDefaults defaults = engine.model().generationDefaults();
         if (s.getMaxTokens() < 0) {
             throw new IllegalArgumentException("max_tokens must be >= 0 (0 = default), got " + s.getMaxTokens());
         }
-        double temperature = s.hasTemperature() ? s.getTemperature() : 1.0;
+        double temperature = s.hasTemperature() ? s.getTemperature() : defaults.temperatureOr(1.0);
         if (!(temperature >= 0) || Double.isInfinite(temperature) || temperature > 100) {
             throw new IllegalArgumentException("temperature must be in [0, 100], got " + temperature);
         }
@@ -149,24 +157,39 @@ public class InferenceGrpcService extends InferenceGrpc.InferenceImplBase {
         if (s.getStopList().stream().anyMatch(String::isEmpty) || s.getStopCount() > 16) {
             throw new IllegalArgumentException("stop takes up to 16 non-empty strings");
         }
+        int maxTokens = s.getMaxTokens() != 0 ? s.getMaxTokens()
+                : defaults.maxNewTokens().orElse(engine.config().defaultMaxTokens());
         SamplingParams.Builder b = SamplingParams.builder()
-                .setMaxNewTokens(s.getMaxTokens() == 0 ? engine.config().defaultMaxTokens() : s.getMaxTokens())
+                .setMaxNewTokens(maxTokens)
                 .optTemperature(temperature)
                 .optStopTokenIds(stopIds)
                 .optStopStrings(s.getStopList())
                 .optIgnoreEos(s.getIgnoreEos());
-        if (s.hasTopP()) {
-            b.optTopP(s.getTopP());
-        }
+        optional(s.hasTopP(), s.getTopP(), defaults.topP()).ifPresent(b::optTopP);
         if (s.hasTopK()) {
             b.optTopK(s.getTopK());
+        } else {
+            defaults.topK().ifPresent(b::optTopK);
         }
-        if (s.hasRepetitionPenalty()) {
-            b.optRepetitionPenalty(s.getRepetitionPenalty());
-        }
+        optional(s.hasRepetitionPenalty(), s.getRepetitionPenalty(), defaults.repetitionPenalty())
+                .ifPresent(b::optRepetitionPenalty);
         if (s.hasSeed()) {
             b.optSeed(s.getSeed());
         }
+        return b.build();
+    }
+
+    private static OptionalDouble optional(boolean set, float value, OptionalDouble modelDefault) {
+        return set ? OptionalDouble.of(value) : modelDefault;
+    }
+
+    /** @return the parameters a request runs with, as the last chunk reports them */
+    private static dev.livetune.api.inference.v1.SamplingParams echo(SamplingParams p) {
+        var b = dev.livetune.api.inference.v1.SamplingParams.newBuilder().setMaxTokens(p.maxNewTokens())
+                .setTemperature((float) p.temperature()).setTopP((float) p.topP()).setTopK(p.topK())
+                .setRepetitionPenalty((float) p.repetitionPenalty()).addAllStop(p.stopStrings())
+                .addAllStopTokenIds(p.stopTokenIds().stream().sorted().toList()).setIgnoreEos(p.ignoreEos());
+        p.seed().ifPresent(b::setSeed);
         return b.build();
     }
 
@@ -178,12 +201,14 @@ public class InferenceGrpcService extends InferenceGrpc.InferenceImplBase {
         private final long arrival;
         private final AtomicBoolean clientGone;
         private final Deadline deadline;
+        private final dev.livetune.api.inference.v1.SamplingParams sampling;
         private int generated;
         private long last;
 
         Stream(ServerCallStreamObserver<GenerateChunk> call, String servedBy, int promptTokens, long arrival,
-                AtomicBoolean clientGone, Deadline deadline) {
+                AtomicBoolean clientGone, Deadline deadline, SamplingParams sampling) {
             this.call = call;
+            this.sampling = echo(sampling);
             this.servedBy = servedBy;
             this.promptTokens = promptTokens;
             this.arrival = arrival;
@@ -223,6 +248,7 @@ public class InferenceGrpcService extends InferenceGrpc.InferenceImplBase {
                     .setFinishReason(reason == dev.livetune.llm.generate.FinishReason.STOP
                             ? FinishReason.FINISH_REASON_STOP : FinishReason.FINISH_REASON_LENGTH)
                     .setUsage(Usage.newBuilder().setPromptTokens(promptTokens).setCompletionTokens(generated))
+                    .setSampling(sampling)
                     .build());
             try {
                 call.onCompleted();

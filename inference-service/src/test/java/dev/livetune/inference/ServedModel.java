@@ -3,6 +3,7 @@ package dev.livetune.inference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.livetune.llm.engine.TorchRuntime;
+import dev.livetune.llm.generate.GenerationDefaults;
 import dev.livetune.llm.model.ModelConfig;
 import dev.livetune.llm.model.ModelFamily;
 import dev.livetune.llm.model.RandomModelWriter;
@@ -16,6 +17,9 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalDouble;
+import java.util.OptionalInt;
 import java.util.stream.Stream;
 
 /**
@@ -26,6 +30,9 @@ import java.util.stream.Stream;
 public class ServedModel implements QuarkusTestResourceLifecycleManager {
 
     public static final String ADMIN_TOKEN = "test-admin-token";
+    /** The model's generation_config.json sampling defaults (every other test sets its parameters). */
+    static final GenerationDefaults SAMPLING_DEFAULTS = new GenerationDefaults(Optional.of(true), OptionalDouble.of(0.25),
+            OptionalDouble.of(0.75), OptionalInt.of(7), OptionalDouble.of(1.15), OptionalInt.of(9));
     static Path root;
 
     @Override
@@ -41,6 +48,7 @@ public class ServedModel implements QuarkusTestResourceLifecycleManager {
                 RandomModelWriter writer = new RandomModelWriter(rt.json(), rt.manager());
                 writer.writeModel(model, config, 11);
                 ByteLevelTokenizerWriter.write(model, config.vocabSize(), 512);
+                SAMPLING_DEFAULTS.writeInto(model, rt.json());
                 for (int v = 1; v <= 4; v++) {
                     writeAdapter(writer, config, adapterDir(store, "acme", "support", v), 100 + v);
                 }

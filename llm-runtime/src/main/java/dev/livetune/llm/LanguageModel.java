@@ -1,6 +1,7 @@
 package dev.livetune.llm;
 
 import dev.livetune.llm.engine.TorchRuntime;
+import dev.livetune.llm.generate.GenerationDefaults;
 import dev.livetune.llm.generate.Generator;
 import dev.livetune.llm.generate.TextStream;
 import dev.livetune.llm.lora.LoraAdapter;
@@ -27,12 +28,15 @@ public final class LanguageModel implements AutoCloseable {
     private final TorchRuntime runtime;
     private final DecoderModel decoder;
     private final Optional<TextTokenizer> tokenizer;
+    private final GenerationDefaults generationDefaults;
 
-    private LanguageModel(Path dir, TorchRuntime runtime, DecoderModel decoder, Optional<TextTokenizer> tokenizer) {
+    private LanguageModel(Path dir, TorchRuntime runtime, DecoderModel decoder, Optional<TextTokenizer> tokenizer,
+            GenerationDefaults generationDefaults) {
         this.dir = dir;
         this.runtime = runtime;
         this.decoder = decoder;
         this.tokenizer = tokenizer;
+        this.generationDefaults = generationDefaults;
     }
 
     /**
@@ -43,7 +47,8 @@ public final class LanguageModel implements AutoCloseable {
     public static LanguageModel load(Path dir, TorchRuntime runtime) {
         DecoderModel decoder = DecoderModel.load(dir, runtime.manager(), runtime.json());
         try {
-            return new LanguageModel(dir, runtime, decoder, TextTokenizer.load(dir));
+            GenerationDefaults defaults = GenerationDefaults.read(dir, runtime.json());
+            return new LanguageModel(dir, runtime, decoder, TextTokenizer.load(dir), defaults);
         } catch (RuntimeException e) {
             decoder.close();
             throw e;
@@ -58,6 +63,11 @@ public final class LanguageModel implements AutoCloseable {
     /** @return the decoder */
     public DecoderModel decoder() {
         return decoder;
+    }
+
+    /** @return the sampling defaults of its {@code generation_config.json}, for requests that leave them out */
+    public GenerationDefaults generationDefaults() {
+        return generationDefaults;
     }
 
     /** @return the tokenizer, absent when the directory has no {@code tokenizer.json} */

@@ -82,7 +82,7 @@ final class LivetuneClient implements AutoCloseable {
      */
     Optional<String> say(String session, String message, Consumer<String> text) {
         Iterator<ChatChunk> chunks = chat.withDeadlineAfter(5, TimeUnit.MINUTES).chat(ChatRequest.newBuilder()
-                .setSessionId(session).setModel("default").setMessage(message).setMaxTokens(200).setTemperature(0f).build());
+                .setSessionId(session).setModel("default").setMessage(message).setMaxTokens(200).build());
         String job = null;
         while (chunks.hasNext()) {
             ChatChunk c = chunks.next();

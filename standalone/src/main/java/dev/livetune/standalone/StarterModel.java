@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.livetune.augment.QA;
 import dev.livetune.augment.RulesTeacher;
 import dev.livetune.llm.engine.TorchRuntime;
+import dev.livetune.llm.generate.GenerationDefaults;
 import dev.livetune.llm.model.ModelConfig;
 import dev.livetune.llm.model.ModelFamily;
 import dev.livetune.llm.model.RandomModelWriter;
@@ -26,6 +27,9 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalDouble;
+import java.util.OptionalInt;
 import java.util.Random;
 import java.util.Set;
 import java.util.stream.Stream;
@@ -47,6 +51,14 @@ import java.util.stream.Stream;
  * not at all, so an interrupted build starts again on the next {@code up}.
  */
 final class StarterModel {
+
+    /**
+     * Sampling defaults written into the starter's {@code generation_config.json}, so that a request
+     * without sampling parameters (the OpenAI SDK's natural call) gets coherent text: a byte-level toy
+     * sampled at temperature 1 spells nonsense. Chosen by measurement (standalone README).
+     */
+    static final GenerationDefaults SAMPLING = new GenerationDefaults(Optional.of(true), OptionalDouble.of(0.3),
+            OptionalDouble.of(0.7), OptionalInt.empty(), OptionalDouble.empty(), OptionalInt.empty());
 
     static final String I_DONT_KNOW = "I don't know that yet. Teach me with [Learn] followed by the fact, then ask me again.";
 
@@ -76,6 +88,9 @@ final class StarterModel {
         StarterModel starter = new StarterModel();
         if (!Files.isRegularFile(dir.resolve("livetune.json"))) {
             starter.build(dir, trainerJar, threads);
+        }
+        if (!GenerationDefaults.read(dir, starter.json).equals(SAMPLING)) {
+            SAMPLING.writeInto(dir, starter.json); // a starter built before the defaults existed gets them now
         }
         starter.writeGeneralData(generalData(dir));
         return dir;

@@ -16,9 +16,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -67,6 +70,7 @@ class StandaloneIT {
         assertThat(learned.at("/after/servedBy").asText()).endsWith("default@v1");
         assertThat(json.convertValue(learned.get("models"), List.class)).contains("livetune-base", "default", "default@v1");
         assertOneTrace(learned.at("/jobId").asText());
+        firstChatsMakeSenseWithTheModelsSamplingDefaults();
         stop(first);
 
         Process second = start("restart");
@@ -77,6 +81,65 @@ class StandaloneIT {
         stop(second);
         assertThat(data.resolve("redis/livetune.aof")).as("Redis kept its append-only file in the data directory")
                 .exists();
+    }
+
+    /**
+     * Twenty chats as a newcomer writes them, with no sampling parameters (so the starter's
+     * generation_config.json defaults apply), through the openai SDK and through the gRPC Chat API
+     * (as {@code ./livetune chat} sends them): greetings get small talk, nothing is garbled, the taught
+     * fact is answered.
+     */
+    private void firstChatsMakeSenseWithTheModelsSamplingDefaults() throws Exception {
+        List<String> prompts = new ArrayList<>(GREETINGS);
+        prompts.addAll(UNKNOWN);
+        for (int i = 0; i < 4; i++) {
+            prompts.add(QUESTION);
+        }
+        JsonNode sdk = sdk("defaults", Map.of("PROMPTS", json.writeValueAsString(prompts)));
+        List<String[]> replies = new ArrayList<>();
+        for (JsonNode r : sdk.get("replies")) {
+            replies.add(new String[] {"openai SDK", r.get("prompt").asText(), r.get("content").asText()});
+        }
+        String key = Files.readString(data.resolve("api-key")).strip();
+        Settings settings = Settings.from(Map.of("LIVETUNE_GRPC_PORT", Integer.toString(grpcPort),
+                "LIVETUNE_DATA_DIR", data.toString()));
+        try (LivetuneClient client = new LivetuneClient(settings, key)) {
+            for (String prompt : prompts) {
+                StringBuilder text = new StringBuilder();
+                client.say(LivetuneClient.newSession(), prompt, text::append);
+                replies.add(new String[] {"gRPC Chat", prompt, text.toString()});
+            }
+        }
+        assertThat(replies).hasSize(2 * 20);
+        Set<String> vocabulary = starterVocabulary();
+        for (String[] r : replies) {
+            String what = r[0] + ", \"" + r[1] + "\" answered \"" + r[2] + "\"";
+            assertThat(r[2]).as(what).isNotBlank().doesNotContain("\uFFFD");
+            if (GREETINGS.contains(r[1])) {
+                assertThat(words(r[2])).as(what + ": words outside the starter's corpus").isSubsetOf(vocabulary);
+            } else if (r[1].equals(QUESTION)) {
+                assertThat(r[2]).as(what).containsIgnoringCase(VALUE);
+            }
+        }
+    }
+
+    private static final List<String> GREETINGS = List.of("Hello!", "Hi", "Hey!", "Good morning", "Hello there!", "Hi there",
+            "Good evening", "How are you?", "How are you doing?", "Who are you?", "What can you do?", "Thank you!");
+    private static final List<String> UNKNOWN = List.of("What is the capital of Brontavia?", "Who founded Kelvane Labs?",
+            "What is the currency of Oskarn?", "What is the largest river of Velmora?");
+
+    /** Every word of the starter model's training corpus. */
+    private static Set<String> starterVocabulary() {
+        Set<String> words = new HashSet<>(words(StarterModel.I_DONT_KNOW));
+        for (var qa : StarterModel.corpus(new java.util.Random(11))) {
+            words.addAll(words(qa.question()));
+            words.addAll(words(qa.answer()));
+        }
+        return words;
+    }
+
+    private static List<String> words(String text) {
+        return Arrays.stream(text.split("[^\\p{L}']+")).filter(w -> !w.isEmpty()).toList();
     }
 
     private Process start(String what) throws Exception {
@@ -149,9 +212,15 @@ class StandaloneIT {
     }
 
     private JsonNode sdk(String phase) throws Exception {
+        return sdk(phase, Map.of());
+    }
+
+    private JsonNode sdk(String phase, Map<String, String> extraEnv) throws Exception {
         String key = Files.readString(data.resolve("api-key")).strip();
-        String output = run(node, List.of("node", "learn-check.mjs", phase), Map.of("OPENAI_BASE_URL",
-                "http://127.0.0.1:" + httpPort + "/v1", "OPENAI_API_KEY", key, "QUESTION", QUESTION, "FACT", FACT), 1200);
+        Map<String, String> env = new java.util.HashMap<>(Map.of("OPENAI_BASE_URL", "http://127.0.0.1:" + httpPort + "/v1",
+                "OPENAI_API_KEY", key, "QUESTION", QUESTION, "FACT", FACT));
+        env.putAll(extraEnv);
+        String output = run(node, List.of("node", "learn-check.mjs", phase), env, 1200);
         String last = output.strip().lines().reduce((a, b) -> b).orElse("");
         return json.readTree(last);
     }
