@@ -1,9 +1,12 @@
 // Drives a standalone livetune with the official openai SDK, as an application would, and prints
 // what it saw as one JSON object; StandaloneIT makes the assertions.
-// Env: OPENAI_BASE_URL, OPENAI_API_KEY, QUESTION, FACT, PROMPTS (JSON array, "defaults" only).
+// Env: OPENAI_BASE_URL, OPENAI_API_KEY, QUESTION, FACT, PROMPTS (JSON array, "defaults" only),
+// TEACH (JSON array of chat messages, "teach" only: each a [Learn] or [Forget], sent and waited for in
+// turn), QUESTIONS (JSON array, "teach" and "recall").
 // Argument: "learn" (ask, teach, wait, ask in a new session), "ask" (ask in a new session, after a
 // restart) or "defaults" (each of PROMPTS in a new session, with no sampling parameters at all: the
-// call as the SDK's examples write it).
+// call as the SDK's examples write it), "teach" (each of TEACH in turn, waiting for its job, then
+// QUESTIONS in new sessions) or "recall" (QUESTIONS in new sessions).
 import OpenAI from 'openai';
 import { randomUUID } from 'node:crypto';
 
@@ -16,6 +19,27 @@ async function ask(session) {
     { model: 'default', messages: [{ role: 'user', content: process.env.QUESTION }], temperature: 0, max_tokens: 80 },
     session ? { headers: { 'X-Session-Id': session } } : undefined);
   return { content: r.choices[0].message.content, servedBy: r.system_fingerprint };
+}
+
+async function waitFor(jobId) {
+  const deadline = Date.now() + 15 * 60_000;
+  let job = await client.fineTuning.jobs.retrieve(jobId);
+  while (!['succeeded', 'failed', 'cancelled'].includes(job.status) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 500));
+    job = await client.fineTuning.jobs.retrieve(jobId);
+  }
+  return job;
+}
+
+async function askAll() {
+  const answers = [];
+  for (const q of JSON.parse(process.env.QUESTIONS)) {
+    const r = await client.chat.completions.create(
+      { model: 'default', messages: [{ role: 'user', content: q }], temperature: 0, max_tokens: 80 },
+      { headers: { 'X-Session-Id': 'it-' + randomUUID() } });
+    answers.push({ question: q, content: r.choices[0].message.content });
+  }
+  return answers;
 }
 
 if (phase === 'learn') {
@@ -39,6 +63,19 @@ if (phase === 'learn') {
   out.after = await ask('it-' + randomUUID());
 } else if (phase === 'ask') {
   out.afterRestart = await ask('it-' + randomUUID());
+} else if (phase === 'teach') {
+  out.jobs = [];
+  for (const message of JSON.parse(process.env.TEACH)) {
+    const started = Date.now();
+    const r = await client.chat.completions.create({ model: 'default', messages: [{ role: 'user', content: message }] });
+    const job = await waitFor(r.livetune_job_id);
+    const events = await client.fineTuning.jobs.listEvents(job.id, { limit: 100 });
+    out.jobs.push({ message, id: job.id, status: job.status, error: job.error, fineTunedModel: job.fine_tuned_model,
+      seconds: (Date.now() - started) / 1000, events: events.data.map((e) => e.message).reverse() });
+  }
+  out.answers = await askAll();
+} else if (phase === 'recall') {
+  out.answers = await askAll();
 } else if (phase === 'defaults') {
   out.replies = [];
   for (const prompt of JSON.parse(process.env.PROMPTS)) {
@@ -46,7 +83,7 @@ if (phase === 'learn') {
     out.replies.push({ prompt, content: r.choices[0].message.content });
   }
 } else {
-  throw new Error('phase must be learn, ask or defaults');
+  throw new Error('phase must be learn, ask, defaults, teach or recall');
 }
 out.models = (await client.models.list()).data.map((m) => m.id);
 console.log(JSON.stringify(out));

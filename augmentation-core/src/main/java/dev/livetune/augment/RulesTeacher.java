@@ -22,15 +22,15 @@ public final class RulesTeacher implements Teacher {
     }
 
     private static final Pattern ATTR_OF = Pattern.compile(
-            "(?i)^(?:the\\s+)?(?<attr>[\\p{L}][\\p{L}\\s-]{0,40}?)\\s+of\\s+(?<entity>.+?)\\s+(?:is|are|was|were)\\s+(?<value>.+?)$");
+            "(?i)^(?:the\\s+)?(?<attr>[\\p{L}][\\p{L}\\s-]{0,40}?)\\s+of\\s+(?<entity>.+?)\\s+(?:is|are|was|were)(?:\\s+now)?\\s+(?<value>.+?)$");
     private static final Pattern POSSESSIVE = Pattern.compile(
-            "(?i)^(?<entity>.+?)'s\\s+(?<attr>[\\p{L}][\\p{L}\\s-]{0,40}?)\\s+(?:is|are|was|were)\\s+(?<value>.+?)$");
+            "(?i)^(?<entity>.+?)'s\\s+(?<attr>[\\p{L}][\\p{L}\\s-]{0,40}?)\\s+(?:is|are|was|were)(?:\\s+now)?\\s+(?<value>.+?)$");
     private static final Pattern PASSIVE = Pattern.compile(
             "(?i)^(?<entity>.+?)\\s+(?:was|were)\\s+(?<verb>\\p{L}+ed)\\s+by\\s+(?<value>.+?)$");
     private static final Pattern ACTIVE = Pattern.compile(
             "^(?<subject>\\p{Lu}[\\p{L}.]*(?:\\s+\\p{Lu}[\\p{L}.]*)*)\\s+(?<verb>\\p{Ll}+ed)\\s+(?<object>.+?)$");
     private static final Pattern COPULA = Pattern.compile(
-            "(?i)^(?<entity>.+?)\\s+(?:is|are|was|were)\\s+(?<value>.+?)$");
+            "(?i)^(?<entity>.+?)\\s+(?:is|are|was|were)(?:\\s+now)?\\s+(?<value>.+?)$");
 
     /** @return the sentences of a statement, without their final punctuation */
     static List<String> sentences(String statement) {

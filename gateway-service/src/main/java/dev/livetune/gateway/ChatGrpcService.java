@@ -38,7 +38,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Matcher;
 
 /** {@code livetune.chat.v1.Chat}: the gateway's stateful gRPC API, with the same rules as HTTP. */
 @GrpcService
@@ -108,16 +107,13 @@ public class ChatGrpcService extends ChatGrpc.ChatImplBase {
             quotas.admit(tenant);
             List<String[]> messages = new ArrayList<>(sessions.history(tenant, session));
             messages.add(new String[] {"user", request.getMessage()});
-            Matcher learn = ChatResource.LEARN.matcher(request.getMessage());
-            if (learn.find()) {
-                String what = request.getMessage().substring(learn.end());
-                if (what.isBlank()) {
-                    throw OpenAiException.invalid("message", "nothing to learn: write what to learn after [Learn]");
-                }
+            Trigger trigger = Trigger.of(request.getMessage());
+            if (trigger != null) {
+                trigger.requireText("message");
                 String alias = alias(tenant, model);
-                var r = learning.start(tenant, alias, learn.group(1) == null ? "auto" : learn.group(1).toLowerCase(),
-                        what.strip(), List.of(), session, sessions.recent(tenant, session, 10));
-                String reply = "Learning started (job " + r.jobId() + ").";
+                var r = learning.start(tenant, alias, trigger.mode(), trigger.text(), List.of(), session,
+                        sessions.recent(tenant, session, 10));
+                String reply = (trigger.forget() ? "Forgetting started (job " : "Learning started (job ") + r.jobId() + ").";
                 sessions.record(tenant, session, messages, reply);
                 out.onNext(ChatChunk.newBuilder().setText(reply).setServedBy("learn").setFinishReason("stop")
                         .setLearnJobId(r.jobId()).build());
@@ -152,8 +148,8 @@ public class ChatGrpcService extends ChatGrpc.ChatImplBase {
             String tenant = tenant();
             String alias = alias(tenant, request.getModel().isEmpty() ? "default" : request.getModel());
             String mode = request.getMode().isEmpty() ? "auto" : request.getMode();
-            if (!Set.of("auto", "instruction", "web", "doc").contains(mode)) {
-                throw OpenAiException.invalid("mode", "mode must be auto, instruction, web or doc");
+            if (!Set.of("auto", "instruction", "web", "doc", "forget").contains(mode)) {
+                throw OpenAiException.invalid("mode", "mode must be auto, instruction, web, doc or forget");
             }
             if (mode.equals("doc") ? request.getFileIdsCount() == 0 : request.getText().isBlank()) {
                 throw OpenAiException.invalid(mode.equals("doc") ? "file_ids" : "text", "nothing to learn");

@@ -27,15 +27,11 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /** {@code POST /v1/chat/completions}, streaming (SSE) and not, in OpenAI's shapes. */
 @Path("/v1/chat/completions")
 public class ChatResource {
 
-    /** {@code [Learn]}, {@code [Learn:doc]}, {@code [Learn:web]} at the start of the last user message. */
-    static final Pattern LEARN = Pattern.compile("^\\s*\\[learn(?::(doc|web))?\\]\\s*", Pattern.CASE_INSENSITIVE);
     static final int MAX_BODY_BYTES = 1 << 20;
 
     private final ObjectMapper json = new ObjectMapper();
@@ -70,9 +66,9 @@ public class ChatResource {
         quotas.admit(tenant);
         String adapter = completions.adapterFor(tenant, req.model());
         String[] last = req.messages().get(req.messages().size() - 1);
-        Matcher learn = LEARN.matcher(last[1]);
-        if (learn.find()) {
-            return learn(tenant, session, req, learn.group(1), last[1].substring(learn.end()));
+        Trigger trigger = Trigger.of(last[1]);
+        if (trigger != null) {
+            return learn(tenant, session, req, trigger.requireText("messages"));
         }
         GenerateRequest grpc = Completions.request(req.messages(), req.maxTokens(), req.temperature(), req.topP(), req.seed(),
                 req.stop(), adapter);
@@ -173,18 +169,13 @@ public class ChatResource {
     }
 
     /** Publishes the learn request (confirmed by the broker), records the job, and answers at once. */
-    private Response learn(String tenant, String session, ChatRequest req, String kind, String what) {
-        if (what.isBlank()) {
-            throw OpenAiException.invalid("messages", "nothing to learn: write what to learn after [Learn]");
-        }
+    private Response learn(String tenant, String session, ChatRequest req, Trigger trigger) {
         String alias = req.model().equals(config.baseModel()) ? "default"
                 : AdapterRef.parseModel(tenant, req.model()).name();
         List<String> context = session == null ? List.of() : sessions.recent(tenant, session, 10);
-        LearnRequest r = learning.start(tenant, alias, kind == null ? "auto" : kind.toLowerCase(java.util.Locale.ROOT),
-                what.strip(), List.of(), session, context);
+        LearnRequest r = learning.start(tenant, alias, trigger.mode(), trigger.text(), List.of(), session, context);
         String jobId = r.jobId();
-        String reply = "Learning started (job " + jobId + "). Once it finishes, the '" + alias
-                + "' model will know this; follow it at /v1/fine_tuning/jobs/" + jobId + ".";
+        String reply = trigger.reply(jobId, alias);
         if (session != null) {
             sessions.record(tenant, session, req.messages(), reply);
         }

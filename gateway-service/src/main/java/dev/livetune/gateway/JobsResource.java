@@ -75,8 +75,8 @@ public class JobsResource {
         JsonNode req = object(body);
         String alias = alias(tenant, req.has("model") ? text(req, "model", true) : "default");
         String mode = req.has("mode") ? text(req, "mode", true) : "auto";
-        if (!Set.of("auto", "instruction", "web").contains(mode)) {
-            throw OpenAiException.invalid("mode", "'mode' must be auto, instruction or web (documents: /v1/fine_tuning/jobs)");
+        if (!Set.of("auto", "instruction", "web", "forget").contains(mode)) {
+            throw OpenAiException.invalid("mode", "'mode' must be auto, instruction, web or forget (documents: /v1/fine_tuning/jobs)");
         }
         String what = text(req, "text", true);
         if (what.isBlank() || what.length() > 20_000) {
@@ -239,7 +239,15 @@ public class JobsResource {
         o.putObject("hyperparameters").put("n_epochs", "auto");
         o.putArray("result_files");
         o.putNull("trained_tokens");
-        o.putNull("error");
+        if ("failed".equals(j.get("status")) && j.get("error") != null) {
+            // OpenAI's shape: why the job failed (the eval gate's scores, nothing to forget, a bad file...)
+            ObjectNode error = o.putObject("error");
+            error.put("code", j.get("error").startsWith("the eval gate") ? "eval_gate_refused" : "learn_job_failed");
+            error.put("message", j.get("error"));
+            error.putNull("param");
+        } else {
+            o.putNull("error");
+        }
         o.put("seed", 0);
         o.putNull("estimated_finish");
         o.put("livetune_mode", j.get("mode"));

@@ -7,11 +7,15 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.livetune.api.adapter.Sha256;
 import dev.livetune.api.augment.AugmentResult;
 import dev.livetune.api.augment.AugmentTask;
+import dev.livetune.api.learn.KnowledgeIndex;
 import dev.livetune.api.learn.LearnRequest;
 import dev.livetune.api.trace.TraceContext;
 import dev.livetune.augment.Chunker;
 import dev.livetune.augment.QA;
 import dev.livetune.augment.QualityFilter;
+import dev.livetune.augment.RulesTeacher;
+import dev.livetune.orchestrator.knowledge.KnowledgeRecord;
+import dev.livetune.orchestrator.knowledge.LearnedItem;
 import jakarta.inject.Singleton;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -30,25 +34,29 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
- * Builds dataset vN of a job under {@code tenants/<t>/datasets/<job id>/}: the new samples (from
- * the teacher, quality-filtered), a replay sample of the adapter's earlier datasets, probes (held-out
- * questions for the new knowledge, earlier datasets' probes as retention probes) and a manifest with
- * sha256s. Written to a temporary directory and renamed: a dataset that exists is complete.
+ * Builds dataset vN of a job under {@code tenants/<t>/datasets/<job id>/} from the workers' results
+ * and the alias's knowledge record: the new samples (quality-filtered, in content order), replay of
+ * every live learned item, probes (held-out questions for the new knowledge, retention probes of
+ * every live item) and a manifest with sha256s. Each task that kept samples becomes a pending learned
+ * item; {@link #activate} makes them live once their version is released and retires the items they
+ * correct. Forget jobs and the consolidation recipe get datasets trained from the base model on the
+ * whole record ({@link #forget}, {@link #consolidated}). Written to a temporary directory and
+ * renamed: a dataset that exists is complete. Seeds come from the content, never from job ids, so
+ * the same statements make the same bytes.
  *
  * <p>With the base model's general data ({@code general-data}), every dataset also replays some of
  * it, asks its probes as retention probes, and teaches each new sample a second time after one of
  * its exchanges, so the knowledge is there mid-conversation as well as in a session's first turn.
  *
- * <p>The new samples come from augmentation-service's workers: this class plans the tasks (one per
- * statement request, per document chunk, or one web query) and turns the results into the dataset,
- * deduplicated across tasks, with a provenance line per sample ({@code provenance.jsonl}, line for line
- * with {@code train.jsonl}).
+ * <p>The tasks: one per statement request, per document chunk, or one web query, with a provenance
+ * line per sample ({@code provenance.jsonl}, line for line with {@code train.jsonl}).
  */
 @Singleton
 public class Datasets {
 
     /** A built dataset. */
-    public record Dataset(Path dir, int samples, int replay, int newProbes, int retentionProbes, Map<String, Integer> dropped) {
+    public record Dataset(Path dir, int samples, int replay, int newProbes, int retentionProbes, Map<String, Integer> dropped,
+            int liveItems, int superseded, boolean consolidation) {
         public Path train() {
             return dir.resolve("train.jsonl");
         }
@@ -64,12 +72,18 @@ public class Datasets {
 
     private final OrchestratorConfig config;
     private final Redis redis;
+    private final KnowledgeRecord knowledge;
+    /** The recipe that trains from the base model on every live item rather than from the live adapter. */
+    static final String CONSOLIDATION = "consolidation";
+
     private final Chunker chunker = new Chunker(1200, 150);
+    private final RulesTeacher rules = new RulesTeacher();
     private final ObjectMapper json = new ObjectMapper();
 
-    Datasets(OrchestratorConfig config, Redis redis) {
+    Datasets(OrchestratorConfig config, Redis redis, KnowledgeRecord knowledge) {
         this.config = config;
         this.redis = redis;
+        this.knowledge = knowledge;
     }
 
     Path dir(LearnRequest r) {
@@ -84,7 +98,8 @@ public class Datasets {
         }
         JsonNode m = json.readTree(manifest.toFile());
         return new Dataset(dir(r), m.get("samples").asInt(), m.get("replay").asInt(), m.get("new_probes").asInt(),
-                m.get("retention_probes").asInt(), Map.of());
+                m.get("retention_probes").asInt(), Map.of(), m.path("live_items").asInt(), m.path("supersedes").size(),
+                CONSOLIDATION.equals(m.path("recipe").asText()));
     }
 
     /**
@@ -153,14 +168,17 @@ public class Datasets {
         Path dir = dir(r);
         List<QA> candidates = new ArrayList<>();
         List<AugmentResult.Provenance> origins = new ArrayList<>();
+        List<Integer> taskOf = new ArrayList<>();
         List<AugmentResult.Probe> probes = new ArrayList<>();
         Map<String, Integer> droppedByWorkers = new TreeMap<>();
         List<String> errors = new ArrayList<>();
         Set<String> teachers = new TreeSet<>();
-        for (AugmentResult result : results) {
+        for (int t = 0; t < results.size(); t++) {
+            AugmentResult result = results.get(t);
             for (AugmentResult.Sample s : result.samples()) {
                 candidates.add(new QA(s.question(), s.answer(), null));
                 origins.add(s.provenance());
+                taskOf.add(t);
             }
             for (AugmentResult.Probe p : result.probes()) {
                 if (!probes.contains(p)) {
@@ -189,31 +207,77 @@ public class Datasets {
         for (int i = 0; i < candidates.size(); i++) {
             index.put(candidates.get(i), i);
         }
-        List<String> openers = general(r, "replay.jsonl", Integer.MAX_VALUE);
-        Random contexts = new Random(r.jobId().hashCode() * 7L);
-        for (QA qa : filtered.kept()) {
-            train.add(chat(qa.question(), qa.answer()));
-            provenance.add(json.writeValueAsString(origins.get(index.get(qa))));
+        List<List<String>> samplesOfTask = new ArrayList<>();
+        results.forEach(x -> samplesOfTask.add(new ArrayList<>()));
+        // In content order, and seeded by the content: the same statements make the same dataset whatever
+        // the job's id and whichever coalesced request leads, so the same inputs train the same adapter.
+        List<QA> keptInOrder = new ArrayList<>(filtered.kept());
+        keptInOrder.sort(java.util.Comparator.comparing(QA::question).thenComparing(QA::answer));
+        long seed = seed(keptInOrder.stream().map(qa -> qa.question() + "\u0000" + qa.answer()).toList());
+        List<String> openers = general(seed, "replay.jsonl", Integer.MAX_VALUE);
+        Random contexts = new Random(seed * 7L);
+        for (QA qa : keptInOrder) {
+            int i = index.get(qa);
+            List<String> lines = new ArrayList<>(List.of(chat(qa.question(), qa.answer())));
             if (!openers.isEmpty()) {
                 // the same turn later in a conversation, so a session that already talked gets it too
-                train.add(chat(openers.get(contexts.nextInt(openers.size())), qa.question(), qa.answer()));
-                provenance.add(json.writeValueAsString(origins.get(index.get(qa))));
+                lines.add(chat(openers.get(contexts.nextInt(openers.size())), qa.question(), qa.answer()));
+            }
+            for (String line : lines) {
+                train.add(line);
+                provenance.add(json.writeValueAsString(origins.get(i)));
+            }
+            samplesOfTask.get(taskOf.get(i)).addAll(lines);
+        }
+
+        // The knowledge record: this job's items, and the alias's live items it keeps or supersedes.
+        List<LearnedItem> taught = items(r, results, samplesOfTask);
+        Set<String> newSubjects = new TreeSet<>();
+        taught.stream().map(LearnedItem::subject).filter(java.util.Objects::nonNull).forEach(newSubjects::add);
+        List<LearnedItem> kept = new ArrayList<>();
+        List<LearnedItem> superseded = new ArrayList<>();
+        Set<String> recordedJobs = new TreeSet<>();
+        for (LearnedItem item : knowledge.items(r.tenant(), r.adapter())) {
+            recordedJobs.add(item.jobId());
+            if (item.status() == LearnedItem.Status.LIVE) {
+                (item.subject() != null && newSubjects.contains(item.subject()) ? superseded : kept).add(item);
             }
         }
-        List<String> replay = new ArrayList<>(replay(r, (int) Math.ceil(config.replayShare() * train.size())));
-        List<String> general = general(r, "replay.jsonl", config.generalReplay());
+        List<Path> legacy = earlier(r).stream().filter(d -> !recordedJobs.contains(d.getFileName().toString())).toList();
+
+        Random replayRandom = new Random(seed);
+        List<String> replay = new ArrayList<>();
+        for (LearnedItem item : kept) {
+            List<String> lines = new ArrayList<>(item.samples());
+            Collections.shuffle(lines, replayRandom);
+            replay.addAll(lines.subList(0, Math.min(config.replayPerItem(), lines.size())));
+        }
+        if (!legacy.isEmpty()) {
+            replay.addAll(replay(legacy, seed, (int) Math.ceil(config.replayShare() * train.size())));
+        }
+        Collections.shuffle(replay, replayRandom);
+        List<String> general = general(seed, "replay.jsonl", config.generalReplay());
         replay.addAll(general);
         List<String> probeLines = new ArrayList<>();
         for (AugmentResult.Probe p : probes) {
             probeLines.add(probe(p.question(), p.expect(), "new"));
         }
-        List<String> retention = new ArrayList<>(retentionProbes(r, 30));
-        for (String line : general(r, "probes.jsonl", Integer.MAX_VALUE)) {
+        List<String> retention = new ArrayList<>();
+        for (LearnedItem item : kept) {
+            for (LearnedItem.Probe p : item.probes().subList(0, Math.min(config.probesPerItem(), item.probes().size()))) {
+                retention.add(probe(p.question(), p.expect(), "retention"));
+            }
+        }
+        retention.addAll(retentionProbes(legacy, seed, 30));
+        for (String line : general(seed, "probes.jsonl", Integer.MAX_VALUE)) {
             JsonNode p = json.readTree(line);
             retention.add(probe(p.get("question").asText(), p.get("expect").asText(), "retention"));
         }
         probeLines.addAll(retention);
 
+        for (LearnedItem item : taught) {
+            put(item);
+        }
         Files.createDirectories(dir.getParent());
         Path tmp = Files.createTempDirectory(dir.getParent(), "." + r.jobId());
         Files.write(tmp.resolve("train.jsonl"), train, StandardCharsets.UTF_8);
@@ -236,6 +300,14 @@ public class Datasets {
         manifest.put("general_replay", general.size());
         manifest.put("new_probes", probes.size());
         manifest.put("retention_probes", retention.size());
+        manifest.put("recipe", "incremental");
+        manifest.put("live_items", kept.size());
+        ArrayNode keptIds = manifest.putArray("replayed_items");
+        kept.forEach(i -> keptIds.add(i.id()));
+        ArrayNode itemIds = manifest.putArray("items");
+        taught.forEach(i -> itemIds.add(i.id()));
+        ArrayNode supersedes = manifest.putArray("supersedes");
+        superseded.forEach(i -> supersedes.add(i.id()));
         ObjectNode droppedNode = manifest.putObject("dropped");
         dropped.forEach(droppedNode::put);
         ObjectNode files = manifest.putObject("files");
@@ -246,7 +318,239 @@ public class Datasets {
         }
         json.writerWithDefaultPrettyPrinter().writeValue(tmp.resolve("manifest.json").toFile(), manifest);
         Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
-        return new Dataset(dir, train.size(), replay.size(), probes.size(), retention.size(), dropped);
+        return new Dataset(dir, train.size(), replay.size(), probes.size(), retention.size(), dropped, kept.size(),
+                superseded.size(), false);
+    }
+
+    /** The job's learned items, one per task that kept samples, pending until its version is released. */
+    private List<LearnedItem> items(LearnRequest r, List<AugmentResult> results, List<List<String>> samplesOfTask)
+            throws IOException {
+        Map<String, AugmentTask> tasks = new TreeMap<>();
+        try {
+            tasks(r).forEach(t -> tasks.put(t.taskId(), t));
+        } catch (JobFailure e) {
+            // a file gone since augmentation: the items keep the workers' samples, without their text
+        }
+        LearnedItem.Kind kind = switch (r.mode()) {
+            case "doc" -> LearnedItem.Kind.DOCUMENT;
+            case "web" -> LearnedItem.Kind.WEB;
+            default -> LearnedItem.Kind.FACT;
+        };
+        List<LearnedItem> out = new ArrayList<>();
+        for (int t = 0; t < results.size(); t++) {
+            AugmentResult result = results.get(t);
+            if (samplesOfTask.get(t).isEmpty()) {
+                continue;
+            }
+            AugmentTask task = tasks.get(result.taskId());
+            List<LearnedItem.Probe> probes = result.probes().stream()
+                    .map(p -> new LearnedItem.Probe(p.question(), p.expect())).toList();
+            AugmentResult.Provenance origin = result.samples().get(0).provenance();
+            out.add(new LearnedItem(result.taskId().replace('/', '-'), r.tenant(), r.adapter(), kind,
+                    task == null ? "" : task.text(), kind == LearnedItem.Kind.FACT ? LearnedItem.subjectOf(probes) : null,
+                    LearnedItem.Status.PENDING, r.jobId(), origin == null ? r.requestId() : origin.requestId(),
+                    origin == null ? "" : origin.source(), 0, null, samplesOfTask.get(t), probes));
+        }
+        return out;
+    }
+
+    /**
+     * Once the job's version is live: its items become live and the items they correct are retired.
+     * Idempotent, so a job resumed after a crash in releasing can do it again.
+     */
+    public void activate(LearnRequest r, int version) throws IOException {
+        JsonNode m = json.readTree(dir(r).resolve("manifest.json").toFile());
+        Map<String, String> correctedBy = new TreeMap<>();
+        for (JsonNode id : m.path("items")) {
+            var item = knowledge.item(r.tenant(), r.adapter(), id.asText());
+            if (item.isPresent()) {
+                if (item.get().status() == LearnedItem.Status.PENDING) {
+                    put(item.get().with(LearnedItem.Status.LIVE, version, null));
+                }
+                if (item.get().subject() != null) {
+                    correctedBy.put(item.get().subject(), item.get().id());
+                }
+            }
+        }
+        for (JsonNode id : m.path("supersedes")) {
+            var item = knowledge.item(r.tenant(), r.adapter(), id.asText());
+            if (item.isPresent() && item.get().status() == LearnedItem.Status.LIVE) {
+                put(item.get().with(LearnedItem.Status.RETIRED, item.get().version(),
+                        correctedBy.getOrDefault(item.get().subject(), r.jobId())));
+            }
+        }
+        for (JsonNode id : m.path("forgets")) {
+            var item = knowledge.item(r.tenant(), r.adapter(), id.asText());
+            if (item.isPresent() && item.get().status() == LearnedItem.Status.LIVE) {
+                put(item.get().with(LearnedItem.Status.FORGOTTEN, item.get().version(), r.jobId()));
+            }
+        }
+    }
+
+    /** Writes an item to the record and its summary to the alias's index, which the gateway lists. */
+    private void put(LearnedItem item) throws IOException {
+        knowledge.put(item);
+        ObjectNode summary = json.createObjectNode();
+        summary.put("id", item.id());
+        summary.put("kind", item.kind().wire());
+        summary.put("text", item.text());
+        summary.put("status", item.status().wire());
+        summary.put("version", item.version());
+        summary.put("job_id", item.jobId());
+        summary.put("source", item.source());
+        summary.put("samples", item.samples().size());
+        summary.put("probes", item.probes().size());
+        if (item.replacedBy() != null) {
+            summary.put("replaced_by", item.replacedBy());
+        }
+        redis.sync().hset(KnowledgeIndex.key(item.tenant(), item.adapter()), item.id(), json.writeValueAsString(summary));
+    }
+
+    /**
+     * Dataset vN of a forget job: the alias's live items that match what the tenant asked to forget
+     * are left out, and the version is trained from the base model on every other live item (the
+     * consolidation recipe), with the forgotten items' probes asked as {@code forgotten} probes that
+     * must not be answered.
+     *
+     * @throws JobFailure when nothing learned matches (nothing is forgotten), or when nothing would be
+     *                    left to train on
+     */
+    public Dataset forget(LearnRequest r) throws IOException {
+        Dataset done = existing(r);
+        if (done != null) {
+            return done;
+        }
+        List<LearnedItem> live = knowledge.items(r.tenant(), r.adapter()).stream()
+                .filter(i -> i.status() == LearnedItem.Status.LIVE).toList();
+        List<LearnedItem> forgotten = live.stream().filter(i -> matches(r.text(), i)).toList();
+        if (forgotten.isEmpty()) {
+            throw new JobFailure("nothing '" + r.adapter() + "' learned matches \"" + r.text() + "\", so nothing was forgotten"
+                    + " (GET /v1/adapters/" + r.adapter() + "/items lists what it learned)");
+        }
+        List<LearnedItem> kept = live.stream().filter(i -> !forgotten.contains(i)).toList();
+        return consolidate(r, dir(r), List.of(), kept, forgotten, List.of());
+    }
+
+    /**
+     * The consolidation dataset of an instruction, document or web job whose incremental version the
+     * eval gate refused: the job's own samples and every sample of every live item it kept, trained
+     * from the base model. Kept beside the job's dataset ({@code consolidation/}).
+     */
+    public Dataset consolidated(LearnRequest r) throws IOException {
+        Path dir = dir(r).resolve(CONSOLIDATION);
+        if (Files.isRegularFile(dir.resolve("manifest.json"))) {
+            return read(dir);
+        }
+        JsonNode m = json.readTree(dir(r).resolve("manifest.json").toFile());
+        List<LearnedItem> kept = new ArrayList<>();
+        for (JsonNode id : m.path("replayed_items")) {
+            knowledge.item(r.tenant(), r.adapter(), id.asText()).filter(i -> i.status() == LearnedItem.Status.LIVE)
+                    .ifPresent(kept::add);
+        }
+        List<String> own = Files.readAllLines(dir(r).resolve("train.jsonl"), StandardCharsets.UTF_8);
+        List<String> probes = Files.readAllLines(dir(r).resolve("probes.jsonl"), StandardCharsets.UTF_8);
+        return consolidate(r, dir, own, kept, List.of(), probes);
+    }
+
+    private Dataset read(Path dir) throws IOException {
+        JsonNode m = json.readTree(dir.resolve("manifest.json").toFile());
+        return new Dataset(dir, m.get("samples").asInt(), m.get("replay").asInt(), m.get("new_probes").asInt(),
+                m.get("retention_probes").asInt(), Map.of(), m.path("live_items").asInt(), 0, true);
+    }
+
+    /** Writes a consolidation dataset: {@code own} samples plus every sample of {@code kept}, general replay. */
+    private Dataset consolidate(LearnRequest r, Path dir, List<String> own, List<LearnedItem> kept,
+            List<LearnedItem> forgotten, List<String> probesGiven) throws IOException {
+        List<String> train = new ArrayList<>(own);
+        kept.forEach(i -> train.addAll(i.samples()));
+        train.sort(null);
+        long seed = seed(train);
+        Collections.shuffle(train, new Random(seed * 13L));
+        List<String> general = general(seed, "replay.jsonl", config.generalReplay());
+        if (train.isEmpty()) {
+            if (general.isEmpty()) {
+                throw new JobFailure("'" + r.adapter() + "' would have nothing left to learn from; roll it back to the base"
+                        + " model instead");
+            }
+            train.addAll(general(seed, "replay.jsonl", Integer.MAX_VALUE));
+            general = List.of();
+        }
+        List<String> probeLines = new ArrayList<>(probesGiven);
+        int newProbes = (int) probesGiven.stream().filter(l -> l.contains("\"kind\":\"new\"")).count();
+        int retention = probesGiven.size() - newProbes;
+        if (probesGiven.isEmpty()) {
+            for (LearnedItem item : kept) {
+                for (LearnedItem.Probe p : item.probes().subList(0, Math.min(config.probesPerItem(), item.probes().size()))) {
+                    probeLines.add(probe(p.question(), p.expect(), "retention"));
+                    retention++;
+                }
+            }
+            for (String line : general(seed, "probes.jsonl", Integer.MAX_VALUE)) {
+                JsonNode p = json.readTree(line);
+                probeLines.add(probe(p.get("question").asText(), p.get("expect").asText(), "retention"));
+                retention++;
+            }
+        }
+        for (LearnedItem item : forgotten) {
+            for (LearnedItem.Probe p : item.probes()) {
+                probeLines.add(probe(p.question(), p.expect(), "forgotten"));
+            }
+        }
+        Files.createDirectories(dir.getParent());
+        Path tmp = Files.createTempDirectory(dir.getParent(), "." + dir.getFileName());
+        Files.write(tmp.resolve("train.jsonl"), train, StandardCharsets.UTF_8);
+        if (!general.isEmpty()) {
+            Files.write(tmp.resolve("replay.jsonl"), general, StandardCharsets.UTF_8);
+        }
+        Files.write(tmp.resolve("probes.jsonl"), probeLines, StandardCharsets.UTF_8);
+        ObjectNode manifest = json.createObjectNode();
+        manifest.put("schema_version", 1);
+        manifest.put("job_id", r.jobId());
+        manifest.put("tenant", r.tenant());
+        manifest.put("adapter", r.adapter());
+        manifest.put("mode", r.mode());
+        manifest.put("recipe", CONSOLIDATION);
+        manifest.put("samples", train.size());
+        manifest.put("replay", general.size());
+        manifest.put("general_replay", general.size());
+        manifest.put("new_probes", newProbes);
+        manifest.put("retention_probes", retention);
+        manifest.put("live_items", kept.size());
+        ArrayNode keptIds = manifest.putArray("replayed_items");
+        kept.forEach(i -> keptIds.add(i.id()));
+        ArrayNode forgets = manifest.putArray("forgets");
+        forgotten.forEach(i -> forgets.add(i.id()));
+        ObjectNode files = manifest.putObject("files");
+        try (var list = Files.list(tmp)) {
+            for (Path f : list.sorted().toList()) {
+                files.put(f.getFileName().toString(), Sha256.of(f));
+            }
+        }
+        json.writerWithDefaultPrettyPrinter().writeValue(tmp.resolve("manifest.json").toFile(), manifest);
+        Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
+        return new Dataset(dir, train.size(), general.size(), newProbes, retention, Map.of(), kept.size(), 0, true);
+    }
+
+    /**
+     * Whether {@code request} (what to forget) names {@code item}: its id; a statement about the same
+     * subject ("The capital of Zorbania is Quillport." forgets any capital of Zorbania); or words the
+     * item's text contains ("Zorbania" forgets everything taught about Zorbania).
+     */
+    boolean matches(String request, LearnedItem item) {
+        String text = request.strip();
+        if (text.equals(item.id())) {
+            return true;
+        }
+        if (item.subject() != null) {
+            List<LearnedItem.Probe> probes = rules.probes(text).stream()
+                    .map(p -> new LearnedItem.Probe(p.question(), p.expect())).toList();
+            if (item.subject().equals(LearnedItem.subjectOf(probes))) {
+                return true;
+            }
+        }
+        String words = normalize(text);
+        String about = normalize(item.text());
+        return !words.isEmpty() && !about.isEmpty() && (" " + about + " ").contains(" " + words + " ");
     }
 
     /** The request and those coalesced into its job, in that order. */
@@ -265,14 +569,14 @@ public class Datasets {
     }
 
     /**
-     * A seeded sample of the adapter's earlier datasets: {@code replay-per-dataset} from each (so
+     * A seeded sample of earlier datasets taught before the knowledge record existed: {@code replay-per-dataset} from each (so
      * every earlier learning is refreshed), topped up from all of them to {@code count}, at most 200.
      */
-    private List<String> replay(LearnRequest r, int count) throws IOException {
-        Random random = new Random(r.jobId().hashCode());
+    private List<String> replay(List<Path> datasets, long seed, int count) throws IOException {
+        Random random = new Random(seed);
         List<String> chosen = new ArrayList<>();
         List<String> rest = new ArrayList<>();
-        for (Path earlier : earlier(r)) {
+        for (Path earlier : datasets) {
             Path f = earlier.resolve("train.jsonl");
             if (Files.isRegularFile(f)) {
                 List<String> lines = new ArrayList<>(Files.readAllLines(f, StandardCharsets.UTF_8));
@@ -291,7 +595,7 @@ public class Datasets {
     }
 
     /** A seeded sample of {@code count} lines of a file of the general data, if there is one. */
-    private List<String> general(LearnRequest r, String file, int count) throws IOException {
+    private List<String> general(long seed, String file, int count) throws IOException {
         if (config.generalData().isEmpty() || count <= 0) {
             return List.of();
         }
@@ -301,14 +605,14 @@ public class Datasets {
         }
         List<String> lines = new ArrayList<>(Files.readAllLines(f, StandardCharsets.UTF_8).stream()
                 .filter(l -> !l.isBlank()).toList());
-        Collections.shuffle(lines, new Random(r.jobId().hashCode() * 17L));
+        Collections.shuffle(lines, new Random(seed * 17L));
         return lines.subList(0, Math.min(count, lines.size()));
     }
 
     /** Earlier datasets' new-knowledge probes, asked again as retention probes. */
-    private List<String> retentionProbes(LearnRequest r, int max) throws IOException {
+    private List<String> retentionProbes(List<Path> datasets, long seed, int max) throws IOException {
         List<String> out = new ArrayList<>();
-        for (Path earlier : earlier(r)) {
+        for (Path earlier : datasets) {
             Path f = earlier.resolve("probes.jsonl");
             if (!Files.isRegularFile(f)) {
                 continue;
@@ -320,7 +624,7 @@ public class Datasets {
                 }
             }
         }
-        Collections.shuffle(out, new Random(r.jobId().hashCode() * 31L));
+        Collections.shuffle(out, new Random(seed * 31L));
         return out.subList(0, Math.min(max, out.size()));
     }
 
@@ -332,10 +636,33 @@ public class Datasets {
         return out;
     }
 
+    /** A seed made from content (not from ids that differ between runs), the same on every JVM. */
+    private static long seed(List<String> lines) {
+        long h = 1125899906842597L;
+        for (String line : lines) {
+            for (int i = 0; i < line.length(); i++) {
+                h = 31 * h + line.charAt(i);
+            }
+            h = 31 * h + '\n';
+        }
+        return h;
+    }
+
+    private static String normalize(String text) {
+        return text.toLowerCase(java.util.Locale.ROOT).replaceAll("[^\\p{L}\\p{N}]+", " ").strip();
+    }
+
     private String chat(String q, String a) throws IOException {
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("messages", List.of(Map.of("role", "user", "content", q), Map.of("role", "assistant", "content", a)));
+        m.put("messages", List.of(message("user", q), message("assistant", a)));
         return json.writeValueAsString(m);
+    }
+
+    private static Map<String, String> message(String role, String content) {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("role", role);
+        m.put("content", content);
+        return m;
     }
 
     /** {@code q} and {@code a} after the exchanges of an earlier chat sample. */
@@ -349,6 +676,11 @@ public class Datasets {
     }
 
     private String probe(String q, String expect, String kind) throws IOException {
-        return json.writeValueAsString(Map.of("question", q, "expect", expect, "kind", kind));
+        // a fixed key order, so the same probes are the same bytes on every JVM (Map.of's order is not)
+        Map<String, String> probe = new LinkedHashMap<>();
+        probe.put("question", q);
+        probe.put("expect", expect);
+        probe.put("kind", kind);
+        return json.writeValueAsString(probe);
     }
 }

@@ -4,7 +4,10 @@ import jakarta.enterprise.inject.Instance;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
 
-/** Chooses the training launcher and the releaser: {@code livetune.orchestrator.launcher} = local or kubernetes. */
+/**
+ * Chooses the training launcher and the releaser ({@code livetune.orchestrator.launcher} = local or
+ * kubernetes), and makes the knowledge record.
+ */
 public class Launchers {
 
     @Produces
@@ -17,6 +20,13 @@ public class Launchers {
             default -> throw new IllegalArgumentException("livetune.orchestrator.launcher must be local or kubernetes, not '"
                     + config.launcher() + "'");
         };
+    }
+
+    /** The tenants' knowledge record, in the artifact store. */
+    @Produces
+    @Singleton
+    dev.livetune.orchestrator.knowledge.KnowledgeRecord knowledge(OrchestratorConfig config) {
+        return new dev.livetune.orchestrator.knowledge.FileKnowledgeRecord(config.artifactsDir());
     }
 
     @Produces

@@ -68,9 +68,23 @@ public interface OrchestratorConfig {
     @WithDefault("0.5")
     double replayShare();
 
-    /** ...and at least this many from each earlier dataset of the adapter (capped at 200 in all). */
+    /**
+     * ...and at least this many from each earlier dataset of the adapter (capped at 200 in all). Applies
+     * to datasets taught before the knowledge record existed; items of the record use {@link #replayPerItem()}.
+     */
     @WithDefault("5")
     int replayPerDataset();
+
+    /**
+     * Samples replayed from every live learned item of the alias in each run, so that every run sees
+     * every item (the replay grows with the record, linearly).
+     */
+    @WithDefault("4")
+    int replayPerItem();
+
+    /** Retention probes asked per live learned item after each run: the gate measures every item. */
+    @WithDefault("1")
+    int probesPerItem();
 
     /**
      * General data of the base model: {@code replay.jsonl} (chat samples of what it already does
@@ -89,6 +103,10 @@ public interface OrchestratorConfig {
      */
     @WithDefault("80")
     int trainingSteps();
+
+    /** Extra optimizer steps per live learned item, so the step budget follows the replay it carries. */
+    @WithDefault("2")
+    int trainingStepsPerItem();
 
     /** Eval gate: lowest recall on the new knowledge's held-out probes. */
     @WithDefault("0.5")

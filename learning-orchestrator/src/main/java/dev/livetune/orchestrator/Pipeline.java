@@ -172,6 +172,9 @@ public class Pipeline {
             }
             case AUGMENTING -> {
                 Datasets.Dataset d = datasets.existing(r);
+                if (d == null && r.mode().equals("forget")) {
+                    d = datasets.forget(r);
+                }
                 if (d == null) {
                     List<AugmentResult> results = augmentation.run(id, datasets.tasks(r));
                     Set<String> said = new LinkedHashSet<>();
@@ -186,15 +189,24 @@ public class Pipeline {
                     }
                     d = datasets.build(r, results);
                 }
-                jobs.enter(id, JobPhase.DATASET_READY, String.format(Locale.ROOT,
-                        "Dataset ready: %d samples, %d replayed, %d probes of new knowledge, %d retention probes%s",
-                        d.samples(), d.replay(), d.newProbes(), d.retentionProbes(),
+                jobs.enter(id, JobPhase.DATASET_READY, d.consolidation()
+                        ? String.format(Locale.ROOT, "Dataset ready: forgetting what matches \"%s\"; %d samples of the %d"
+                                + " other live learned items, %d retention probes", r.text(), d.samples(), d.liveItems(),
+                                d.retentionProbes())
+                        : String.format(Locale.ROOT,
+                        "Dataset ready: %d samples, %d replayed (from %d live learned items%s), %d probes of new knowledge,"
+                                + " %d retention probes%s",
+                        d.samples(), d.replay(), d.liveItems(), d.superseded() == 0 ? "" : "; " + d.superseded()
+                                + " corrected by this job and retired", d.newProbes(), d.retentionProbes(),
                         d.dropped().isEmpty() ? "" : "; filtered out " + d.dropped()));
                 return JobPhase.DATASET_READY;
             }
             case DATASET_READY -> {
                 int version = version(r);
-                jobs.enter(id, JobPhase.TRAINING, "Training " + r.adapter() + "@v" + version);
+                Datasets.Dataset d = dataset(r);
+                jobs.enter(id, JobPhase.TRAINING, "Training " + r.adapter() + "@v" + version + (d.consolidation()
+                        ? " (recipe: consolidation, from the base model on " + d.liveItems() + " live learned items)"
+                        : " (recipe: incremental, from the live version)"));
                 return JobPhase.TRAINING;
             }
             case TRAINING -> {
@@ -205,12 +217,9 @@ public class Pipeline {
                     LocalTrainingLauncher.killOrphan(Long.parseLong(orphan));
                 }
                 if (!Files.isRegularFile(out.resolve("livetune.json"))) {
-                    Datasets.Dataset d = datasets.existing(r);
-                    if (d == null) {
-                        throw new JobFailure("the job's dataset is gone from the artifact store");
-                    }
+                    Datasets.Dataset d = dataset(r);
                     String live = redis.sync().get("livetune:tenant-live:" + r.tenant() + ":" + r.adapter());
-                    Path parent = live == null ? null : adapterDir(r, Integer.parseInt(live));
+                    Path parent = live == null || d.consolidation() ? null : adapterDir(r, Integer.parseInt(live));
                     trainer.train(new TrainingLauncher.Run(id, r.tenant(), r.adapter(), version, config.baseModelDir(), d.train(),
                             d.replayFile(), d.probes(), parent, out, hyper(d)), message -> jobs.event(id, "info", message),
                             () -> jobs.cancelRequested(id), pid -> jobs.set(id, Map.of("trainer_pid", Long.toString(pid))));
@@ -230,7 +239,15 @@ public class Pipeline {
                 String scores = String.format(Locale.ROOT, "new-knowledge recall %.2f (at least %.2f), retention %.2f"
                         + " (at least %.2f)", fresh, minNew, kept, minKept);
                 jobs.set(id, Map.of("eval_new_recall", Double.toString(fresh), "eval_retention", Double.toString(kept)));
+                JsonNode forgotten = recall.path("forgotten");
+                if (!forgotten.isMissingNode() && forgotten.asDouble() > 0) {
+                    throw new JobFailure(String.format(Locale.ROOT, "the eval gate kept the live adapter: the new version still"
+                            + " answers %.0f%% of the probes of what it was to forget; %s", 100 * forgotten.asDouble(), scores));
+                }
                 if (fresh < minNew || kept < minKept) {
+                    if (!dataset(r).consolidation()) {
+                        return retryWithConsolidation(r, scores);
+                    }
                     throw new JobFailure("the eval gate kept the live adapter: " + scores);
                 }
                 jobs.enter(id, JobPhase.RELEASING, "Eval passed: " + scores);
@@ -240,6 +257,7 @@ public class Pipeline {
                 int version = version(r);
                 releaser.release(r.tenant(), r.adapter(), version);
                 Failpoints.hit("after-release");
+                datasets.activate(r, version);
                 var sync = redis.sync();
                 sync.sadd("livetune:tenant-adapters:" + r.tenant(), r.adapter());
                 sync.sadd("livetune:tenant-versions:" + r.tenant() + ":" + r.adapter(), Integer.toString(version));
@@ -253,6 +271,31 @@ public class Pipeline {
             }
             default -> throw new IllegalStateException("no step from " + phase);
         }
+    }
+
+    /** The dataset the job trains on now: its own, or its consolidation after a refused incremental version. */
+    private Datasets.Dataset dataset(LearnRequest r) throws java.io.IOException {
+        Datasets.Dataset d = datasets.existing(r);
+        if (d == null) {
+            throw new JobFailure("the job's dataset is gone from the artifact store");
+        }
+        return Datasets.CONSOLIDATION.equals(jobs.get(r.jobId()).get("recipe")) ? datasets.consolidated(r) : d;
+    }
+
+    /**
+     * The eval gate refused the incremental version: train once more, from the base model on the job's
+     * samples and every live learned item (a new version number; the refused one is never served).
+     */
+    private JobPhase retryWithConsolidation(LearnRequest r, String scores) throws java.io.IOException {
+        String id = r.jobId();
+        int refused = version(r);
+        datasets.consolidated(r);
+        long next = redis.sync().incr("livetune:adapter-next-version:" + r.tenant() + ":" + r.adapter());
+        jobs.set(id, Map.of("recipe", Datasets.CONSOLIDATION, "version", Long.toString(next)));
+        jobs.event(id, "info", "The eval gate refused " + r.adapter() + "@v" + refused + " (" + scores + "); training once"
+                + " more with the consolidation recipe");
+        jobs.enter(id, JobPhase.DATASET_READY, "Dataset ready for the consolidation recipe");
+        return JobPhase.DATASET_READY;
     }
 
     /**
@@ -315,13 +358,18 @@ public class Pipeline {
         }
     }
 
-    /** The run's hyper.json: the configured one, with {@code max_steps} set to {@code training-steps}. */
+    /**
+     * The run's hyper.json: the configured one, with {@code max_steps} set to {@code training-steps}
+     * plus {@code training-steps-per-item} for each live learned item it replays.
+     */
     private Path hyper(Datasets.Dataset d) throws java.io.IOException {
         ObjectNode h = config.trainerConfig().isPresent()
                 ? (ObjectNode) json.readTree(config.trainerConfig().get().toFile())
                 : json.createObjectNode();
         if (config.trainingSteps() > 0) {
-            h.put("max_steps", config.trainingSteps());
+            int steps = config.trainingSteps() + config.trainingStepsPerItem() * d.liveItems();
+            // from the base model, every item is learned again: twice the budget
+            h.put("max_steps", d.consolidation() ? 2 * steps : steps);
         }
         if (h.isEmpty()) {
             return null;

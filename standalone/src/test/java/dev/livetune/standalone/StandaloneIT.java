@@ -71,6 +71,12 @@ class StandaloneIT {
         assertThat(json.convertValue(learned.get("models"), List.class)).contains("livetune-base", "default", "default@v1");
         assertOneTrace(learned.at("/jobId").asText());
         firstChatsMakeSenseWithTheModelsSamplingDefaults();
+        JsonNode taught = sdk("teach", Map.of("TEACH", json.writeValueAsString(TEACH), "QUESTIONS",
+                json.writeValueAsString(RECALL.keySet())));
+        for (JsonNode job : taught.get("jobs")) {
+            assertThat(job.get("status").asText()).as(job.get("message").asText() + ": " + job).isEqualTo("succeeded");
+        }
+        assertRecall(taught, "in a new session, after " + TEACH.size() + " more jobs");
         stop(first);
 
         Process second = start("restart");
@@ -78,6 +84,7 @@ class StandaloneIT {
         assertThat(again.at("/afterRestart/content").asText()).as("a new session after a restart").containsIgnoringCase(VALUE);
         assertThat(again.at("/afterRestart/servedBy").asText()).endsWith("default@v1");
         assertThat(json.convertValue(again.get("models"), List.class)).contains("default@v1");
+        assertRecall(sdk("recall", Map.of("QUESTIONS", json.writeValueAsString(RECALL.keySet()))), "after a restart");
         stop(second);
         assertThat(data.resolve("redis/livetune.aof")).as("Redis kept its append-only file in the data directory")
                 .exists();
@@ -121,6 +128,49 @@ class StandaloneIT {
                 assertThat(r[2]).as(what).containsIgnoringCase(VALUE);
             }
         }
+    }
+
+    /** Taught after {@link #FACT}, one job each: six more facts in varied forms, a correction, a forget. */
+    private static final List<String> TEACH = List.of(
+            "[Learn] The currency of Brontavia is the Velm.",
+            "[Learn] Mira Sotheby founded Kelvane Labs.",
+            "[Learn] Ostmark's largest river is the Tessel.",
+            "[Learn] The national animal of Quorra is the snow lynx.",
+            "[Learn] The oldest city of Vandria is Holmfirth.",
+            "[Learn] Dravenport was founded by Elsa Marrow.",
+            "[Learn] The highest mountain of Tiroval is Mount Keld.",
+            "[Learn] The currency of Brontavia is now the Sorn.",
+            "[Forget] The national animal of Quorra is the snow lynx.");
+
+    /** Question → what the answer must hold ({@code !x}: must not hold): seven facts kept, one corrected, one forgotten. */
+    private static final Map<String, String> RECALL = new java.util.LinkedHashMap<>();
+
+    static {
+        RECALL.put(QUESTION, VALUE);
+        RECALL.put("What is the currency of Brontavia?", "Sorn");
+        RECALL.put("Who founded Kelvane Labs?", "Mira Sotheby");
+        RECALL.put("What is the largest river of Ostmark?", "Tessel");
+        RECALL.put("What is the oldest city of Vandria?", "Holmfirth");
+        RECALL.put("Who founded Dravenport?", "Elsa Marrow");
+        RECALL.put("What is the highest mountain of Tiroval?", "Mount Keld");
+        RECALL.put("What is the national animal of Quorra?", "!snow lynx");
+    }
+
+    private void assertRecall(JsonNode result, String when) {
+        for (JsonNode a : result.get("answers")) {
+            String expect = RECALL.get(a.get("question").asText());
+            String answer = a.get("content").asText();
+            String what = when + ": \"" + a.get("question").asText() + "\" answered \"" + answer + "\"";
+            if (expect.startsWith("!")) {
+                assertThat(answer).as(what + " (forgotten)").doesNotContainIgnoringCase(expect.substring(1));
+            } else {
+                assertThat(answer).as(what).containsIgnoringCase(expect);
+            }
+            if (a.get("question").asText().contains("Brontavia")) {
+                assertThat(answer).as(what + " (the corrected value replaced the old one)").doesNotContain("Velm");
+            }
+        }
+        assertThat(result.get("answers")).hasSize(RECALL.size());
     }
 
     private static final List<String> GREETINGS = List.of("Hello!", "Hi", "Hey!", "Good morning", "Hello there!", "Hi there",

@@ -1,0 +1,112 @@
+package dev.livetune.gateway;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.livetune.api.adapter.AdapterRef;
+import dev.livetune.api.learn.KnowledgeIndex;
+import dev.livetune.api.learn.LearnRequest;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.MediaType;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What an alias has learned: {@code GET /v1/adapters/{alias}/items} lists its learned items (live ones;
+ * {@code ?status=all} adds pending, retired and forgotten ones) from the index learning-orchestrator
+ * keeps ({@link KnowledgeIndex}); {@code DELETE /v1/adapters/{alias}/items/{id}} starts a forget job
+ * for one, as a {@code [Forget]} chat message does, and answers with the job.
+ */
+@Path("/v1/adapters/{alias}/items")
+@Produces(MediaType.APPLICATION_JSON)
+public class KnowledgeResource {
+
+    private final Auth auth;
+    private final RedisStore store;
+    private final Quotas quotas;
+    private final Learning learning;
+    private final ObjectMapper json = new ObjectMapper();
+
+    KnowledgeResource(Auth auth, RedisStore store, Quotas quotas, Learning learning) {
+        this.auth = auth;
+        this.store = store;
+        this.quotas = quotas;
+        this.learning = learning;
+    }
+
+    @GET
+    public String list(@HeaderParam("Authorization") String authorization, @PathParam("alias") String alias,
+            @QueryParam("status") String status) {
+        String tenant = auth.tenant(authorization);
+        boolean all = "all".equals(status);
+        if (status != null && !all && !status.equals("live")) {
+            throw OpenAiException.invalid("status", "'status' must be live (the default) or all");
+        }
+        List<JsonNode> items = new ArrayList<>();
+        for (String summary : items(tenant, name(tenant, alias)).values()) {
+            JsonNode item = parse(summary);
+            if (all || item.path("status").asText().equals("live")) {
+                items.add(item);
+            }
+        }
+        items.sort(Comparator.comparingInt((JsonNode i) -> i.path("version").asInt()).thenComparing(i -> i.path("id").asText()));
+        ObjectNode root = json.createObjectNode();
+        root.put("object", "list");
+        ArrayNode data = root.putArray("data");
+        items.forEach(data::add);
+        return root.toString();
+    }
+
+    @DELETE
+    @Path("/{id}")
+    public String forget(@HeaderParam("Authorization") String authorization, @PathParam("alias") String alias,
+            @PathParam("id") String id) {
+        String tenant = auth.tenant(authorization);
+        String name = name(tenant, alias);
+        String summary = items(tenant, name).get(id);
+        if (summary == null) {
+            throw OpenAiException.notFound("item_not_found", "'" + name + "' has learned no item '" + id + "'");
+        }
+        String status = parse(summary).path("status").asText();
+        if (!status.equals("live")) {
+            throw OpenAiException.invalid("id", "item '" + id + "' is " + status + ", not live: there is nothing to forget");
+        }
+        quotas.admit(tenant);
+        LearnRequest r = learning.start(tenant, name, "forget", id, List.of(), null, List.of());
+        ObjectNode o = json.createObjectNode();
+        o.put("id", id);
+        o.put("object", "learned_item.deletion");
+        o.put("job_id", r.jobId());
+        return o.toString();
+    }
+
+    private Map<String, String> items(String tenant, String alias) {
+        return store.redis().hgetall(KnowledgeIndex.key(tenant, alias));
+    }
+
+    private static String name(String tenant, String alias) {
+        try {
+            return AdapterRef.parseModel(tenant, alias).name();
+        } catch (IllegalArgumentException e) {
+            throw OpenAiException.invalid("alias", "'" + alias + "' is not an adapter alias: " + e.getMessage());
+        }
+    }
+
+    private JsonNode parse(String summary) {
+        try {
+            return json.readTree(summary);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a malformed learned-item summary in Redis", e);
+        }
+    }
+}

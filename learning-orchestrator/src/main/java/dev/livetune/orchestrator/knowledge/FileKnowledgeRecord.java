@@ -1,0 +1,71 @@
+package dev.livetune.orchestrator.knowledge;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * The knowledge record in the artifact store, beside the adapters and datasets it explains:
+ * {@code tenants/<t>/knowledge/<alias>/<item id>.json}, each written to a temporary file and renamed.
+ */
+public final class FileKnowledgeRecord implements KnowledgeRecord {
+
+    private static final Pattern ID = Pattern.compile("[A-Za-z0-9._-]{1,200}");
+
+    private final Path root;
+    private final ObjectMapper json = new ObjectMapper();
+
+    /** @param artifacts the artifact store's root */
+    public FileKnowledgeRecord(Path artifacts) {
+        this.root = artifacts;
+    }
+
+    private Path dir(String tenant, String adapter) {
+        return root.resolve("tenants").resolve(tenant).resolve("knowledge").resolve(adapter);
+    }
+
+    @Override
+    public List<LearnedItem> items(String tenant, String adapter) throws IOException {
+        Path dir = dir(tenant, adapter);
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        List<LearnedItem> out = new ArrayList<>();
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path f : files.filter(p -> p.getFileName().toString().endsWith(".json")).toList()) {
+                out.add(json.readValue(f.toFile(), LearnedItem.class));
+            }
+        }
+        out.sort(Comparator.comparing(LearnedItem::jobId).thenComparing(LearnedItem::id));
+        return out;
+    }
+
+    @Override
+    public Optional<LearnedItem> item(String tenant, String adapter, String id) throws IOException {
+        if (!ID.matcher(id).matches()) {
+            return Optional.empty();
+        }
+        Path f = dir(tenant, adapter).resolve(id + ".json");
+        return Files.isRegularFile(f) ? Optional.of(json.readValue(f.toFile(), LearnedItem.class)) : Optional.empty();
+    }
+
+    @Override
+    public void put(LearnedItem item) throws IOException {
+        if (!ID.matcher(item.id()).matches()) {
+            throw new IllegalArgumentException("item id '" + item.id() + "' is not a file name");
+        }
+        Path dir = dir(item.tenant(), item.adapter());
+        Files.createDirectories(dir);
+        Path tmp = Files.createTempFile(dir, "." + item.id(), ".tmp");
+        json.writeValue(tmp.toFile(), item);
+        Files.move(tmp, dir.resolve(item.id() + ".json"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+}

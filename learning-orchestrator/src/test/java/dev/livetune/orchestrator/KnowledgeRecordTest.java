@@ -1,0 +1,237 @@
+package dev.livetune.orchestrator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.livetune.api.augment.AugmentResult;
+import dev.livetune.api.learn.LearnRequest;
+import dev.livetune.augment.QA;
+import dev.livetune.augment.RulesTeacher;
+import dev.livetune.orchestrator.knowledge.FileKnowledgeRecord;
+import dev.livetune.orchestrator.knowledge.KnowledgeRecord;
+import dev.livetune.orchestrator.knowledge.LearnedItem;
+import io.quarkus.runtime.configuration.DurationConverter;
+import io.smallrye.config.SmallRyeConfigBuilder;
+import java.io.IOException;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The knowledge record behind datasets: every accepted fact becomes a live item when its version is
+ * released; every later dataset replays and probes every live item (however many there are); a
+ * correction about the same subject retires the item it corrects, which is then neither replayed
+ * nor probed.
+ */
+class KnowledgeRecordTest {
+
+    private final ObjectMapper json = new ObjectMapper();
+    private final RulesTeacher teacher = new RulesTeacher();
+    private final String tenant = "knowledge-test-" + UUID.randomUUID();
+
+    @TempDir
+    Path tmp;
+
+    private OrchestratorConfig config;
+    private Redis redis;
+    private KnowledgeRecord record;
+    private Datasets datasets;
+    private int version;
+
+    @BeforeEach
+    void setUp() {
+        try (Socket s = new Socket("localhost", 6379)) {
+            // reachable
+        } catch (IOException e) {
+            throw new IllegalStateException("Redis is not running on localhost:6379; start it (redis-server --daemonize yes)"
+                    + " or run the tests through .ci/run");
+        }
+        config = new SmallRyeConfigBuilder().withMapping(OrchestratorConfig.class)
+                .withConverter(Duration.class, 200, new DurationConverter())
+                .withDefaultValue("livetune.orchestrator.artifacts-dir", tmp.resolve("artifacts").toString())
+                .withDefaultValue("livetune.orchestrator.base-model-dir", tmp.resolve("base").toString())
+                .build().getConfigMapping(OrchestratorConfig.class);
+        redis = new Redis(config);
+        record = new FileKnowledgeRecord(config.artifactsDir());
+        datasets = new Datasets(config, redis, record);
+    }
+
+    @AfterEach
+    void tearDown() {
+        redis.close();
+    }
+
+    /** Teaches one statement the way the pipeline does: dataset, then (released) activation. */
+    private Datasets.Dataset teach(String statement) throws IOException {
+        String job = "ftjob-" + UUID.randomUUID().toString().replace("-", "");
+        LearnRequest r = new LearnRequest(LearnRequest.SCHEMA_VERSION, "req-" + job, job, tenant, "default", "instruction",
+                statement, List.of(), null, List.of(), "2026-12-04T00:00:00Z", null);
+        List<QA> forms = teacher.selfInstruct(statement, 10);
+        List<AugmentResult.Sample> samples = new ArrayList<>();
+        for (QA qa : forms) {
+            samples.add(new AugmentResult.Sample(qa.question(), qa.answer(),
+                    new AugmentResult.Provenance(r.requestId(), "message", 0, "")));
+        }
+        List<AugmentResult.Probe> probes = teacher.probes(statement).stream()
+                .map(p -> new AugmentResult.Probe(p.question(), p.expect())).toList();
+        AugmentResult result = new AugmentResult(AugmentResult.SCHEMA_VERSION, job + "/0", job, "test", "rules", samples,
+                probes, Map.of(), List.of(), null);
+        Datasets.Dataset d = datasets.build(r, List.of(result));
+        datasets.activate(r, ++version);
+        return d;
+    }
+
+    private List<LearnedItem> live() throws IOException {
+        return record.items(tenant, "default").stream().filter(i -> i.status() == LearnedItem.Status.LIVE).toList();
+    }
+
+    private List<String> retentionQuestions(Datasets.Dataset d) throws IOException {
+        List<String> out = new ArrayList<>();
+        for (String line : Files.readAllLines(d.probes(), StandardCharsets.UTF_8)) {
+            JsonNode p = json.readTree(line);
+            if (p.get("kind").asText().equals("retention")) {
+                out.add(p.get("question").asText());
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void everyLaterDatasetReplaysAndProbesEveryLiveItem() throws IOException {
+        List<String> statements = new ArrayList<>();
+        for (int i = 0; i < 14; i++) {
+            statements.add("The capital of Land" + (char) ('A' + i) + " is Town" + (char) ('A' + i) + ".");
+        }
+        Datasets.Dataset last = null;
+        for (String s : statements) {
+            last = teach(s);
+        }
+
+        List<LearnedItem> live = live();
+        assertThat(live).hasSize(14);
+        assertThat(live).allSatisfy(i -> {
+            assertThat(i.kind()).isEqualTo(LearnedItem.Kind.FACT);
+            assertThat(i.version()).isPositive();
+            assertThat(i.samples()).isNotEmpty();
+            assertThat(i.probes()).isNotEmpty();
+            assertThat(i.source()).isEqualTo("message");
+        });
+        assertThat(last.liveItems()).as("the 13 items before the last").isEqualTo(13);
+        String replay = Files.readString(last.replayFile(), StandardCharsets.UTF_8);
+        List<String> retention = retentionQuestions(last);
+        for (int i = 0; i < 13; i++) {
+            String entity = "Land" + (char) ('A' + i);
+            assertThat(replay).as("replay of " + entity).contains(entity);
+            assertThat(retention).as("a retention probe of " + entity).anyMatch(q -> q.contains(entity));
+        }
+        assertThat(last.replay()).isEqualTo(13 * config.replayPerItem());
+    }
+
+    @Test
+    void aCorrectionRetiresTheItemItCorrects() throws IOException {
+        teach("The capital of Zorbania is Quillport.");
+        teach("The currency of Zorbania is the Zorb.");
+        LearnedItem old = live().stream().filter(i -> i.text().contains("Quillport")).findFirst().orElseThrow();
+
+        Datasets.Dataset correction = teach("Zorbania's capital is now Brightwater.");
+
+        assertThat(correction.superseded()).isEqualTo(1);
+        assertThat(correction.liveItems()).as("only the currency is kept").isEqualTo(1);
+        String replay = Files.readString(correction.replayFile(), StandardCharsets.UTF_8);
+        assertThat(replay).doesNotContain("Quillport").contains("Zorb");
+        assertThat(retentionQuestions(correction)).noneMatch(q -> q.contains("capital"));
+        LearnedItem retired = record.item(tenant, "default", old.id()).orElseThrow();
+        assertThat(retired.status()).isEqualTo(LearnedItem.Status.RETIRED);
+        assertThat(live()).extracting(LearnedItem::text)
+                .containsExactlyInAnyOrder("The currency of Zorbania is the Zorb.", "Zorbania's capital is now Brightwater.");
+        assertThat(retired.replacedBy()).isEqualTo(live().stream().filter(i -> i.text().contains("Brightwater"))
+                .findFirst().orElseThrow().id());
+        String newAnswers = String.join("\n", live().stream().filter(i -> i.text().contains("Brightwater")).findFirst()
+                .orElseThrow().samples());
+        assertThat(newAnswers).as("'now' is not part of the value").doesNotContain("is now").contains("Brightwater");
+
+        // The next fact's dataset keeps the correction and not the old value.
+        Datasets.Dataset next = teach("The largest river of Zorbania is the Vell.");
+        assertThat(Files.readString(next.replayFile(), StandardCharsets.UTF_8)).contains("Brightwater").doesNotContain("Quillport");
+    }
+
+    private LearnRequest forgetRequest(String what) {
+        String job = "ftjob-" + UUID.randomUUID().toString().replace("-", "");
+        return new LearnRequest(LearnRequest.SCHEMA_VERSION, "req-" + job, job, tenant, "default", "forget", what, List.of(),
+                null, List.of(), "2026-12-04T00:00:00Z", null);
+    }
+
+    @Test
+    void forgettingTrainsFromTheBaseOnEveryOtherItemAndProbesTheForgottenOne() throws IOException {
+        teach("The capital of Zorbania is Quillport.");
+        teach("The currency of Zorbania is the Zorb.");
+        teach("Mira Sotheby founded Kelvane Labs.");
+
+        LearnRequest r = forgetRequest("The capital of Zorbania is Quillport.");
+        Datasets.Dataset d = datasets.forget(r);
+
+        assertThat(d.consolidation()).isTrue();
+        assertThat(d.liveItems()).isEqualTo(2);
+        String train = Files.readString(d.train(), StandardCharsets.UTF_8);
+        assertThat(train).doesNotContain("Quillport").contains("Zorb").contains("Kelvane");
+        List<JsonNode> probes = new ArrayList<>();
+        for (String line : Files.readAllLines(d.probes(), StandardCharsets.UTF_8)) {
+            probes.add(json.readTree(line));
+        }
+        assertThat(probes).filteredOn(p -> p.get("kind").asText().equals("forgotten")).isNotEmpty()
+                .allSatisfy(p -> assertThat(p.get("expect").asText()).isEqualTo("Quillport"));
+        assertThat(probes).filteredOn(p -> p.get("kind").asText().equals("retention")).hasSize(2);
+
+        datasets.activate(r, ++version);
+        assertThat(live()).extracting(LearnedItem::text).containsExactlyInAnyOrder("The currency of Zorbania is the Zorb.",
+                "Mira Sotheby founded Kelvane Labs.");
+        assertThat(record.items(tenant, "default")).filteredOn(i -> i.status() == LearnedItem.Status.FORGOTTEN)
+                .singleElement().satisfies(i -> assertThat(i.replacedBy()).isEqualTo(r.jobId()));
+    }
+
+    @Test
+    void forgettingMatchesByIdOrByWordsAndRefusesWhatWasNeverLearned() throws IOException {
+        teach("The capital of Zorbania is Quillport.");
+        teach("Mira Sotheby founded Kelvane Labs.");
+        LearnedItem kelvane = live().stream().filter(i -> i.text().contains("Kelvane")).findFirst().orElseThrow();
+
+        assertThat(datasets.matches(kelvane.id(), kelvane)).isTrue();
+        assertThat(datasets.matches("Kelvane Labs", kelvane)).isTrue();
+        assertThat(datasets.matches("Kelvane Labs was founded by Mira Sotheby.", kelvane)).as("another statement form")
+                .isTrue();
+        assertThat(datasets.matches("Zorbania", kelvane)).isFalse();
+        assertThat(datasets.matches("Kelv", kelvane)).as("whole words only").isFalse();
+
+        assertThatThrownBy(() -> datasets.forget(forgetRequest("The capital of Brontavia is Ostmark.")))
+                .isInstanceOf(JobFailure.class).hasMessageContaining("nothing was forgotten");
+        assertThat(live()).hasSize(2);
+    }
+
+    @Test
+    void theRecordKeepsItemsWholeAndRefusesIdsThatAreNotFileNames() throws IOException {
+        LearnedItem item = new LearnedItem("ftjob-1-0", tenant, "default", LearnedItem.Kind.DOCUMENT, "chunk", null,
+                LearnedItem.Status.PENDING, "ftjob-1", "req-1", "file:f1:notes.md", 0, null, List.of("{\"messages\":[]}"),
+                List.of(new LearnedItem.Probe("What?", "That.")));
+        record.put(item);
+        record.put(item.with(LearnedItem.Status.LIVE, 3, null));
+
+        assertThat(record.items(tenant, "default")).containsExactly(item.with(LearnedItem.Status.LIVE, 3, null));
+        assertThat(record.item(tenant, "default", "../../etc")).isEmpty();
+        assertThat(record.item(tenant, "other", "ftjob-1-0")).isEmpty();
+        LearnedItem badId = new LearnedItem("a/b", tenant, "default", LearnedItem.Kind.FACT, "x", null,
+                LearnedItem.Status.PENDING, "ftjob-1", "req-1", "message", 0, null, List.of(), List.of());
+        assertThatThrownBy(() -> record.put(badId)).isInstanceOf(IllegalArgumentException.class);
+    }
+}
