@@ -9,6 +9,7 @@ import com.rabbitmq.client.ConnectionFactory;
 import java.io.IOException;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -16,8 +17,8 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -74,12 +75,15 @@ class BrokerContractTest {
         return new String(d.message().body(), StandardCharsets.UTF_8);
     }
 
-    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (!condition.getAsBoolean()) {
-            assertThat(System.nanoTime()).as(what).isLessThan(until);
-            Thread.sleep(10);
-        }
+    private static void await(BooleanSupplier condition, String what) {
+        Awaitility.await(what).atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(10))
+                .until(condition::getAsBoolean);
+    }
+
+    /** {@code condition} becomes true and then stays true for {@code during}: nothing more arrives. */
+    private static void awaitSteady(BooleanSupplier condition, Duration during, String what) {
+        Awaitility.await(what).during(during).atMost(during.plusSeconds(20)).pollInterval(Duration.ofMillis(10))
+                .until(condition::getAsBoolean);
     }
 
     @ParameterizedTest
@@ -130,8 +134,7 @@ class BrokerContractTest {
         for (int i = 0; i < 40; i++) {
             broker.publish(q, new Broker.Message(bytes("m" + i), "id-" + i, "replies"));
         }
-        await(() -> got.size() == 40, "all 40 delivered");
-        Thread.sleep(200);
+        awaitSteady(() -> got.size() == 40, Duration.ofMillis(200), "all 40 delivered, and no more");
         assertThat(got).hasSize(40).doesNotHaveDuplicates().contains("m7|id-7|replies");
         assertThat(byWhom).containsExactlyInAnyOrder("c0", "c1");
         subs.forEach(Broker.Subscription::close);
@@ -194,9 +197,7 @@ class BrokerContractTest {
         for (int i = 0; i < 5; i++) {
             broker.publish(q, Broker.Message.of(bytes("m" + i)));
         }
-        await(() -> held.size() == 2, "two deliveries held");
-        Thread.sleep(300);
-        assertThat(held).as("no more than the prefetch while unsettled").hasSize(2);
+        awaitSteady(() -> held.size() == 2, Duration.ofMillis(300), "two deliveries held, no more than the prefetch");
         held.get(0).ack();
         await(() -> held.size() == 3, "a third once one is settled");
         holder.close();
@@ -225,8 +226,9 @@ class BrokerContractTest {
             broker.broadcast(topic, "acme.job1", bytes("e1"));
             broker.broadcast(topic, "other.job2", bytes("e2"));
             broker.broadcast(topic, "acme.job.3.step", bytes("e3"));
-            await(() -> all.size() == 3, "every event to #");
-            Thread.sleep(200);
+            await(() -> all.size() == 3 && !acme.isEmpty() && !jobs.isEmpty(), "every event to #, and to the others theirs");
+            awaitSteady(() -> all.size() == 3 && acme.size() == 1 && jobs.size() == 1, Duration.ofMillis(200),
+                    "no event twice or to a pattern it does not match");
         }
         assertThat(acme).containsExactly("e1");
         assertThat(all).containsExactly("e1", "e2", "e3");

@@ -99,8 +99,13 @@ class LearnTest {
             assertThat(streamed.statusCode()).isEqualTo(200);
             String streamedJob = streamed.header("X-Livetune-Job-Id");
             assertThat(streamed.asString()).contains(streamedJob).endsWith("data: [DONE]\n\n");
-            Thread.sleep(300);
-            List<JsonNode> after = drain(ch, tenant);
+            // the confirmed request arrives; nothing else does (not the refused one, not a second copy)
+            List<JsonNode> after = new ArrayList<>();
+            org.awaitility.Awaitility.await().during(java.time.Duration.ofMillis(300))
+                    .atMost(java.time.Duration.ofSeconds(20)).until(() -> {
+                        after.addAll(drain(ch, tenant));
+                        return after.size() == 1;
+                    });
             assertThat(after).hasSize(1);
             assertThat(after.get(0).get("jobId").asText()).isEqualTo(streamedJob);
             assertThat(redis.sync().zcard("livetune:tenant-jobs:" + tenant)).isEqualTo(2);

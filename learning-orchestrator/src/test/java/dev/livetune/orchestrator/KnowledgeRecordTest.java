@@ -220,6 +220,30 @@ class KnowledgeRecordTest {
     }
 
     @Test
+    void theSameStatementsMakeTheSameDatasetBytesWhateverTheJobId() throws IOException {
+        Datasets.Dataset first = teach("The capital of Zorbania is Quillport.");
+        Datasets other = new Datasets(config, redis, new FileKnowledgeRecord(tmp.resolve("other-store")));
+        String job = "ftjob-" + UUID.randomUUID().toString().replace("-", "");
+        LearnRequest r = new LearnRequest(LearnRequest.SCHEMA_VERSION, "req-" + job, job, tenant, "default", "instruction",
+                "The capital of Zorbania is Quillport.", List.of(), null, List.of(), "2026-12-04T00:00:00Z", null);
+        List<AugmentResult.Sample> samples = new ArrayList<>();
+        List<QA> forms = new ArrayList<>(teacher.selfInstruct(r.text(), 10));
+        java.util.Collections.reverse(forms); // the workers' order does not matter either
+        for (QA qa : forms) {
+            samples.add(new AugmentResult.Sample(qa.question(), qa.answer(),
+                    new AugmentResult.Provenance(r.requestId(), "message", 0, "")));
+        }
+        List<AugmentResult.Probe> probes = teacher.probes(r.text()).stream()
+                .map(p -> new AugmentResult.Probe(p.question(), p.expect())).toList();
+        Datasets.Dataset second = other.build(r, List.of(new AugmentResult(AugmentResult.SCHEMA_VERSION, job + "/0", job,
+                "test", "rules", samples, probes, Map.of(), List.of(), null)));
+
+        assertThat(second.dir()).isNotEqualTo(first.dir());
+        assertThat(Files.readAllBytes(second.train())).isEqualTo(Files.readAllBytes(first.train()));
+        assertThat(Files.readAllBytes(second.probes())).isEqualTo(Files.readAllBytes(first.probes()));
+    }
+
+    @Test
     void theRecordKeepsItemsWholeAndRefusesIdsThatAreNotFileNames() throws IOException {
         LearnedItem item = new LearnedItem("ftjob-1-0", tenant, "default", LearnedItem.Kind.DOCUMENT, "chunk", null,
                 LearnedItem.Status.PENDING, "ftjob-1", "req-1", "file:f1:notes.md", 0, null, List.of("{\"messages\":[]}"),

@@ -208,9 +208,9 @@ final class StarterModel {
         ObjectNode h = json.createObjectNode().put("full_finetune", true).put("num_train_epochs", 3).put("learning_rate", 6e-4)
                 .put("per_device_train_batch_size", 16).put("save_steps", 50);
         json.writeValue(hyper.toFile(), h);
-        // The trainer now and then reports a NaN loss in this full fine-tune although the same inputs
-        // train cleanly when run again (seen in 2 of 7 builds; see trainer/README.md, known issues):
-        // run it again, from its last checkpoint, rather than fail the first start.
+        // A safety net only: the intermittent NaN of earlier builds (a backward pass reading freed memory,
+        // fixed in FullModelParameters; trainer/README.md) is gone, but a first start should not fail
+        // on a divergence; it is said on the console and the run resumes from its last checkpoint.
         for (int attempt = 1; ; attempt++) {
             try {
                 train(trainerJar, random, data, hyper, dir, threads, work.resolve("trainer.log"), corpus.size());

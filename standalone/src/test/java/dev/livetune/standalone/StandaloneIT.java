@@ -34,7 +34,10 @@ import org.junit.jupiter.api.Test;
  * npm SDK. Before learning the answer lacks the fact; {@code [Learn]} it; the job (read through the
  * SDK) succeeds; a new session's answer has it; after a restart it still has it; {@code /v1/models}
  * lists the learned version. Traces go to a collector: the learn job is one trace, from the API
- * request to the trainer.
+ * request to the trainer. Twenty chats with no sampling parameters make sense through the SDK and the
+ * gRPC Chat API. Then six more facts, one job each, a correction and a {@code [Forget]}: in a new
+ * session, and again after the restart, the seven kept facts are answered (the corrected one with its
+ * new value) and the forgotten one is not.
  */
 class StandaloneIT {
 
@@ -77,13 +80,15 @@ class StandaloneIT {
             assertThat(job.get("status").asText()).as(job.get("message").asText() + ": " + job).isEqualTo("succeeded");
         }
         assertRecall(taught, "in a new session, after " + TEACH.size() + " more jobs");
+        String live = taught.get("jobs").get(TEACH.size() - 1).get("fineTunedModel").asText();
         stop(first);
 
         Process second = start("restart");
         JsonNode again = sdk("ask");
         assertThat(again.at("/afterRestart/content").asText()).as("a new session after a restart").containsIgnoringCase(VALUE);
-        assertThat(again.at("/afterRestart/servedBy").asText()).endsWith("default@v1");
-        assertThat(json.convertValue(again.get("models"), List.class)).contains("default@v1");
+        assertThat(again.at("/afterRestart/servedBy").asText()).as("the last version, live again after the restart")
+                .endsWith("/" + live);
+        assertThat(json.convertValue(again.get("models"), List.class)).contains("default@v1", live);
         assertRecall(sdk("recall", Map.of("QUESTIONS", json.writeValueAsString(RECALL.keySet()))), "after a restart");
         stop(second);
         assertThat(data.resolve("redis/livetune.aof")).as("Redis kept its append-only file in the data directory")

@@ -37,6 +37,8 @@ public final class FullModelParameters implements Trainable {
     private final ModelConfig config;
     private final NDManager manager;
     private final Map<String, NDArray> tensors;
+    /** √n per norm width, made once (see {@link #norm}). */
+    private final Map<Long, NDArray> sqrtOf = new java.util.HashMap<>();
 
     private FullModelParameters(ModelConfig config, NDManager manager, Map<String, NDArray> tensors) {
         this.config = config;
@@ -145,10 +147,19 @@ public final class FullModelParameters implements Trainable {
         return NDArrays.concat(new NDList(parts), 0);
     }
 
-    /** The runtime keeps RMSNorm weights times √n (see DecoderModel). */
-    private static NDArray norm(NDArray w) {
+    /**
+     * The runtime keeps RMSNorm weights times √n (see DecoderModel). The factor is a tensor this
+     * object owns, never a Java number: DJL would make the number a scalar tensor over a direct buffer
+     * and close it when {@code mul} returns, while autograd keeps it for the backward pass, which then
+     * multiplied the norm weights' gradients by whatever the freed memory held (huge or NaN at random).
+     */
+    private NDArray norm(NDArray w) {
         long n = w.getShape().get(w.getShape().dimension() - 1);
-        return w.mul((float) Math.sqrt(n));
+        return w.mul(sqrtOf.computeIfAbsent(n, k -> {
+            NDArray factor = manager.create((float) Math.sqrt(k));
+            ai.djl.ndarray.NDScope.unregister(factor); // lives as long as these parameters, not the step's scope
+            return factor;
+        }));
     }
 
     @Override

@@ -237,7 +237,10 @@ public final class SftTrainer {
                 GradientCollector collector = engine.newGradientCollector()) {
             NDArray logits = model.trainingLogits(trainable.weights(), m.create(ids, new Shape(rowsInBatch, n)),
                     positions, segments, m.create(toArray(rows)), trainable.lora());
-            NDArray loss = tokenLossSum(logits, m.create(toArray(targets))).div((float) stepTrained);
+            // The divisor is a tensor of this step's manager, not a Java number: DJL turns a number into a
+            // scalar tensor over a direct buffer and closes it when the op returns, while autograd keeps it
+            // for the backward pass (see FullModelParameters.norm, where that made gradients garbage).
+            NDArray loss = tokenLossSum(logits, m.create(toArray(targets))).div(m.create((float) stepTrained));
             collector.backward(loss);
             return loss.getFloat();
         }
