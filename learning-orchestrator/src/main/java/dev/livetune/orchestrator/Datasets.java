@@ -271,7 +271,7 @@ public class Datasets {
         retention.addAll(retentionProbes(legacy, seed, 30));
         for (String line : general(seed, "probes.jsonl", Integer.MAX_VALUE)) {
             JsonNode p = json.readTree(line);
-            retention.add(probe(p.get("question").asText(), p.get("expect").asText(), "retention"));
+            retention.add(probe(p.get("question").asText(), p.get("expect").asText(), "general"));
         }
         probeLines.addAll(retention);
 
@@ -487,7 +487,7 @@ public class Datasets {
             }
             for (String line : general(seed, "probes.jsonl", Integer.MAX_VALUE)) {
                 JsonNode p = json.readTree(line);
-                probeLines.add(probe(p.get("question").asText(), p.get("expect").asText(), "retention"));
+                probeLines.add(probe(p.get("question").asText(), p.get("expect").asText(), "general"));
                 retention++;
             }
         }

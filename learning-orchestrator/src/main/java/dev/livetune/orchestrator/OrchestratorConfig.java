@@ -112,9 +112,16 @@ public interface OrchestratorConfig {
     @WithDefault("0.5")
     double minNewRecall();
 
-    /** Eval gate: lowest recall on earlier learnings' probes. */
+    /** Eval gate: lowest recall on the probes of the live learned items (earlier learnings). */
     @WithDefault("0.8")
     double minRetention();
+
+    /**
+     * Eval gate: lowest recall on the base model's general probes (small talk), apart from the learned
+     * items', so neither can hide a loss of the other.
+     */
+    @WithDefault("0.8")
+    double minGeneralRecall();
 
     /** Where augmentation tasks are published (augmentation-service's workers consume it). */
     @WithDefault("augment-tasks")

@@ -236,15 +236,18 @@ public class Pipeline {
                 Map<String, String> policy = redis.sync().hgetall("livetune:tenant-policy:" + r.tenant());
                 double minNew = threshold(policy, "min_new_recall", config.minNewRecall());
                 double minKept = threshold(policy, "min_retention", config.minRetention());
+                double general = recall.path("general").asDouble(1.0);
+                double minGeneral = config.minGeneralRecall();
                 String scores = String.format(Locale.ROOT, "new-knowledge recall %.2f (at least %.2f), retention %.2f"
-                        + " (at least %.2f)", fresh, minNew, kept, minKept);
+                        + " (at least %.2f), small talk %.2f (at least %.2f)", fresh, minNew, kept, minKept, general,
+                        minGeneral);
                 jobs.set(id, Map.of("eval_new_recall", Double.toString(fresh), "eval_retention", Double.toString(kept)));
                 JsonNode forgotten = recall.path("forgotten");
                 if (!forgotten.isMissingNode() && forgotten.asDouble() > 0) {
                     throw new JobFailure(String.format(Locale.ROOT, "the eval gate kept the live adapter: the new version still"
                             + " answers %.0f%% of the probes of what it was to forget; %s", 100 * forgotten.asDouble(), scores));
                 }
-                if (fresh < minNew || kept < minKept) {
+                if (fresh < minNew || kept < minKept || general < minGeneral) {
                     if (!dataset(r).consolidation()) {
                         return retryWithConsolidation(r, scores);
                     }

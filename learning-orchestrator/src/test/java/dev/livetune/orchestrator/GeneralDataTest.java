@@ -68,7 +68,7 @@ class GeneralDataTest {
         Set<String> retention = new HashSet<>();
         for (String line : Files.readAllLines(d.probes(), StandardCharsets.UTF_8)) {
             JsonNode p = json.readTree(line);
-            if (p.get("kind").asText().equals("retention")) {
+            if (p.get("kind").asText().equals("general")) {
                 retention.add(p.get("question").asText() + " -> " + p.get("expect").asText());
             }
         }
