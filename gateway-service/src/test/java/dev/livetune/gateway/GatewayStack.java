@@ -118,6 +118,28 @@ public class GatewayStack implements QuarkusTestResourceLifecycleManager {
         }
     }
 
+    /** The learn requests of {@code tenant} now in the tests' queue, taken off it (the others are put back). */
+    static List<com.fasterxml.jackson.databind.JsonNode> drain(com.rabbitmq.client.Channel ch, String tenant)
+            throws IOException {
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        List<com.fasterxml.jackson.databind.JsonNode> out = new ArrayList<>();
+        List<com.rabbitmq.client.GetResponse> others = new ArrayList<>();
+        com.rabbitmq.client.GetResponse r;
+        while ((r = ch.basicGet(QUEUE, false)) != null) {
+            com.fasterxml.jackson.databind.JsonNode m = json.readTree(r.getBody());
+            if (m.get("tenant").asText().equals(tenant)) {
+                out.add(m);
+                ch.basicAck(r.getEnvelope().getDeliveryTag(), false);
+            } else {
+                others.add(r);
+            }
+        }
+        for (com.rabbitmq.client.GetResponse o : others) {
+            ch.basicNack(o.getEnvelope().getDeliveryTag(), false, true);
+        }
+        return out;
+    }
+
     private static void require(String what, int port, String start) {
         try (Socket s = new Socket("localhost", port)) {
             // reachable

@@ -8,14 +8,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
-import com.rabbitmq.client.GetResponse;
 import dev.livetune.api.learn.KnowledgeIndex;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.response.Response;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -56,24 +54,8 @@ class KnowledgeApiTest {
         redisClient.shutdown();
     }
 
-    /** The learn requests of {@code tenant} now in the queue (taken off it; others put back). */
     private List<JsonNode> published(String tenant) throws Exception {
-        List<JsonNode> out = new ArrayList<>();
-        List<GetResponse> others = new ArrayList<>();
-        GetResponse r;
-        while ((r = ch.basicGet(GatewayStack.QUEUE, false)) != null) {
-            JsonNode m = JSON.readTree(r.getBody());
-            if (m.get("tenant").asText().equals(tenant)) {
-                out.add(m);
-                ch.basicAck(r.getEnvelope().getDeliveryTag(), false);
-            } else {
-                others.add(r);
-            }
-        }
-        for (GetResponse o : others) {
-            ch.basicNack(o.getEnvelope().getDeliveryTag(), false, true);
-        }
-        return out;
+        return GatewayStack.drain(ch, tenant);
     }
 
     private void index(String tenant, String id, String text, String status, int version) {

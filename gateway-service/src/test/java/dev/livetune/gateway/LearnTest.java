@@ -8,7 +8,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
-import com.rabbitmq.client.GetResponse;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.quarkus.test.common.QuarkusTestResource;
@@ -37,24 +36,8 @@ class LearnTest {
                 .post("/v1/chat/completions");
     }
 
-    /** Every learn request of this tenant now in the queue (taken off it). */
     private static List<JsonNode> drain(Channel ch, String tenant) throws Exception {
-        List<JsonNode> out = new ArrayList<>();
-        List<GetResponse> others = new ArrayList<>();
-        GetResponse r;
-        while ((r = ch.basicGet(GatewayStack.QUEUE, false)) != null) {
-            JsonNode m = JSON.readTree(r.getBody());
-            if (m.get("tenant").asText().equals(tenant)) {
-                out.add(m);
-                ch.basicAck(r.getEnvelope().getDeliveryTag(), false);
-            } else {
-                others.add(r);
-            }
-        }
-        for (GetResponse o : others) {
-            ch.basicNack(o.getEnvelope().getDeliveryTag(), false, true);
-        }
-        return out;
+        return GatewayStack.drain(ch, tenant);
     }
 
     @Test

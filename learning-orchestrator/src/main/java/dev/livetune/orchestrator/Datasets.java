@@ -278,21 +278,9 @@ public class Datasets {
         for (LearnedItem item : taught) {
             put(item);
         }
-        Files.createDirectories(dir.getParent());
-        Path tmp = Files.createTempDirectory(dir.getParent(), "." + r.jobId());
-        Files.write(tmp.resolve("train.jsonl"), train, StandardCharsets.UTF_8);
-        Files.write(tmp.resolve("provenance.jsonl"), provenance, StandardCharsets.UTF_8);
-        if (!replay.isEmpty()) {
-            Files.write(tmp.resolve("replay.jsonl"), replay, StandardCharsets.UTF_8);
-        }
-        Files.write(tmp.resolve("probes.jsonl"), probeLines, StandardCharsets.UTF_8);
-        ObjectNode manifest = json.createObjectNode();
-        manifest.put("schema_version", 1);
-        manifest.put("job_id", r.jobId());
+        Path tmp = stage(dir, train, provenance, replay, probeLines);
+        ObjectNode manifest = manifest(r);
         manifest.put("request_id", r.requestId());
-        manifest.put("tenant", r.tenant());
-        manifest.put("adapter", r.adapter());
-        manifest.put("mode", r.mode());
         manifest.put("teacher", String.join(",", teachers));
         manifest.put("tasks", results.size());
         manifest.put("samples", train.size());
@@ -310,14 +298,7 @@ public class Datasets {
         superseded.forEach(i -> supersedes.add(i.id()));
         ObjectNode droppedNode = manifest.putObject("dropped");
         dropped.forEach(droppedNode::put);
-        ObjectNode files = manifest.putObject("files");
-        try (var list = Files.list(tmp)) {
-            for (Path f : list.sorted().toList()) {
-                files.put(f.getFileName().toString(), Sha256.of(f));
-            }
-        }
-        json.writerWithDefaultPrettyPrinter().writeValue(tmp.resolve("manifest.json").toFile(), manifest);
-        Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
+        seal(tmp, manifest, dir);
         return new Dataset(dir, train.size(), replay.size(), probes.size(), retention.size(), dropped, kept.size(),
                 superseded.size(), false);
     }
@@ -496,19 +477,8 @@ public class Datasets {
                 probeLines.add(probe(p.question(), p.expect(), "forgotten"));
             }
         }
-        Files.createDirectories(dir.getParent());
-        Path tmp = Files.createTempDirectory(dir.getParent(), "." + dir.getFileName());
-        Files.write(tmp.resolve("train.jsonl"), train, StandardCharsets.UTF_8);
-        if (!general.isEmpty()) {
-            Files.write(tmp.resolve("replay.jsonl"), general, StandardCharsets.UTF_8);
-        }
-        Files.write(tmp.resolve("probes.jsonl"), probeLines, StandardCharsets.UTF_8);
-        ObjectNode manifest = json.createObjectNode();
-        manifest.put("schema_version", 1);
-        manifest.put("job_id", r.jobId());
-        manifest.put("tenant", r.tenant());
-        manifest.put("adapter", r.adapter());
-        manifest.put("mode", r.mode());
+        Path tmp = stage(dir, train, List.of(), general, probeLines);
+        ObjectNode manifest = manifest(r);
         manifest.put("recipe", CONSOLIDATION);
         manifest.put("samples", train.size());
         manifest.put("replay", general.size());
@@ -520,14 +490,7 @@ public class Datasets {
         kept.forEach(i -> keptIds.add(i.id()));
         ArrayNode forgets = manifest.putArray("forgets");
         forgotten.forEach(i -> forgets.add(i.id()));
-        ObjectNode files = manifest.putObject("files");
-        try (var list = Files.list(tmp)) {
-            for (Path f : list.sorted().toList()) {
-                files.put(f.getFileName().toString(), Sha256.of(f));
-            }
-        }
-        json.writerWithDefaultPrettyPrinter().writeValue(tmp.resolve("manifest.json").toFile(), manifest);
-        Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
+        seal(tmp, manifest, dir);
         return new Dataset(dir, train.size(), general.size(), newProbes, retention, Map.of(), kept.size(), 0, true);
     }
 
@@ -634,6 +597,44 @@ public class Datasets {
             out.add(config.artifactsDir().resolve("tenants").resolve(r.tenant()).resolve("datasets").resolve(jobId));
         }
         return out;
+    }
+
+    /** Writes a dataset's files into a temporary directory beside {@code dir} (empty optional files left out). */
+    private Path stage(Path dir, List<String> train, List<String> provenance, List<String> replay, List<String> probes)
+            throws IOException {
+        Files.createDirectories(dir.getParent());
+        Path tmp = Files.createTempDirectory(dir.getParent(), "." + dir.getFileName());
+        Files.write(tmp.resolve("train.jsonl"), train, StandardCharsets.UTF_8);
+        if (!provenance.isEmpty()) {
+            Files.write(tmp.resolve("provenance.jsonl"), provenance, StandardCharsets.UTF_8);
+        }
+        if (!replay.isEmpty()) {
+            Files.write(tmp.resolve("replay.jsonl"), replay, StandardCharsets.UTF_8);
+        }
+        Files.write(tmp.resolve("probes.jsonl"), probes, StandardCharsets.UTF_8);
+        return tmp;
+    }
+
+    private ObjectNode manifest(LearnRequest r) {
+        ObjectNode manifest = json.createObjectNode();
+        manifest.put("schema_version", 1);
+        manifest.put("job_id", r.jobId());
+        manifest.put("tenant", r.tenant());
+        manifest.put("adapter", r.adapter());
+        manifest.put("mode", r.mode());
+        return manifest;
+    }
+
+    /** Adds every staged file's sha256 to the manifest, writes it, and renames the directory into place. */
+    private void seal(Path tmp, ObjectNode manifest, Path dir) throws IOException {
+        ObjectNode files = manifest.putObject("files");
+        try (var list = Files.list(tmp)) {
+            for (Path f : list.sorted().toList()) {
+                files.put(f.getFileName().toString(), Sha256.of(f));
+            }
+        }
+        json.writerWithDefaultPrettyPrinter().writeValue(tmp.resolve("manifest.json").toFile(), manifest);
+        Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
     }
 
     /** A seed made from content (not from ids that differ between runs), the same on every JVM. */

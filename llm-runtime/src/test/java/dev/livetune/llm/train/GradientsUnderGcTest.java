@@ -3,7 +3,6 @@ package dev.livetune.llm.train;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.djl.ndarray.NDArray;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.livetune.llm.Fixtures;
 import dev.livetune.llm.TestRuntime;
@@ -11,7 +10,6 @@ import dev.livetune.llm.engine.TorchRuntime;
 import dev.livetune.llm.model.DecoderModel;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -33,18 +31,7 @@ class GradientsUnderGcTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private static List<TokenizedSample> batch(String model) throws IOException {
-        JsonNode ref = JSON.readTree(Fixtures.dir(model).resolve("reference_training.json").toFile());
-        List<TokenizedSample> rows = new ArrayList<>();
-        for (int b = 0; b < ref.get("input_ids").size(); b++) {
-            int[] ids = Fixtures.ints(ref.get("input_ids").get(b));
-            int[] labels = Fixtures.ints(ref.get("labels").get(b));
-            boolean[] trained = new boolean[ids.length];
-            for (int t = 0; t < ids.length; t++) {
-                trained[t] = labels[t] != -100;
-            }
-            rows.add(new TokenizedSample(ids, trained, "row " + b));
-        }
-        return rows;
+        return PeftParityTest.batch(PeftParityTest.reference(model));
     }
 
     private static Map<String, float[]> gradients(SftTrainer trainer, Trainable trainable, List<TokenizedSample> rows) {

@@ -26,12 +26,12 @@ class PeftParityTest {
     private static final TorchRuntime RUNTIME = TestRuntime.shared();
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private static JsonNode reference(String model) throws IOException {
+    static JsonNode reference(String model) throws IOException {
         return JSON.readTree(Fixtures.dir(model).resolve("reference_training.json").toFile());
     }
 
     /** The fixture batch as samples: labels are the input ids where not -100, so the mask is all we need. */
-    private static List<TokenizedSample> batch(JsonNode ref) {
+    static List<TokenizedSample> batch(JsonNode ref) {
         List<TokenizedSample> rows = new ArrayList<>();
         for (int b = 0; b < ref.get("input_ids").size(); b++) {
             int[] ids = Fixtures.ints(ref.get("input_ids").get(b));
