@@ -220,6 +220,30 @@ class KnowledgeRecordTest {
     }
 
     @Test
+    void aCorrectionInAnotherTenantLeavesThisTenantsItemAlone() throws IOException {
+        teach("The capital of Zorbania is Quillport.");
+        String other = "knowledge-test-other-" + UUID.randomUUID();
+        String job = "ftjob-" + UUID.randomUUID().toString().replace("-", "");
+        LearnRequest r = new LearnRequest(LearnRequest.SCHEMA_VERSION, "req-" + job, job, other, "default", "instruction",
+                "Zorbania's capital is now Brightwater.", List.of(), null, List.of(), "2026-12-04T00:00:00Z", null);
+        List<AugmentResult.Sample> samples = teacher.selfInstruct(r.text(), 10).stream()
+                .map(qa -> new AugmentResult.Sample(qa.question(), qa.answer(),
+                        new AugmentResult.Provenance(r.requestId(), "message", 0, ""))).toList();
+        List<AugmentResult.Probe> probes = teacher.probes(r.text()).stream()
+                .map(p -> new AugmentResult.Probe(p.question(), p.expect())).toList();
+
+        Datasets.Dataset d = datasets.build(r, List.of(new AugmentResult(AugmentResult.SCHEMA_VERSION, job + "/0", job,
+                "test", "rules", samples, probes, Map.of(), List.of(), null)));
+        datasets.activate(r, 1);
+
+        assertThat(d.superseded()).as("nothing of another tenant to supersede").isZero();
+        assertThat(d.liveItems()).isZero();
+        assertThat(live()).singleElement().satisfies(i -> assertThat(i.text()).contains("Quillport"));
+        assertThat(record.items(other, "default")).singleElement()
+                .satisfies(i -> assertThat(i.status()).isEqualTo(LearnedItem.Status.LIVE));
+    }
+
+    @Test
     void theSameStatementsMakeTheSameDatasetBytesWhateverTheJobId() throws IOException {
         Datasets.Dataset first = teach("The capital of Zorbania is Quillport.");
         Datasets other = new Datasets(config, redis, new FileKnowledgeRecord(tmp.resolve("other-store")));
