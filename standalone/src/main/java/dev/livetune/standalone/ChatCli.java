@@ -21,6 +21,7 @@ final class ChatCli {
 
     private static final String HELP = """
               [Learn] FACT      teach it (e.g. [Learn] The capital of Zorbania is Quillport.)
+              [Forget] WHAT     make it forget what it learned about that (e.g. [Forget] Zorbania)
               /upload FILE      learn a document (Markdown, text or PDF)
               /jobs             learn jobs, newest first
               /adapters         adapter versions and which one is live
