@@ -403,7 +403,7 @@ public class Datasets {
         }
         List<LearnedItem> live = knowledge.items(r.tenant(), r.adapter()).stream()
                 .filter(i -> i.status() == LearnedItem.Status.LIVE).toList();
-        List<LearnedItem> forgotten = live.stream().filter(i -> matches(r.text(), i)).toList();
+        List<LearnedItem> forgotten = live.stream().filter(forgetting(r.text())).toList();
         if (forgotten.isEmpty()) {
             throw new JobFailure("nothing '" + r.adapter() + "' learned matches \"" + r.text() + "\", so nothing was forgotten"
                     + " (GET /v1/adapters/" + r.adapter() + "/items lists what it learned)");
@@ -500,20 +500,22 @@ public class Datasets {
      * item's text contains ("Zorbania" forgets everything taught about Zorbania).
      */
     boolean matches(String request, LearnedItem item) {
+        return forgetting(request).test(item);
+    }
+
+    /** {@link #matches} for one request, its subject and words worked out once for every item. */
+    private java.util.function.Predicate<LearnedItem> forgetting(String request) {
         String text = request.strip();
-        if (text.equals(item.id())) {
-            return true;
-        }
-        if (item.subject() != null) {
-            List<LearnedItem.Probe> probes = rules.probes(text).stream()
-                    .map(p -> new LearnedItem.Probe(p.question(), p.expect())).toList();
-            if (item.subject().equals(LearnedItem.subjectOf(probes))) {
+        String subject = LearnedItem.subjectOf(rules.probes(text).stream()
+                .map(p -> new LearnedItem.Probe(p.question(), p.expect())).toList());
+        String words = normalize(text);
+        return item -> {
+            if (text.equals(item.id()) || item.subject() != null && item.subject().equals(subject)) {
                 return true;
             }
-        }
-        String words = normalize(text);
-        String about = normalize(item.text());
-        return !words.isEmpty() && !about.isEmpty() && (" " + about + " ").contains(" " + words + " ");
+            String about = normalize(item.text());
+            return !words.isEmpty() && !about.isEmpty() && (" " + about + " ").contains(" " + words + " ");
+        };
     }
 
     /** The request and those coalesced into its job, in that order. */
