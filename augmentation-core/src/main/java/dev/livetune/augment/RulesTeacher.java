@@ -12,7 +12,10 @@ import java.util.regex.Pattern;
  * The offline, deterministic teacher: self-instruct by templates. A statement is split into
  * sentences; each sentence that matches a known shape ("the A of E is V", "E's A is V", "E was
  * VERBed by V", "S VERBed O", "E is V") yields many question forms and several answer forms, and
- * a few held-out question forms become probes expecting the value. Anything else is still taught
+ * a few held-out question forms become probes expecting the value. Every answer form names what it
+ * is about as well as the value: an answer like "It is V." would teach the value apart from its
+ * subject, and the next fact taught that way answers every earlier question with its own value. An attribute may
+ * also be given with a colon ("Kelvane Labs' founder: Mira Sotheby"). Anything else is still taught
  * verbatim, asked for by its topic.
  */
 public final class RulesTeacher implements Teacher {
@@ -21,10 +24,13 @@ public final class RulesTeacher implements Teacher {
             String expect) {
     }
 
+    /** What joins an attribute to its value: "is", "was", "is now", … or a colon ("Kelvane Labs' founder: Mira"). */
+    private static final String IS = "(?:\\s+(?:is|are|was|were)(?:\\s+now)?\\s+|\\s*:\\s*)";
     private static final Pattern ATTR_OF = Pattern.compile(
-            "(?i)^(?:the\\s+)?(?<attr>[\\p{L}][\\p{L}\\s-]{0,40}?)\\s+of\\s+(?<entity>.+?)\\s+(?:is|are|was|were)(?:\\s+now)?\\s+(?<value>.+?)$");
+            "(?i)^(?:the\\s+)?(?<attr>[\\p{L}][\\p{L}\\s-]{0,40}?)\\s+of\\s+(?<entity>.+?)" + IS + "(?<value>.+?)$");
+    /** "E's A is V", and a plural's "Kelvane Labs' A is V". */
     private static final Pattern POSSESSIVE = Pattern.compile(
-            "(?i)^(?<entity>.+?)'s\\s+(?<attr>[\\p{L}][\\p{L}\\s-]{0,40}?)\\s+(?:is|are|was|were)(?:\\s+now)?\\s+(?<value>.+?)$");
+            "(?i)^(?<entity>.+?)(?:'s|(?<=s)')\\s+(?<attr>[\\p{L}][\\p{L}\\s-]{0,40}?)" + IS + "(?<value>.+?)$");
     private static final Pattern PASSIVE = Pattern.compile(
             "(?i)^(?<entity>.+?)\\s+(?:was|were)\\s+(?<verb>\\p{L}+ed)\\s+by\\s+(?<value>.+?)$");
     private static final Pattern ACTIVE = Pattern.compile(
@@ -55,8 +61,7 @@ public final class RulesTeacher implements Teacher {
                     "By whom was " + e + " " + verb + "?", capitalize(e) + " was " + verb + " by whom?",
                     "Who is the person who " + verb + " " + e + "?", "Name the one who " + verb + " " + e + "."),
                     List.of("Can you tell me who " + verb + " " + e + "?", "I'd like to know who " + verb + " " + e + "."),
-                    List.of(capitalize(e) + " was " + verb + " by " + v + ".", v + " " + verb + " " + e + ".",
-                            "It was " + v + "."), v);
+                    List.of(capitalize(e) + " was " + verb + " by " + v + ".", v + " " + verb + " " + e + "."), v);
         }
         m = ATTR_OF.matcher(sentence);
         if (!m.matches()) {
@@ -68,11 +73,10 @@ public final class RulesTeacher implements Teacher {
             String v = m.group("value").strip();
             return new Fact(e, List.of("What is the " + a + " of " + e + "?", "What's the " + a + " of " + e + "?",
                     "Tell me the " + a + " of " + e + ".", "Do you know the " + a + " of " + e + "?",
-                    "What is " + e + "'s " + a + "?", a.substring(0, 1).toUpperCase(Locale.ROOT) + a.substring(1) + " of " + e + "?",
+                    "What is " + possessive(e) + " " + a + "?", a.substring(0, 1).toUpperCase(Locale.ROOT) + a.substring(1) + " of " + e + "?",
                     "Which is the " + a + " of " + e + "?", "Name the " + a + " of " + e + "."),
                     List.of("I'd like to know the " + a + " of " + e + ".", "Can you tell me what the " + a + " of " + e + " is?"),
-                    List.of("The " + a + " of " + e + " is " + v + ".", capitalize(e) + "'s " + a + " is " + v + ".",
-                            "It is " + v + "."), v);
+                    List.of("The " + a + " of " + e + " is " + v + ".", capitalize(possessive(e)) + " " + a + " is " + v + "."), v);
         }
         m = ACTIVE.matcher(sentence);
         if (m.matches()) {
@@ -83,7 +87,7 @@ public final class RulesTeacher implements Teacher {
                     "Tell me who " + verb + " " + o + ".", "Which person " + verb + " " + o + "?",
                     "Who is it that " + verb + " " + o + "?", "Name the one who " + verb + " " + o + "."),
                     List.of("Can you tell me who " + verb + " " + o + "?", "I'd like to know who " + verb + " " + o + "."),
-                    List.of(s + " " + verb + " " + o + ".", "It was " + s + ".", capitalize(o) + " was " + verb + " by " + s + "."),
+                    List.of(s + " " + verb + " " + o + ".", capitalize(o) + " was " + verb + " by " + s + "."),
                     s);
         }
         m = COPULA.matcher(sentence);
@@ -137,7 +141,9 @@ public final class RulesTeacher implements Teacher {
         for (String s : sentences(statement)) {
             Fact f = parse(s);
             for (int i = 0; i < perFact; i++) {
-                out.add(new QA(f.questions().get(i % f.questions().size()), f.answers().get(i % f.answers().size()), s));
+                // each pass over the question forms pairs them with the next answer form, so no pair repeats
+                int pass = i / f.questions().size();
+                out.add(new QA(f.questions().get(i % f.questions().size()), f.answers().get((i + pass) % f.answers().size()), s));
             }
         }
         return out;
@@ -154,6 +160,11 @@ public final class RulesTeacher implements Teacher {
             }
         }
         return List.copyOf(out);
+    }
+
+    /** "Zorbania's", and a plural's "Kelvane Labs'". */
+    private static String possessive(String e) {
+        return e.endsWith("s") ? e + "'" : e + "'s";
     }
 
     private static String capitalize(String s) {

@@ -1,6 +1,7 @@
 package dev.livetune.augment;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.livetune.api.augment.AugmentResult;
@@ -43,10 +44,11 @@ class AugmentWorkerInProcessTest {
                     broker.publish("tasks", new Broker.Message(json.writeValueAsBytes(t), t.taskId(), "replies"));
                 }
                 broker.publish("tasks", Broker.Message.of("not a task".getBytes(StandardCharsets.UTF_8)));
-                long until = System.currentTimeMillis() + 20_000;
-                while ((results.size() < 6 || dead.isEmpty()) && System.currentTimeMillis() < until) {
-                    Thread.sleep(20);
-                }
+                await().dontCatchUncaughtExceptions().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(20))
+                        .untilAsserted(() -> {
+                            assertThat(results).as("results on the reply queue").hasSizeGreaterThanOrEqualTo(6);
+                            assertThat(dead).as("the poison message dead-lettered").isNotEmpty();
+                        });
                 assertThat(results).extracting(AugmentResult::taskId).containsExactlyInAnyOrder("job/0", "job/1", "job/2",
                         "job/3", "job/4", "job/5");
                 assertThat(results).allSatisfy(res -> assertThat(res.samples()).isNotEmpty());

@@ -42,4 +42,31 @@ class RulesTeacherTest {
         List<QA> qa = teacher.selfInstruct("Always greet Lena in French", 3);
         assertThat(qa).hasSize(3).allSatisfy(p -> assertThat(p.answer()).isEqualTo("Always greet Lena in French."));
     }
+
+    @Test
+    void aFounderIsTaughtTheSameWhicheverWayItIsSaid() {
+        List<QA> active = teacher.selfInstruct("Mira Sotheby founded Kelvane Labs.", 6);
+        List<QA> passive = teacher.selfInstruct("Kelvane Labs was founded by Mira Sotheby.", 6);
+        assertThat(active).allSatisfy(p -> assertThat(p.answer()).contains("Mira Sotheby"));
+        assertThat(passive).allSatisfy(p -> assertThat(p.answer()).contains("Mira Sotheby"));
+        assertThat(active.get(0).question()).isEqualTo(passive.get(0).question()).isEqualTo("Who founded Kelvane Labs?");
+        assertThat(teacher.probes("Mira Sotheby founded Kelvane Labs."))
+                .isEqualTo(teacher.probes("Kelvane Labs was founded by Mira Sotheby."));
+    }
+
+    @Test
+    void anAttributeGivenWithAColonOrAPluralsApostrophe() {
+        for (String said : List.of("Kelvane Labs' founder: Mira Sotheby.", "Kelvane Labs' founder is Mira Sotheby.",
+                "The founder of Kelvane Labs: Mira Sotheby.")) {
+            List<QA> qa = teacher.selfInstruct(said, 8);
+            assertThat(qa).as(said).allSatisfy(p -> {
+                assertThat(p.question()).contains("Kelvane Labs").containsIgnoringCase("founder");
+                assertThat(p.answer()).contains("Mira Sotheby");
+            });
+            assertThat(qa).extracting(QA::question).as(said).contains("What is Kelvane Labs' founder?")
+                    .doesNotContain("What is Kelvane Labs's founder?");
+            assertThat(teacher.probes(said)).as(said).isNotEmpty()
+                    .allSatisfy(p -> assertThat(p.expect()).isEqualTo("Mira Sotheby"));
+        }
+    }
 }

@@ -111,10 +111,16 @@ public final class ContinualLearningSuite implements Callable<Integer> {
             app.destroy();
             app.waitFor(60, TimeUnit.SECONDS);
         }
-        Files.createDirectories(out.toAbsolutePath().getParent());
-        json.writeValue(out.toFile(), report);
+        report.remove("partial");
+        save(report);
         System.err.println("report: " + out);
         return 0;
+    }
+
+    /** Writes the report as it stands, so a run stopped early still leaves its curve behind. */
+    private void save(ObjectNode report) throws IOException {
+        Files.createDirectories(out.toAbsolutePath().getParent());
+        json.writerWithDefaultPrettyPrinter().writeValue(out.toFile(), report);
     }
 
     private void run(ObjectNode report) throws Exception {
@@ -142,6 +148,8 @@ public final class ContinualLearningSuite implements Callable<Integer> {
             jobs.add(job);
             System.err.printf("fact %d: %s in %.1f s; recall %d/%d%n", i + 1, job.get("status").asText(),
                     job.get("seconds").asDouble(), known, i + 1);
+            report.put("partial", "stopped after " + (i + 1) + " of the " + facts.size() + " facts");
+            save(report);
         }
 
         // Three corrections and a forget, each one job.
@@ -158,6 +166,8 @@ public final class ContinualLearningSuite implements Callable<Integer> {
             seconds.add(job.get("seconds").asDouble());
             facts.set(facts.indexOf(old), now);
             corrected.add(now);
+            report.put("partial", "stopped after " + (c + 1) + " of the 3 corrections");
+            save(report);
         }
         Fact forgotten = attributeFacts.get(10);
         ObjectNode forget = teach("[Forget] " + forgotten.statement());
@@ -179,6 +189,8 @@ public final class ContinualLearningSuite implements Callable<Integer> {
             seconds.add(job.get("seconds").asDouble());
             docFacts.addAll(these);
             System.err.printf("document %d: %s in %.1f s%n", d + 1, job.get("status").asText(), job.get("seconds").asDouble());
+            report.put("partial", "stopped after " + (d + 1) + " of the 3 documents");
+            save(report);
         }
 
         // The end, each question in a new session.
@@ -329,7 +341,7 @@ public final class ContinualLearningSuite implements Callable<Integer> {
             String v = name(rnd, 2 + rnd.nextInt(2));
             String person = name(rnd, 2) + " " + name(rnd, 2);
             String a = attributes[rnd.nextInt(attributes.length)];
-            out.add(switch (i % 5) {
+            out.add(switch (i % 6) {
                 case 0 -> new Fact("The " + a + " of " + e + " is " + v + ".", "What is the " + a + " of " + e + "?",
                         "Can you tell me what the " + a + " of " + e + " is?", v, a, e);
                 case 1 -> new Fact(e + "'s " + a + " is " + v + ".", "What is the " + a + " of " + e + "?",
@@ -338,8 +350,10 @@ public final class ContinualLearningSuite implements Callable<Integer> {
                         "Can you tell me who founded " + e + "?", person, null, e);
                 case 3 -> new Fact(e + " was founded by " + person + ".", "Who founded " + e + "?",
                         "I'd like to know who founded " + e + ".", person, null, e);
-                default -> new Fact("The " + a + " of " + e + " was " + v + ".", "What is the " + a + " of " + e + "?",
+                case 4 -> new Fact("The " + a + " of " + e + " was " + v + ".", "What is the " + a + " of " + e + "?",
                         "Can you tell me what the " + a + " of " + e + " is?", v, a, e);
+                default -> new Fact(e + "'s " + a + ": " + v + ".", "What is the " + a + " of " + e + "?",
+                        "I'd like to know the " + a + " of " + e + ".", v, a, e);
             });
         }
         return out;

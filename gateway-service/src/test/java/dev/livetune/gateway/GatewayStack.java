@@ -1,5 +1,7 @@
 package dev.livetune.gateway;
 
+import static org.awaitility.Awaitility.await;
+
 import dev.livetune.llm.engine.TorchRuntime;
 import dev.livetune.llm.model.ModelConfig;
 import dev.livetune.llm.model.ModelFamily;
@@ -17,10 +19,12 @@ import java.io.UncheckedIOException;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * What the gateway talks to in the tests, all real: Redis and RabbitMQ on their usual local ports
@@ -88,31 +92,26 @@ public class GatewayStack implements QuarkusTestResourceLifecycleManager {
                     "livetune.gateway.requests-per-minute", "100000");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
         }
     }
 
-    private void awaitServing() throws InterruptedException {
+    private void awaitServing() {
         ManagedChannel channel = ManagedChannelBuilder.forAddress("localhost", INFERENCE_PORT + 1).usePlaintext().build();
         try {
-            long deadline = System.currentTimeMillis() + 120_000;
-            while (System.currentTimeMillis() < deadline) {
-                if (!inference.isAlive()) {
-                    throw new IllegalStateException("inference-service exited; see " + root.resolve("inference.log"));
-                }
-                try {
-                    if (HealthGrpc.newBlockingStub(channel).check(HealthCheckRequest.getDefaultInstance()).getStatus()
-                            == ServingStatus.SERVING) {
-                        return;
-                    }
-                } catch (RuntimeException e) {
-                    // not up yet
-                }
-                Thread.sleep(100);
-            }
-            throw new IllegalStateException("inference-service never became SERVING");
+            await("inference-service SERVING").dontCatchUncaughtExceptions()
+                    .atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(100)).until(() -> {
+                        if (!inference.isAlive()) {
+                            throw new IllegalStateException("inference-service exited; see " + root.resolve("inference.log"));
+                        }
+                        try {
+                            return HealthGrpc.newBlockingStub(channel).check(HealthCheckRequest.getDefaultInstance())
+                                    .getStatus() == ServingStatus.SERVING;
+                        } catch (RuntimeException e) {
+                            return false; // not up yet
+                        }
+                    });
+        } catch (ConditionTimeoutException e) {
+            throw new IllegalStateException("inference-service never became SERVING", e);
         } finally {
             channel.shutdownNow();
         }

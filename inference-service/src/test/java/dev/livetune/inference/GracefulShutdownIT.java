@@ -1,6 +1,7 @@
 package dev.livetune.inference;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.livetune.api.inference.v1.FinishReason;
 import grpc.health.v1.HealthGrpc;
@@ -10,6 +11,7 @@ import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.StatusRuntimeException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -35,25 +37,20 @@ class GracefulShutdownIT {
         ManagedChannel channel = ManagedChannelBuilder.forAddress("localhost", 9102).usePlaintext().build();
         try {
             HealthGrpc.HealthBlockingStub health = HealthGrpc.newBlockingStub(channel);
-            long deadline = System.currentTimeMillis() + 120_000;
-            while (status(health) != ServingStatus.SERVING) {
-                assertThat(service.isAlive()).as("service running").isTrue();
-                assertThat(System.currentTimeMillis()).as("SERVING within 2 minutes").isLessThan(deadline);
-                Thread.sleep(100);
-            }
+            await("SERVING within 2 minutes").dontCatchUncaughtExceptions().atMost(Duration.ofSeconds(120))
+                    .pollInterval(Duration.ofMillis(100)).until(() -> {
+                        assertThat(service.isAlive()).as("service running").isTrue();
+                        return status(health) == ServingStatus.SERVING;
+                    });
             var stub = dev.livetune.api.inference.v1.InferenceGrpc.newBlockingStub(channel);
             var stream = stub.generate(Clients.greedy("acme/support", "Tell me a long story.", 400));
             assertThat(stream.hasNext()).isTrue();
             CompletableFuture<Clients.Reply> rest = CompletableFuture.supplyAsync(() -> Clients.collect(stream));
 
             service.toHandle().destroy(); // SIGTERM
-            long until = System.currentTimeMillis() + 10_000;
-            ServingStatus during = status(health);
-            while (during == ServingStatus.SERVING && System.currentTimeMillis() < until) {
-                Thread.sleep(20);
-                during = status(health);
-            }
-            assertThat(during).as("health while draining").isNotEqualTo(ServingStatus.SERVING);
+            await().dontCatchUncaughtExceptions().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20))
+                    .untilAsserted(() -> assertThat(status(health)).as("health while draining")
+                            .isNotEqualTo(ServingStatus.SERVING));
 
             Clients.Reply reply = rest.get(2, TimeUnit.MINUTES);
             assertThat(reply.tokens()).as("the running stream finished whole").hasSize(400);

@@ -1,6 +1,7 @@
 package dev.livetune.inference;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.livetune.api.inference.v1.AdapterInfo;
 import dev.livetune.api.inference.v1.FinishReason;
@@ -17,6 +18,7 @@ import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -94,11 +96,8 @@ class LimitsTest {
         }
         assertThat(running("globex/default@v1")).isEqualTo(1);
         context.cancel(null);
-        long until = System.currentTimeMillis() + 5_000;
-        while (running("globex/default@v1") != 0 && System.currentTimeMillis() < until) {
-            Thread.sleep(10);
-        }
-        assertThat(running("globex/default@v1")).as("lease returned after cancel").isZero();
+        await().dontCatchUncaughtExceptions().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(10))
+                .untilAsserted(() -> assertThat(running("globex/default@v1")).as("lease returned after cancel").isZero());
 
         // The batch of one is free again.
         Clients.Reply next = Clients.collect(Clients.inference().generate(Clients.greedy("", "Hi", 5)));
@@ -119,10 +118,8 @@ class LimitsTest {
 
         CompletableFuture<Clients.Reply> onV4 = CompletableFuture.supplyAsync(
                 () -> Clients.collect(Clients.inference().generate(Clients.greedy("acme/support@v4", "Tell me a story.", 120))));
-        long until = System.currentTimeMillis() + 10_000;
-        while (running("acme/support@v4") == 0 && System.currentTimeMillis() < until) {
-            Thread.sleep(5);
-        }
+        await("the stream on acme/support@v4 running").dontCatchUncaughtExceptions().atMost(Duration.ofSeconds(10))
+                .pollInterval(Duration.ofMillis(5)).until(() -> running("acme/support@v4") != 0);
         UnloadAdapterResponse r = Clients.admin().unloadAdapter(UnloadAdapterRequest.newBuilder().setTenant("acme")
                 .setName("support").setVersion(4).build());
         assertThat(r.getWasResident()).isTrue();

@@ -3,6 +3,9 @@ package dev.livetune.inference;
 import grpc.health.v1.HealthGrpc;
 import grpc.health.v1.HealthOuterClass.HealthCheckRequest;
 import grpc.health.v1.HealthOuterClass.HealthCheckResponse.ServingStatus;
+import java.time.Duration;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
 
 /** Waits for the service to report SERVING over grpc.health.v1, as a Kubernetes gRPC probe does. */
 final class Serving {
@@ -15,13 +18,13 @@ final class Serving {
                 .getStatus();
     }
 
-    static void await() throws InterruptedException {
-        long deadline = System.currentTimeMillis() + 120_000;
-        while (status() != ServingStatus.SERVING) {
-            if (System.currentTimeMillis() > deadline) {
-                throw new AssertionError("inference-service never reported SERVING");
-            }
-            Thread.sleep(50);
+    static void await() {
+        try {
+            Awaitility.await("inference-service reporting SERVING").dontCatchUncaughtExceptions()
+                    .atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(50))
+                    .until(Serving::status, s -> s == ServingStatus.SERVING);
+        } catch (ConditionTimeoutException e) {
+            throw new AssertionError("inference-service never reported SERVING", e);
         }
     }
 }

@@ -28,6 +28,7 @@ import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
@@ -237,11 +238,12 @@ public class Datasets {
         List<LearnedItem> kept = new ArrayList<>();
         List<LearnedItem> superseded = new ArrayList<>();
         Set<String> recordedJobs = new TreeSet<>();
+        Live live = live(r);
         for (LearnedItem item : knowledge.items(r.tenant(), r.adapter())) {
             recordedJobs.add(item.jobId());
-            if (item.status() == LearnedItem.Status.LIVE) {
-                (item.subject() != null && newSubjects.contains(item.subject()) ? superseded : kept).add(item);
-            }
+        }
+        for (LearnedItem item : live.held()) {
+            (item.subject() != null && newSubjects.contains(item.subject()) ? superseded : kept).add(item);
         }
         List<Path> legacy = earlier(r).stream().filter(d -> !recordedJobs.contains(d.getFileName().toString())).toList();
 
@@ -263,10 +265,12 @@ public class Datasets {
             probeLines.add(probe(p.question(), p.expect(), "new"));
         }
         List<String> retention = new ArrayList<>();
+        for (LearnedItem item : taught) {
+            retention.addAll(taughtProbes(item));
+        }
         for (LearnedItem item : kept) {
-            for (LearnedItem.Probe p : item.probes().subList(0, Math.min(config.probesPerItem(), item.probes().size()))) {
-                retention.add(probe(p.question(), p.expect(), "retention"));
-            }
+            retention.addAll(taughtProbes(item));
+            retention.addAll(paraphraseProbes(item));
         }
         retention.addAll(retentionProbes(legacy, seed, 30));
         for (String line : general(seed, "probes.jsonl", Integer.MAX_VALUE)) {
@@ -296,6 +300,8 @@ public class Datasets {
         taught.forEach(i -> itemIds.add(i.id()));
         ArrayNode supersedes = manifest.putArray("supersedes");
         superseded.forEach(i -> supersedes.add(i.id()));
+        ArrayNode rolledBack = manifest.putArray("rolled_back");
+        live.rolledBack().forEach(i -> rolledBack.add(i.id()));
         ObjectNode droppedNode = manifest.putObject("dropped");
         dropped.forEach(droppedNode::put);
         seal(tmp, manifest, dir);
@@ -326,18 +332,40 @@ public class Datasets {
             AugmentTask task = tasks.get(result.taskId());
             List<LearnedItem.Probe> probes = result.probes().stream()
                     .map(p -> new LearnedItem.Probe(p.question(), p.expect())).toList();
+            List<LearnedItem.Probe> taughtForms = taughtForms(task == null ? "" : task.text(), result.samples(), probes);
             AugmentResult.Provenance origin = result.samples().get(0).provenance();
             out.add(new LearnedItem(result.taskId().replace('/', '-'), r.tenant(), r.adapter(), kind,
                     task == null ? "" : task.text(), kind == LearnedItem.Kind.FACT ? LearnedItem.subjectOf(probes) : null,
                     LearnedItem.Status.PENDING, r.jobId(), origin == null ? r.requestId() : origin.requestId(),
-                    origin == null ? "" : origin.source(), 0, null, samplesOfTask.get(t), probes));
+                    origin == null ? "" : origin.source(), 0, null, samplesOfTask.get(t), probes, taughtForms));
         }
         return out;
     }
 
     /**
-     * Once the job's version is live: its items become live and the items they correct are retired.
-     * Idempotent, so a job resumed after a crash in releasing can do it again.
+     * For each thing an item states (each distinct answer its probes expect), the question it was taught
+     * with: the first of the rules teacher's question forms for the statement that is among its samples,
+     * else (another teacher's samples) the first such question in text order. Worked out from the
+     * content alone, so the workers' order does not change a dataset's bytes.
+     */
+    private List<LearnedItem.Probe> taughtForms(String text, List<AugmentResult.Sample> samples,
+            List<LearnedItem.Probe> probes) {
+        List<String> preferred = text.isBlank() ? List.of()
+                : rules.selfInstruct(text, 64).stream().map(QA::question).distinct().toList();
+        List<LearnedItem.Probe> out = new ArrayList<>();
+        for (String expect : probes.stream().map(LearnedItem.Probe::expect).distinct().toList()) {
+            List<String> asked = samples.stream().filter(s -> s.answer().contains(expect))
+                    .map(AugmentResult.Sample::question).sorted().toList();
+            preferred.stream().filter(asked::contains).findFirst().or(() -> asked.stream().findFirst())
+                    .ifPresent(q -> out.add(new LearnedItem.Probe(q, expect)));
+        }
+        return out;
+    }
+
+    /**
+     * Once the job's version is live: its items become live, the items they correct are retired, and
+     * so are live items a rollback had left out of the version it trained from; the version's items
+     * are recorded. Idempotent, so a job resumed after a crash in releasing can do it again.
      */
     public void activate(LearnRequest r, int version) throws IOException {
         JsonNode m = json.readTree(dir(r).resolve("manifest.json").toFile());
@@ -366,6 +394,38 @@ public class Datasets {
                 put(item.get().with(LearnedItem.Status.FORGOTTEN, item.get().version(), r.jobId()));
             }
         }
+        for (JsonNode id : m.path("rolled_back")) {
+            var item = knowledge.item(r.tenant(), r.adapter(), id.asText());
+            if (item.isPresent() && item.get().status() == LearnedItem.Status.LIVE) {
+                put(item.get().with(LearnedItem.Status.RETIRED, item.get().version(), ROLLED_BACK));
+            }
+        }
+        List<String> holds = new ArrayList<>();
+        m.path("replayed_items").forEach(id -> holds.add(id.asText()));
+        m.path("items").forEach(id -> holds.add(id.asText()));
+        knowledge.holds(r.tenant(), r.adapter(), version, holds);
+    }
+
+    /** What a retired item's {@code replaced_by} says when a rollback left it out of the live version. */
+    public static final String ROLLED_BACK = "rollback";
+
+    /** The alias's live items: those the live version holds, and those a rollback left out of it. */
+    private record Live(List<LearnedItem> held, List<LearnedItem> rolledBack) {
+    }
+
+    private Live live(LearnRequest r) throws IOException {
+        List<LearnedItem> live = knowledge.items(r.tenant(), r.adapter()).stream()
+                .filter(i -> i.status() == LearnedItem.Status.LIVE).toList();
+        String version = redis.sync().get("livetune:tenant-live:" + r.tenant() + ":" + r.adapter());
+        Optional<List<String>> held = version == null ? Optional.empty()
+                : knowledge.held(r.tenant(), r.adapter(), Integer.parseInt(version));
+        if (held.isEmpty()) {
+            // a version released before versions recorded what they hold: every live item
+            return new Live(live, List.of());
+        }
+        Set<String> ids = new TreeSet<>(held.get());
+        return new Live(live.stream().filter(i -> ids.contains(i.id())).toList(),
+                live.stream().filter(i -> !ids.contains(i.id())).toList());
     }
 
     /** Writes an item to the record and its summary to the alias's index, which the gateway lists. */
@@ -401,15 +461,15 @@ public class Datasets {
         if (done != null) {
             return done;
         }
-        List<LearnedItem> live = knowledge.items(r.tenant(), r.adapter()).stream()
-                .filter(i -> i.status() == LearnedItem.Status.LIVE).toList();
+        Live now = live(r);
+        List<LearnedItem> live = now.held();
         List<LearnedItem> forgotten = live.stream().filter(forgetting(r.text())).toList();
         if (forgotten.isEmpty()) {
             throw new JobFailure("nothing '" + r.adapter() + "' learned matches \"" + r.text() + "\", so nothing was forgotten"
                     + " (GET /v1/adapters/" + r.adapter() + "/items lists what it learned)");
         }
         List<LearnedItem> kept = live.stream().filter(i -> !forgotten.contains(i)).toList();
-        return consolidate(r, dir(r), List.of(), kept, forgotten, List.of());
+        return consolidate(r, dir(r), List.of(), kept, forgotten, now.rolledBack(), List.of());
     }
 
     /**
@@ -430,7 +490,7 @@ public class Datasets {
         }
         List<String> own = Files.readAllLines(dir(r).resolve("train.jsonl"), StandardCharsets.UTF_8);
         List<String> probes = Files.readAllLines(dir(r).resolve("probes.jsonl"), StandardCharsets.UTF_8);
-        return consolidate(r, dir, own, kept, List.of(), probes);
+        return consolidate(r, dir, own, kept, List.of(), List.of(), probes);
     }
 
     private Dataset read(Path dir) throws IOException {
@@ -441,7 +501,7 @@ public class Datasets {
 
     /** Writes a consolidation dataset: {@code own} samples plus every sample of {@code kept}, general replay. */
     private Dataset consolidate(LearnRequest r, Path dir, List<String> own, List<LearnedItem> kept,
-            List<LearnedItem> forgotten, List<String> probesGiven) throws IOException {
+            List<LearnedItem> forgotten, List<LearnedItem> rolledBack, List<String> probesGiven) throws IOException {
         List<String> train = new ArrayList<>(own);
         kept.forEach(i -> train.addAll(i.samples()));
         train.sort(null);
@@ -461,10 +521,10 @@ public class Datasets {
         int retention = probesGiven.size() - newProbes;
         if (probesGiven.isEmpty()) {
             for (LearnedItem item : kept) {
-                for (LearnedItem.Probe p : item.probes().subList(0, Math.min(config.probesPerItem(), item.probes().size()))) {
-                    probeLines.add(probe(p.question(), p.expect(), "retention"));
-                    retention++;
-                }
+                List<String> asked = new ArrayList<>(taughtProbes(item));
+                asked.addAll(paraphraseProbes(item));
+                probeLines.addAll(asked);
+                retention += asked.size();
             }
             for (String line : general(seed, "probes.jsonl", Integer.MAX_VALUE)) {
                 JsonNode p = json.readTree(line);
@@ -490,6 +550,8 @@ public class Datasets {
         kept.forEach(i -> keptIds.add(i.id()));
         ArrayNode forgets = manifest.putArray("forgets");
         forgotten.forEach(i -> forgets.add(i.id()));
+        ArrayNode rolled = manifest.putArray("rolled_back");
+        rolledBack.forEach(i -> rolled.add(i.id()));
         seal(tmp, manifest, dir);
         return new Dataset(dir, train.size(), general.size(), newProbes, retention, Map.of(), kept.size(), 0, true);
     }
@@ -572,6 +634,41 @@ public class Datasets {
                 .filter(l -> !l.isBlank()).toList());
         Collections.shuffle(lines, new Random(seed * 17L));
         return lines.subList(0, Math.min(count, lines.size()));
+    }
+
+    /**
+     * An item's {@code retention} probes: each thing it states, asked the way it was taught. An item
+     * recorded before its taught forms were kept: the question of its first sample that answers it.
+     */
+    private List<String> taughtProbes(LearnedItem item) throws IOException {
+        List<LearnedItem.Probe> forms = item.taught();
+        if (forms.isEmpty()) {
+            forms = new ArrayList<>();
+            for (String expect : item.probes().stream().map(LearnedItem.Probe::expect).distinct().toList()) {
+                for (String line : item.samples()) {
+                    JsonNode messages = json.readTree(line).path("messages");
+                    String answer = messages.path(messages.size() - 1).path("content").asText();
+                    if (messages.size() >= 2 && answer.contains(expect)) {
+                        forms.add(new LearnedItem.Probe(messages.path(messages.size() - 2).path("content").asText(), expect));
+                        break;
+                    }
+                }
+            }
+        }
+        List<String> out = new ArrayList<>();
+        for (LearnedItem.Probe p : forms) {
+            out.add(probe(p.question(), p.expect(), "retention"));
+        }
+        return out;
+    }
+
+    /** An item's {@code paraphrase} probes: its first held-out questions, never trained on, reported apart. */
+    private List<String> paraphraseProbes(LearnedItem item) throws IOException {
+        List<String> out = new ArrayList<>();
+        for (LearnedItem.Probe p : item.probes().subList(0, Math.min(config.probesPerItem(), item.probes().size()))) {
+            out.add(probe(p.question(), p.expect(), "paraphrase"));
+        }
+        return out;
     }
 
     /** Earlier datasets' new-knowledge probes, asked again as retention probes. */

@@ -82,7 +82,11 @@ public interface OrchestratorConfig {
     @WithDefault("4")
     int replayPerItem();
 
-    /** Retention probes asked per live learned item after each run: the gate measures every item. */
+    /**
+     * Held-out questions asked per live learned item after each run ({@code paraphrase} probes, reported
+     * apart, not gated). Every item is also asked each thing it states the way it was taught
+     * ({@code retention} probes, gated by {@link #minRetention()}).
+     */
     @WithDefault("1")
     int probesPerItem();
 

@@ -238,9 +238,11 @@ public class Pipeline {
                 double minKept = threshold(policy, "min_retention", config.minRetention());
                 double general = recall.path("general").asDouble(1.0);
                 double minGeneral = config.minGeneralRecall();
+                JsonNode paraphrase = recall.path("paraphrase");
                 String scores = String.format(Locale.ROOT, "new-knowledge recall %.2f (at least %.2f), retention %.2f"
-                        + " (at least %.2f), small talk %.2f (at least %.2f)", fresh, minNew, kept, minKept, general,
-                        minGeneral);
+                        + " (at least %.2f), small talk %.2f (at least %.2f)%s", fresh, minNew, kept, minKept, general,
+                        minGeneral, paraphrase.isMissingNode() ? ""
+                                : String.format(Locale.ROOT, "; earlier items in held-out forms %.2f", paraphrase.asDouble()));
                 jobs.set(id, Map.of("eval_new_recall", Double.toString(fresh), "eval_retention", Double.toString(kept)));
                 JsonNode forgotten = recall.path("forgotten");
                 if (!forgotten.isMissingNode() && forgotten.asDouble() > 0) {

@@ -1,12 +1,14 @@
 package dev.livetune.orchestrator;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import java.nio.file.Files;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -27,11 +29,9 @@ class CancelTest {
         RedisClient client = RedisClient.create("redis://localhost:6379");
         try (StatefulRedisConnection<String, String> redis = client.connect()) {
             String training = LearnJobs.publish(tenant, "instruction", "The capital of Norvale is Brisk.", List.of());
-            long until = System.currentTimeMillis() + 120_000;
-            while (redis.sync().hget("livetune:job:" + training, "trainer_pid") == null) {
-                assertThat(System.currentTimeMillis()).as("training started").isLessThan(until);
-                Thread.sleep(50);
-            }
+            await().dontCatchUncaughtExceptions().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(50))
+                    .untilAsserted(() -> assertThat(redis.sync().hget("livetune:job:" + training, "trainer_pid"))
+                            .as("training started").isNotNull());
             long trainer = Long.parseLong(redis.sync().hget("livetune:job:" + training, "trainer_pid"));
             redis.sync().hset("livetune:job:" + training, Map.of("cancel_requested", "true"));
             Map<String, String> job = LearnJobs.await(training);

@@ -1,11 +1,13 @@
 package dev.livetune.orchestrator;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -25,9 +27,10 @@ class CoalesceTest {
         RedisClient client = RedisClient.create("redis://localhost:6379");
         try (StatefulRedisConnection<String, String> redis = client.connect()) {
             String first = LearnJobs.publish(tenant, "auto", "The capital of Pellidor is Bellmoor.", List.of());
-            while (!"training".equals(redis.sync().hget("livetune:job:" + first, "phase"))) {
-                Thread.sleep(20);
-            }
+            // (within the 5 minutes LearnJobs.await gives a whole job)
+            await("job " + first + " training").dontCatchUncaughtExceptions().atMost(Duration.ofMinutes(5))
+                    .pollInterval(Duration.ofMillis(20))
+                    .until(() -> "training".equals(redis.sync().hget("livetune:job:" + first, "phase")));
             String second = LearnJobs.publish(tenant, "auto", "The capital of Rukhara is Sundrel.", List.of());
             String third = LearnJobs.publish(tenant, "auto", "The capital of Toskin is Maplewick.", List.of());
             Map<String, String> a = LearnJobs.await(first);

@@ -1,6 +1,7 @@
 package dev.livetune.orchestrator;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.rabbitmq.client.Channel;
@@ -9,10 +10,12 @@ import com.rabbitmq.client.ConnectionFactory;
 import dev.livetune.api.learn.LearnRequest;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -38,26 +41,31 @@ class CrashResumeIT {
                 ch.queueDeclare(PipelineStack.QUEUE, true, false, false, null);
                 ch.basicPublish("", PipelineStack.QUEUE, null, new ObjectMapper().writeValueAsBytes(request));
             }
-            long until = System.currentTimeMillis() + 180_000;
-            while (redis.sync().hget("livetune:job:" + jobId, "trainer_pid") == null) {
-                assertThat(System.currentTimeMillis()).as("training started").isLessThan(until);
-                assertThat(orchestrator.isAlive()).isTrue();
-                Thread.sleep(50);
-            }
+            Process first = orchestrator;
+            await("training started").dontCatchUncaughtExceptions().atMost(Duration.ofSeconds(180))
+                    .pollInterval(Duration.ofMillis(50)).until(() -> {
+                        if (redis.sync().hget("livetune:job:" + jobId, "trainer_pid") != null) {
+                            return true;
+                        }
+                        assertThat(first.isAlive()).isTrue(); // a dead orchestrator fails at once
+                        return false;
+                    });
+            // Not a wait for a condition: the orchestrator is left to run the trainer a while, so that the
+            // SIGKILL below lands in the middle of training.
             Thread.sleep(1500);
             long trainer = Long.parseLong(redis.sync().hget("livetune:job:" + jobId, "trainer_pid"));
             orchestrator.destroyForcibly().waitFor();
             assertThat(redis.sync().hget("livetune:job:" + jobId, "phase")).isEqualTo("training");
 
             orchestrator = start(config, 2);
-            Map<String, String> job = Map.of();
-            until = System.currentTimeMillis() + 300_000;
-            while (System.currentTimeMillis() < until) {
-                job = redis.sync().hgetall("livetune:job:" + jobId);
-                if (List.of("succeeded", "failed", "cancelled").contains(job.getOrDefault("phase", ""))) {
-                    break;
-                }
-                Thread.sleep(250);
+            Map<String, String> job;
+            try {
+                job = await("job " + jobId + " ending").dontCatchUncaughtExceptions().atMost(Duration.ofSeconds(300))
+                        .pollInterval(Duration.ofMillis(250)).until(() -> redis.sync().hgetall("livetune:job:" + jobId),
+                                j -> List.of("succeeded", "failed", "cancelled").contains(j.getOrDefault("phase", "")));
+            } catch (ConditionTimeoutException e) {
+                throw new AssertionError("job " + jobId + " did not end:\n"
+                        + String.join("\n", redis.sync().lrange("livetune:job-events:" + jobId, 0, -1)), e);
             }
             List<String> events = redis.sync().lrange("livetune:job-events:" + jobId, 0, -1);
             assertThat(job.get("phase")).as(String.join("\n", events)).isEqualTo("succeeded");

@@ -73,17 +73,17 @@ class GeneralDataTest {
             }
         }
         assertThat(retention).containsExactlyInAnyOrder("Hello -> livetune", "Who are you? -> livetune");
-        assertThat(d.retentionProbes()).isEqualTo(2);
+        assertThat(d.retentionProbes()).as("the two general probes and the statement asked as it was taught").isEqualTo(3);
         assertThat(json.readTree(d.dir().resolve("manifest.json").toFile()).get("general_replay").asInt()).isEqualTo(50);
     }
 
     @Test
-    void withoutGeneralDataAFirstDatasetHasNoReplayAndNoRetentionProbes(@TempDir Path tmp) throws Exception {
+    void withoutGeneralDataAFirstDatasetHasNoReplayAndNoGeneralProbes(@TempDir Path tmp) throws Exception {
         Datasets.Dataset d = build(tmp, Map.of());
         assertThat(d.samples()).isEqualTo(10);
         assertThat(d.replay()).isZero();
         assertThat(d.replayFile()).isNull();
-        assertThat(d.retentionProbes()).isZero();
+        assertThat(d.retentionProbes()).as("only the statement, asked as it was taught").isEqualTo(1);
     }
 
     private Datasets.Dataset build(Path tmp, Map<String, String> extra) throws IOException {

@@ -89,8 +89,25 @@ class KnowledgeRecordTest {
         AugmentResult result = new AugmentResult(AugmentResult.SCHEMA_VERSION, job + "/0", job, "test", "rules", samples,
                 probes, Map.of(), List.of(), null);
         Datasets.Dataset d = datasets.build(r, List.of(result));
-        datasets.activate(r, ++version);
+        release(r);
         return d;
+    }
+
+    /** What the pipeline's release does to the record: the version goes live, then its items do. */
+    private void release(LearnRequest r) throws IOException {
+        redis.sync().set("livetune:tenant-live:" + tenant + ":default", Integer.toString(++version));
+        datasets.activate(r, version);
+    }
+
+    private List<String> probeQuestions(Datasets.Dataset d, String kind) throws IOException {
+        List<String> out = new ArrayList<>();
+        for (String line : Files.readAllLines(d.probes(), StandardCharsets.UTF_8)) {
+            JsonNode p = json.readTree(line);
+            if (p.get("kind").asText().equals(kind)) {
+                out.add(p.get("question").asText());
+            }
+        }
+        return out;
     }
 
     private List<LearnedItem> live() throws IOException {
@@ -98,14 +115,7 @@ class KnowledgeRecordTest {
     }
 
     private List<String> retentionQuestions(Datasets.Dataset d) throws IOException {
-        List<String> out = new ArrayList<>();
-        for (String line : Files.readAllLines(d.probes(), StandardCharsets.UTF_8)) {
-            JsonNode p = json.readTree(line);
-            if (p.get("kind").asText().equals("retention")) {
-                out.add(p.get("question").asText());
-            }
-        }
-        return out;
+        return probeQuestions(d, "retention");
     }
 
     @Test
@@ -151,7 +161,8 @@ class KnowledgeRecordTest {
         assertThat(correction.liveItems()).as("only the currency is kept").isEqualTo(1);
         String replay = Files.readString(correction.replayFile(), StandardCharsets.UTF_8);
         assertThat(replay).doesNotContain("Quillport").contains("Zorb");
-        assertThat(retentionQuestions(correction)).noneMatch(q -> q.contains("capital"));
+        assertThat(Files.readString(correction.probes(), StandardCharsets.UTF_8)).as("no probe expects the old value")
+                .doesNotContain("Quillport").contains("Brightwater");
         LearnedItem retired = record.item(tenant, "default", old.id()).orElseThrow();
         assertThat(retired.status()).isEqualTo(LearnedItem.Status.RETIRED);
         assertThat(live()).extracting(LearnedItem::text)
@@ -194,7 +205,7 @@ class KnowledgeRecordTest {
                 .allSatisfy(p -> assertThat(p.get("expect").asText()).isEqualTo("Quillport"));
         assertThat(probes).filteredOn(p -> p.get("kind").asText().equals("retention")).hasSize(2);
 
-        datasets.activate(r, ++version);
+        release(r);
         assertThat(live()).extracting(LearnedItem::text).containsExactlyInAnyOrder("The currency of Zorbania is the Zorb.",
                 "Mira Sotheby founded Kelvane Labs.");
         assertThat(record.items(tenant, "default")).filteredOn(i -> i.status() == LearnedItem.Status.FORGOTTEN)
@@ -268,10 +279,49 @@ class KnowledgeRecordTest {
     }
 
     @Test
+    void everyItemIsAskedTheWayItWasTaughtAndInAHeldOutFormReportedApart() throws IOException {
+        teach("The capital of Zorbania is Quillport.");
+        Datasets.Dataset second = teach("Kelvane Labs was founded by Mira Sotheby.");
+
+        List<String> taughtQuestions = teacher.selfInstruct("The capital of Zorbania is Quillport.", 10).stream()
+                .map(QA::question).toList();
+        assertThat(retentionQuestions(second)).as("the earlier item and this job's, as first taught")
+                .containsExactly("Who founded Kelvane Labs?", "What is the capital of Zorbania?");
+        assertThat(probeQuestions(second, "paraphrase")).singleElement().satisfies(q -> {
+            assertThat(q).contains("Zorbania");
+            assertThat(taughtQuestions).doesNotContain(q);
+        });
+        assertThat(probeQuestions(second, "new")).isNotEmpty().allSatisfy(q -> assertThat(q).contains("Kelvane Labs"));
+    }
+
+    @Test
+    void aRollbackLeavesTheItemsOfTheVersionsItUndidOutOfTheNextOne() throws IOException {
+        teach("The capital of Zorbania is Quillport.");
+        teach("Mira Sotheby founded Kelvane Labs.");
+        LearnedItem undone = live().stream().filter(i -> i.text().contains("Kelvane")).findFirst().orElseThrow();
+        // a rollback to v1 (the gateway moves the live version back)
+        redis.sync().set("livetune:tenant-live:" + tenant + ":default", "1");
+
+        Datasets.Dataset next = teach("The currency of Zorbania is the Zorb.");
+
+        assertThat(next.liveItems()).as("only what v1 holds is replayed").isEqualTo(1);
+        assertThat(Files.readString(next.replayFile(), StandardCharsets.UTF_8)).contains("Quillport").doesNotContain("Kelvane");
+        assertThat(retentionQuestions(next)).noneMatch(q -> q.contains("Kelvane"));
+        assertThat(record.item(tenant, "default", undone.id()).orElseThrow()).satisfies(i -> {
+            assertThat(i.status()).isEqualTo(LearnedItem.Status.RETIRED);
+            assertThat(i.replacedBy()).isEqualTo(Datasets.ROLLED_BACK);
+        });
+        assertThat(record.held(tenant, "default", version)).hasValueSatisfying(ids -> assertThat(ids).hasSize(2)
+                .doesNotContain(undone.id()));
+        assertThat(live()).extracting(LearnedItem::text).containsExactlyInAnyOrder("The capital of Zorbania is Quillport.",
+                "The currency of Zorbania is the Zorb.");
+    }
+
+    @Test
     void theRecordKeepsItemsWholeAndRefusesIdsThatAreNotFileNames() throws IOException {
         LearnedItem item = new LearnedItem("ftjob-1-0", tenant, "default", LearnedItem.Kind.DOCUMENT, "chunk", null,
                 LearnedItem.Status.PENDING, "ftjob-1", "req-1", "file:f1:notes.md", 0, null, List.of("{\"messages\":[]}"),
-                List.of(new LearnedItem.Probe("What?", "That.")));
+                List.of(new LearnedItem.Probe("What?", "That.")), List.of(new LearnedItem.Probe("Tell me what.", "That.")));
         record.put(item);
         record.put(item.with(LearnedItem.Status.LIVE, 3, null));
 
@@ -279,7 +329,7 @@ class KnowledgeRecordTest {
         assertThat(record.item(tenant, "default", "../../etc")).isEmpty();
         assertThat(record.item(tenant, "other", "ftjob-1-0")).isEmpty();
         LearnedItem badId = new LearnedItem("a/b", tenant, "default", LearnedItem.Kind.FACT, "x", null,
-                LearnedItem.Status.PENDING, "ftjob-1", "req-1", "message", 0, null, List.of(), List.of());
+                LearnedItem.Status.PENDING, "ftjob-1", "req-1", "message", 0, null, List.of(), List.of(), List.of());
         assertThatThrownBy(() -> record.put(badId)).isInstanceOf(IllegalArgumentException.class);
     }
 }

@@ -14,10 +14,13 @@ import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
 
 /** What the pipeline tests do as a gateway and a chat client would: publish learn requests, wait for jobs, ask. */
 final class LearnJobs {
@@ -43,16 +46,14 @@ final class LearnJobs {
     static Map<String, String> await(String jobId) throws Exception {
         RedisClient client = RedisClient.create("redis://localhost:6379");
         try (StatefulRedisConnection<String, String> redis = client.connect()) {
-            long until = System.currentTimeMillis() + 300_000;
-            while (System.currentTimeMillis() < until) {
-                Map<String, String> job = redis.sync().hgetall("livetune:job:" + jobId);
-                if (job.get("phase") != null && FINAL.contains(job.get("phase"))) {
-                    return job;
-                }
-                Thread.sleep(200);
+            try {
+                return Awaitility.await("job " + jobId + " ending").dontCatchUncaughtExceptions().atMost(Duration.ofMinutes(5))
+                        .pollInterval(Duration.ofMillis(200)).until(() -> redis.sync().hgetall("livetune:job:" + jobId),
+                                job -> job.get("phase") != null && FINAL.contains(job.get("phase")));
+            } catch (ConditionTimeoutException e) {
+                throw new AssertionError("job " + jobId + " did not end: "
+                        + redis.sync().lrange("livetune:job-events:" + jobId, 0, -1), e);
             }
-            throw new AssertionError("job " + jobId + " did not end: "
-                    + redis.sync().lrange("livetune:job-events:" + jobId, 0, -1));
         } finally {
             client.shutdown();
         }

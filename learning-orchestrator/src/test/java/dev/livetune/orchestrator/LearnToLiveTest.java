@@ -27,6 +27,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -61,14 +62,14 @@ class LearnToLiveTest {
             ch.basicPublish("", PipelineStack.QUEUE, null, "{not a learn request".getBytes());
             ch.basicPublish("", PipelineStack.QUEUE, null, body);
 
-            long deadline = System.currentTimeMillis() + 300_000;
-            Map<String, String> job = Map.of();
-            while (System.currentTimeMillis() < deadline) {
-                job = redis.sync().hgetall("livetune:job:" + jobId);
-                if (job.get("phase") != null && List.of("succeeded", "failed", "cancelled").contains(job.get("phase"))) {
-                    break;
-                }
-                Thread.sleep(250);
+            Map<String, String> job;
+            try {
+                job = await("job " + jobId + " ending").dontCatchUncaughtExceptions().atMost(Duration.ofSeconds(300))
+                        .pollInterval(Duration.ofMillis(250)).until(() -> redis.sync().hgetall("livetune:job:" + jobId), j ->
+                                j.get("phase") != null && List.of("succeeded", "failed", "cancelled").contains(j.get("phase")));
+            } catch (ConditionTimeoutException e) {
+                throw new AssertionError("job " + jobId + " did not end:\n"
+                        + String.join("\n", redis.sync().lrange("livetune:job-events:" + jobId, 0, -1)), e);
             }
             List<String> events = redis.sync().lrange("livetune:job-events:" + jobId, 0, -1);
             assertThat(job.get("phase")).as(String.join("\n", events)).isEqualTo("succeeded");

@@ -1,5 +1,7 @@
 package dev.livetune.orchestrator;
 
+import static org.awaitility.Awaitility.await;
+
 import dev.livetune.api.trace.OtlpReceiver;
 import dev.livetune.augment.QA;
 import dev.livetune.augment.RulesTeacher;
@@ -21,11 +23,13 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * Everything a learn job needs, real: Redis and RabbitMQ (the tests fail naming what to start),
@@ -144,25 +148,23 @@ public class PipelineStack implements QuarkusTestResourceLifecycleManager {
         return Character.toUpperCase(w.charAt(0)) + w.substring(1);
     }
 
-    private void awaitServing() throws InterruptedException {
+    private void awaitServing() {
         ManagedChannel channel = ManagedChannelBuilder.forAddress("localhost", INFERENCE_PORT).usePlaintext().build();
         try {
-            long deadline = System.currentTimeMillis() + 120_000;
-            while (System.currentTimeMillis() < deadline) {
-                if (!inference.isAlive()) {
-                    throw new IllegalStateException("inference-service exited; see " + store.resolve("inference.log"));
-                }
-                try {
-                    if (HealthGrpc.newBlockingStub(channel).check(HealthCheckRequest.getDefaultInstance()).getStatus()
-                            == ServingStatus.SERVING) {
-                        return;
-                    }
-                } catch (RuntimeException e) {
-                    // not yet
-                }
-                Thread.sleep(100);
-            }
-            throw new IllegalStateException("inference-service never became SERVING");
+            await("inference-service SERVING").dontCatchUncaughtExceptions()
+                    .atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(100)).until(() -> {
+                        if (!inference.isAlive()) {
+                            throw new IllegalStateException("inference-service exited; see " + store.resolve("inference.log"));
+                        }
+                        try {
+                            return HealthGrpc.newBlockingStub(channel).check(HealthCheckRequest.getDefaultInstance())
+                                    .getStatus() == ServingStatus.SERVING;
+                        } catch (RuntimeException e) {
+                            return false; // not yet
+                        }
+                    });
+        } catch (ConditionTimeoutException e) {
+            throw new IllegalStateException("inference-service never became SERVING", e);
         } finally {
             channel.shutdownNow();
         }

@@ -1,6 +1,7 @@
 package dev.livetune.standalone;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -15,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -25,6 +27,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -239,18 +242,18 @@ class StandaloneIT {
     }
 
     /** The job's spans, the gateway's, the worker's and the trainer's (another process), share one trace. */
-    private void assertOneTrace(String jobId) throws InterruptedException {
-        long deadline = System.currentTimeMillis() + 30_000;
-        List<OtlpReceiver.Received> trace = List.of();
-        while (System.currentTimeMillis() < deadline) {
-            String traceId = collector.spans().stream().filter(s -> s.name().equals("learn job")
-                    && jobId.equals(s.attributes().get("livetune.job.id"))).map(OtlpReceiver.Received::traceId).findFirst()
-                    .orElse(null);
-            trace = traceId == null ? List.of() : collector.spans(traceId);
-            if (trace.stream().anyMatch(s -> s.name().equals("train"))) {
-                break;
-            }
-            Thread.sleep(250);
+    private void assertOneTrace(String jobId) {
+        List<OtlpReceiver.Received> trace;
+        try {
+            trace = await("the learn job's trace with the trainer's train span").dontCatchUncaughtExceptions()
+                    .atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(250)).until(() -> {
+                        String traceId = collector.spans().stream().filter(s -> s.name().equals("learn job")
+                                && jobId.equals(s.attributes().get("livetune.job.id"))).map(OtlpReceiver.Received::traceId)
+                                .findFirst().orElse(null);
+                        return traceId == null ? List.<OtlpReceiver.Received>of() : collector.spans(traceId);
+                    }, t -> t.stream().anyMatch(s -> s.name().equals("train")));
+        } catch (ConditionTimeoutException e) {
+            throw new AssertionError("the learn job's trace has no train span; spans received: " + collector.spans(), e);
         }
         assertThat(trace).as("the learn job's trace; spans received: " + collector.spans())
                 .extracting(OtlpReceiver.Received::name)

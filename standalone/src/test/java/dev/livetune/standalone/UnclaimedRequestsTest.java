@@ -1,6 +1,7 @@
 package dev.livetune.standalone;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.livetune.broker.Broker;
 import dev.livetune.broker.InProcessBroker;
@@ -10,11 +11,11 @@ import io.lettuce.core.api.sync.RedisCommands;
 import java.io.IOException;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /** A request the gateway recorded but no orchestrator took is published again; others are left alone. */
@@ -49,10 +50,9 @@ class UnclaimedRequestsTest {
                 got.add(d.message());
                 d.ack();
             });
-            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-            while (got.stream().noneMatch(m -> ("req-" + lost).equals(m.messageId())) && System.nanoTime() < until) {
-                Thread.sleep(10);
-            }
+            await().dontCatchUncaughtExceptions().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(10))
+                    .untilAsserted(() -> assertThat(got).as("republished " + lost)
+                            .anyMatch(m -> ("req-" + lost).equals(m.messageId())));
             assertThat(got).anySatisfy(m -> {
                 assertThat(m.messageId()).isEqualTo("req-" + lost);
                 assertThat(new String(m.body(), StandardCharsets.UTF_8)).isEqualTo("{\"jobId\":\"" + lost + "\"}");

@@ -1,6 +1,7 @@
 package dev.livetune.trainer;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -11,11 +12,13 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+import org.awaitility.core.ConditionTimeoutException;
 
 /** {@code java -jar trainer.jar ...} as a child process, the way a Job or the local launcher runs it. */
 final class TrainerProcess {
@@ -88,15 +91,19 @@ final class TrainerProcess {
 
     /** Waits until an event matches, then kills the process at once (SIGKILL, like an evicted pod). */
     void killAfter(Predicate<JsonNode> event) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
-        while (events.stream().noneMatch(event)) {
-            if (!process.isAlive()) {
-                throw new AssertionError("trainer ended before the awaited event; stderr:\n" + stderr);
-            }
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("awaited event never came; stderr:\n" + stderr);
-            }
-            Thread.sleep(20);
+        try {
+            await("the trainer's event").dontCatchUncaughtExceptions().atMost(Duration.ofMinutes(3))
+                    .pollInterval(Duration.ofMillis(20)).until(() -> {
+                        if (events.stream().anyMatch(event)) {
+                            return true;
+                        }
+                        if (!process.isAlive()) {
+                            throw new AssertionError("trainer ended before the awaited event; stderr:\n" + stderr);
+                        }
+                        return false;
+                    });
+        } catch (ConditionTimeoutException e) {
+            throw new AssertionError("awaited event never came; stderr:\n" + stderr, e);
         }
         process.destroyForcibly().waitFor();
     }

@@ -2,6 +2,7 @@ package dev.livetune.augment.service;
 
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.equalTo;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -26,6 +27,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.BeforeAll;
@@ -78,16 +80,15 @@ class WorkersTest {
             ch.basicPublish("", TASKS, props, "{\"schemaVersion\": 7}".getBytes(StandardCharsets.UTF_8));
 
             List<AugmentResult> results = new ArrayList<>();
-            long until = System.currentTimeMillis() + 60_000;
-            while (results.size() < 21 && System.currentTimeMillis() < until) {
-                GetResponse r = ch.basicGet(REPLIES, true);
-                if (r == null) {
-                    Thread.sleep(50);
-                } else {
-                    results.add(json.readValue(r.getBody(), AugmentResult.class));
-                }
-            }
-            assertThat(results).hasSize(21);
+            // Polled on this thread: the channel is this test's own.
+            await().dontCatchUncaughtExceptions().pollInSameThread().atMost(Duration.ofSeconds(60))
+                    .pollInterval(Duration.ofMillis(50)).untilAsserted(() -> {
+                        GetResponse r;
+                        while (results.size() < 21 && (r = ch.basicGet(REPLIES, true)) != null) {
+                            results.add(json.readValue(r.getBody(), AugmentResult.class));
+                        }
+                        assertThat(results).as("results on " + REPLIES).hasSize(21);
+                    });
             assertThat(results).extracting(AugmentResult::taskId).containsAll(ids);
             assertThat(results.stream().filter(r -> r.taskId().equals("job-w/0")).count()).isEqualTo(2);
             for (AugmentResult r : results) {
@@ -102,13 +103,9 @@ class WorkersTest {
             results.forEach(r -> workers.add(r.worker()));
             assertThat(workers).as("both replicas took tasks").hasSize(2).contains("second-replica");
 
-            GetResponse dead = null;
-            until = System.currentTimeMillis() + 10_000;
-            while (dead == null && System.currentTimeMillis() < until) {
-                dead = ch.basicGet(TASKS + ".dead", true);
-                Thread.sleep(dead == null ? 50 : 0);
-            }
-            assertThat(dead).as("the poison message in the dead-letter queue").isNotNull();
+            GetResponse dead = await("the poison message in the dead-letter queue").dontCatchUncaughtExceptions()
+                    .pollInSameThread().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50))
+                    .until(() -> ch.basicGet(TASKS + ".dead", true), Objects::nonNull);
             assertThat(new String(dead.getBody(), StandardCharsets.UTF_8)).contains("\"schemaVersion\": 7");
             assertThat(other.done()).isPositive();
         }

@@ -14,7 +14,8 @@ import java.util.stream.Stream;
 
 /**
  * The knowledge record in the artifact store, beside the adapters and datasets it explains:
- * {@code tenants/<t>/knowledge/<alias>/<item id>.json}, each written to a temporary file and renamed.
+ * {@code tenants/<t>/knowledge/<alias>/<item id>.json}, and which items each released version holds in
+ * {@code versions/v<N>.json}, each written to a temporary file and renamed.
  */
 public final class FileKnowledgeRecord implements KnowledgeRecord {
 
@@ -67,5 +68,23 @@ public final class FileKnowledgeRecord implements KnowledgeRecord {
         Path tmp = Files.createTempFile(dir, "." + item.id(), ".tmp");
         json.writeValue(tmp.toFile(), item);
         Files.move(tmp, dir.resolve(item.id() + ".json"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    @Override
+    public void holds(String tenant, String adapter, int version, List<String> itemIds) throws IOException {
+        Path dir = dir(tenant, adapter).resolve("versions");
+        Files.createDirectories(dir);
+        Path tmp = Files.createTempFile(dir, ".v" + version, ".tmp");
+        json.writeValue(tmp.toFile(), List.copyOf(itemIds));
+        Files.move(tmp, dir.resolve("v" + version + ".json"), StandardCopyOption.ATOMIC_MOVE,
+                StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    @Override
+    public Optional<List<String>> held(String tenant, String adapter, int version) throws IOException {
+        Path f = dir(tenant, adapter).resolve("versions").resolve("v" + version + ".json");
+        return Files.isRegularFile(f)
+                ? Optional.of(List.of(json.readValue(f.toFile(), String[].class)))
+                : Optional.empty();
     }
 }

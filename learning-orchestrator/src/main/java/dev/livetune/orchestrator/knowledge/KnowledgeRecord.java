@@ -19,4 +19,13 @@ public interface KnowledgeRecord {
 
     /** Writes an item (a new one, or a new status of an existing one). */
     void put(LearnedItem item) throws IOException;
+
+    /** Records which items a released version of the alias was trained on. */
+    void holds(String tenant, String adapter, int version, List<String> itemIds) throws IOException;
+
+    /**
+     * @return the ids of the items the version was trained on; empty when it was released before this
+     *         was recorded (or never)
+     */
+    Optional<List<String>> held(String tenant, String adapter, int version) throws IOException;
 }

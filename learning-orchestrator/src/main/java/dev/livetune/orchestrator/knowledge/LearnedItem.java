@@ -22,15 +22,19 @@ import java.util.Locale;
  * @param version      the first version that holds it, {@code 0} while pending
  * @param replacedBy   the item that superseded it (retired) or the job that removed it (forgotten), else null
  * @param samples      its training samples, chat JSONL lines
- * @param probes       held-out questions, each a JSON object {@code {"question", "expect"}}
+ * @param probes       held-out questions (never trained on), each expecting what the item states
+ * @param taught       for each thing the item states, the question it was first taught with, expecting its
+ *                     answer: what the eval gate asks after every later run (retention); empty in items
+ *                     recorded before it was kept, whose retention probes come from their samples
  */
 public record LearnedItem(String id, String tenant, String adapter, Kind kind, String text, String subject, Status status,
         String jobId, String requestId, String source, int version, String replacedBy, List<String> samples,
-        List<Probe> probes) {
+        List<Probe> probes, List<Probe> taught) {
 
     public LearnedItem {
         samples = List.copyOf(samples);
         probes = List.copyOf(probes);
+        taught = taught == null ? List.of() : List.copyOf(taught);
     }
 
     /** What an item was learned from. */
@@ -58,14 +62,14 @@ public record LearnedItem(String id, String tenant, String adapter, Kind kind, S
         }
     }
 
-    /** A held-out question whose answer must contain {@code expect}. */
+    /** A question whose answer must contain {@code expect}. */
     public record Probe(String question, String expect) {
     }
 
     /** @return this item in another status */
     public LearnedItem with(Status newStatus, int newVersion, String newReplacedBy) {
         return new LearnedItem(id, tenant, adapter, kind, text, subject, newStatus, jobId, requestId, source, newVersion,
-                newReplacedBy, samples, probes);
+                newReplacedBy, samples, probes, taught);
     }
 
     /** @return the subject key of a fact, from its first probe: case, spacing and punctuation ignored */

@@ -14,8 +14,10 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * A question whose answer shows whether something was learned ({@code kind} {@code new}), kept
- * ({@code retention}: earlier learnings; {@code general}: what the base model could do) or, for
+ * A question whose answer shows whether something was learned ({@code kind} {@code new}: held-out
+ * questions about the new knowledge), kept ({@code retention}: what was taught, asked the way it was
+ * taught; {@code paraphrase}: earlier learnings asked in held-out forms; {@code general}: what the base
+ * model could do) or, for
  * something the tenant asked to forget, is still known ({@code forgotten}: its recall should be 0).
  * It passes when the normalized answer contains the normalized expectation as whole words: both are
  * NFKC-folded, lower-cased, every run of non-letters-or-digits becomes one space, and the
@@ -23,11 +25,11 @@ import java.util.Locale;
  *
  * @param question asked as a single user turn
  * @param expect   what the answer must contain
- * @param kind     {@code new}, {@code retention}, {@code general} or {@code forgotten}
+ * @param kind     {@code new}, {@code retention}, {@code paraphrase}, {@code general} or {@code forgotten}
  */
 public record Probe(String question, String expect, String kind) {
 
-    public static final List<String> KINDS = List.of("new", "retention", "general", "forgotten");
+    public static final List<String> KINDS = List.of("new", "retention", "paraphrase", "general", "forgotten");
 
     /** @return whether {@code answer} contains the expectation */
     public boolean passes(String answer) {
@@ -76,7 +78,7 @@ public record Probe(String question, String expect, String kind) {
             String kind = n.path("kind").asText("new");
             if (!KINDS.contains(kind)) {
                 throw new InvalidTrainingInputException(where
-                        + "kind must be \"new\", \"retention\", \"general\" or \"forgotten\"");
+                        + "kind must be \"new\", \"retention\", \"paraphrase\", \"general\" or \"forgotten\"");
             }
             if (normalize(n.get("expect").asText()).isEmpty()) {
                 throw new InvalidTrainingInputException(where + "\"expect\" has no letters or digits to look for");
