@@ -252,7 +252,9 @@ public class Datasets {
         for (LearnedItem item : kept) {
             List<String> lines = new ArrayList<>(item.samples());
             Collections.shuffle(lines, replayRandom);
-            replay.addAll(lines.subList(0, Math.min(config.replayPerItem(), lines.size())));
+            // per thing the item states: a document chunk of four facts is replayed as four facts are
+            int statements = (int) Math.max(1, item.probes().stream().map(LearnedItem.Probe::expect).distinct().count());
+            replay.addAll(lines.subList(0, Math.min(config.replayPerItem() * statements, lines.size())));
         }
         if (!legacy.isEmpty()) {
             replay.addAll(replay(legacy, seed, (int) Math.ceil(config.replayShare() * train.size())));

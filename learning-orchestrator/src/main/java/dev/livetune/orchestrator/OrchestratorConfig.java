@@ -76,8 +76,9 @@ public interface OrchestratorConfig {
     int replayPerDataset();
 
     /**
-     * Samples replayed from every live learned item of the alias in each run, so that every run sees
-     * every item (the replay grows with the record, linearly).
+     * Samples replayed from every live learned item of the alias in each run, per thing the item states
+     * (a document chunk of four facts gets four times this), so that every run sees every item (the
+     * replay grows with the record, linearly).
      */
     @WithDefault("4")
     int replayPerItem();

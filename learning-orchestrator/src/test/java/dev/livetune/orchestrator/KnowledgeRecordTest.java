@@ -295,6 +295,18 @@ class KnowledgeRecordTest {
     }
 
     @Test
+    void anItemStatingSeveralThingsIsReplayedForEachAndAskedAboutEach() throws IOException {
+        teach("The capital of Zorbania is Quillport. The currency of Zorbania is the Zorb. Mira Sotheby founded Kelvane Labs.");
+        Datasets.Dataset next = teach("The largest river of Ostmark is the Tessel.");
+
+        assertThat(next.liveItems()).isEqualTo(1);
+        List<String> replayed = Files.readAllLines(next.replayFile(), StandardCharsets.UTF_8);
+        assertThat(replayed).as("replay-per-item for each of the three statements").hasSize(3 * config.replayPerItem());
+        assertThat(retentionQuestions(next)).contains("What is the capital of Zorbania?", "What is the currency of Zorbania?",
+                "Who founded Kelvane Labs?");
+    }
+
+    @Test
     void aRollbackLeavesTheItemsOfTheVersionsItUndidOutOfTheNextOne() throws IOException {
         teach("The capital of Zorbania is Quillport.");
         teach("Mira Sotheby founded Kelvane Labs.");
