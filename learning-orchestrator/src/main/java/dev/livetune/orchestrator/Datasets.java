@@ -347,7 +347,7 @@ public class Datasets {
     /**
      * For each thing an item states (each distinct answer its probes expect), the question it was taught
      * with: the first of the rules teacher's question forms for the statement that is among its samples,
-     * else (another teacher's samples) the first such question in text order. Worked out from the
+     * else (another teacher's samples) the first such question in sorted order. Worked out from the
      * content alone, so the workers' order does not change a dataset's bytes.
      */
     private List<LearnedItem.Probe> taughtForms(String text, List<AugmentResult.Sample> samples,
