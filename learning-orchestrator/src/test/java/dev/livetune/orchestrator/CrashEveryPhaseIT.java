@@ -1,18 +1,15 @@
 package dev.livetune.orchestrator;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -53,15 +50,7 @@ class CrashEveryPhaseIT {
                         .isEqualTo(crash[1]);
             }
             orchestrator = start(config, ++run, null);
-            Map<String, String> job;
-            try {
-                job = await("job " + jobId + " ending").dontCatchUncaughtExceptions().atMost(Duration.ofSeconds(300))
-                        .pollInterval(Duration.ofMillis(250)).until(() -> redis.sync().hgetall("livetune:job:" + jobId),
-                                j -> List.of("succeeded", "failed", "cancelled").contains(j.getOrDefault("phase", "")));
-            } catch (ConditionTimeoutException e) {
-                throw new AssertionError("job " + jobId + " did not end:\n"
-                        + String.join("\n", redis.sync().lrange("livetune:job-events:" + jobId, 0, -1)), e);
-            }
+            Map<String, String> job = LearnJobs.await(jobId);
             List<String> events = redis.sync().lrange("livetune:job-events:" + jobId, 0, -1);
             assertThat(job.get("phase")).as(String.join("\n", events)).isEqualTo("succeeded");
             assertThat(job.get("fine_tuned_model")).isEqualTo("default@v1");

@@ -15,7 +15,6 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -58,15 +57,7 @@ class CrashResumeIT {
             assertThat(redis.sync().hget("livetune:job:" + jobId, "phase")).isEqualTo("training");
 
             orchestrator = start(config, 2);
-            Map<String, String> job;
-            try {
-                job = await("job " + jobId + " ending").dontCatchUncaughtExceptions().atMost(Duration.ofSeconds(300))
-                        .pollInterval(Duration.ofMillis(250)).until(() -> redis.sync().hgetall("livetune:job:" + jobId),
-                                j -> List.of("succeeded", "failed", "cancelled").contains(j.getOrDefault("phase", "")));
-            } catch (ConditionTimeoutException e) {
-                throw new AssertionError("job " + jobId + " did not end:\n"
-                        + String.join("\n", redis.sync().lrange("livetune:job-events:" + jobId, 0, -1)), e);
-            }
+            Map<String, String> job = LearnJobs.await(jobId);
             List<String> events = redis.sync().lrange("livetune:job-events:" + jobId, 0, -1);
             assertThat(job.get("phase")).as(String.join("\n", events)).isEqualTo("succeeded");
             assertThat(ProcessHandle.of(trainer).map(ProcessHandle::isAlive).orElse(false)).as("the orphaned trainer").isFalse();
