@@ -91,7 +91,9 @@ public final class Augmenter {
         }
 
         void chunk(String source, int index, String title, String text) throws InterruptedException {
-            int n = Math.max(2, task.samplesPerFact() / 2);
+            // as many per sentence as a statement taught in chat gets: with half as many, a document's
+            // facts were the ones later versions forgot
+            int n = task.samplesPerFact();
             List<QA> pairs = generate(() -> teacher.backtranslate(title, text, n), () -> rules.backtranslate(title, text, n));
             keep(pairs, source, index, title);
             addProbes(text);

@@ -155,8 +155,10 @@ public final class ContinualLearningSuite implements Callable<Integer> {
         // Three corrections and a forget, each one job.
         List<Fact> attributeFacts = facts.stream().filter(f -> f.attribute() != null).toList();
         List<Fact> corrected = new ArrayList<>();
+        // every third attribute fact (of the 30), closer together in a shorter run (--facts)
+        int apart = Math.max(1, Math.min(3, (attributeFacts.size() - 1) / 3));
         for (int c = 0; c < 3; c++) {
-            Fact old = attributeFacts.get(c * 3);
+            Fact old = attributeFacts.get(c * apart);
             String value = name(new Random(99 + c), 3);
             Fact now = new Fact(old.entity() + "'s " + old.attribute() + " is now " + value + ".", old.question(),
                     old.paraphrase(), value, old.attribute(), old.entity());
@@ -169,7 +171,7 @@ public final class ContinualLearningSuite implements Callable<Integer> {
             report.put("partial", "stopped after " + (c + 1) + " of the 3 corrections");
             save(report);
         }
-        Fact forgotten = attributeFacts.get(10);
+        Fact forgotten = attributeFacts.get(Math.min(10, attributeFacts.size() - 1));
         ObjectNode forget = teach("[Forget] " + forgotten.statement());
         jobs.add(forget);
         seconds.add(forget.get("seconds").asDouble());

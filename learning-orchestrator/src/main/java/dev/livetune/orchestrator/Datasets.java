@@ -55,9 +55,15 @@ import java.util.TreeSet;
 @Singleton
 public class Datasets {
 
-    /** A built dataset. */
+    /**
+     * A built dataset.
+     *
+     * @param liveItems  the live learned items it replays (consolidation: trains on)
+     * @param statements the things those items and the job's own state (a fact one, a document chunk one
+     *                   per fact in it), beyond the first: what the step budget grows with
+     */
     public record Dataset(Path dir, int samples, int replay, int newProbes, int retentionProbes, Map<String, Integer> dropped,
-            int liveItems, int superseded, boolean consolidation) {
+            int liveItems, int statements, int superseded, boolean consolidation) {
         public Path train() {
             return dir.resolve("train.jsonl");
         }
@@ -99,7 +105,8 @@ public class Datasets {
         }
         JsonNode m = json.readTree(manifest.toFile());
         return new Dataset(dir(r), m.get("samples").asInt(), m.get("replay").asInt(), m.get("new_probes").asInt(),
-                m.get("retention_probes").asInt(), Map.of(), m.path("live_items").asInt(), m.path("supersedes").size(),
+                m.get("retention_probes").asInt(), Map.of(), m.path("live_items").asInt(),
+                m.path("statements").asInt(m.path("live_items").asInt()), m.path("supersedes").size(),
                 CONSOLIDATION.equals(m.path("recipe").asText()));
     }
 
@@ -253,8 +260,7 @@ public class Datasets {
             List<String> lines = new ArrayList<>(item.samples());
             Collections.shuffle(lines, replayRandom);
             // per thing the item states: a document chunk of four facts is replayed as four facts are
-            int statements = (int) Math.max(1, item.probes().stream().map(LearnedItem.Probe::expect).distinct().count());
-            replay.addAll(lines.subList(0, Math.min(config.replayPerItem() * statements, lines.size())));
+            replay.addAll(lines.subList(0, Math.min(config.replayPerItem() * statements(item), lines.size())));
         }
         if (!legacy.isEmpty()) {
             replay.addAll(replay(legacy, seed, (int) Math.ceil(config.replayShare() * train.size())));
@@ -296,6 +302,8 @@ public class Datasets {
         manifest.put("retention_probes", retention.size());
         manifest.put("recipe", "incremental");
         manifest.put("live_items", kept.size());
+        int statements = Math.max(0, statements(kept) + statements(taught) - 1);
+        manifest.put("statements", statements);
         ArrayNode keptIds = manifest.putArray("replayed_items");
         kept.forEach(i -> keptIds.add(i.id()));
         ArrayNode itemIds = manifest.putArray("items");
@@ -308,7 +316,16 @@ public class Datasets {
         dropped.forEach(droppedNode::put);
         seal(tmp, manifest, dir);
         return new Dataset(dir, train.size(), replay.size(), probes.size(), retention.size(), dropped, kept.size(),
-                superseded.size(), false);
+                statements, superseded.size(), false);
+    }
+
+    /** @return the things {@code item} states: each distinct answer its probes expect (at least one) */
+    static int statements(LearnedItem item) {
+        return (int) Math.max(1, item.probes().stream().map(LearnedItem.Probe::expect).distinct().count());
+    }
+
+    private static int statements(List<LearnedItem> items) {
+        return items.stream().mapToInt(Datasets::statements).sum();
     }
 
     /** The job's learned items, one per task that kept samples, pending until its version is released. */
@@ -498,7 +515,8 @@ public class Datasets {
     private Dataset read(Path dir) throws IOException {
         JsonNode m = json.readTree(dir.resolve("manifest.json").toFile());
         return new Dataset(dir, m.get("samples").asInt(), m.get("replay").asInt(), m.get("new_probes").asInt(),
-                m.get("retention_probes").asInt(), Map.of(), m.path("live_items").asInt(), 0, true);
+                m.get("retention_probes").asInt(), Map.of(), m.path("live_items").asInt(),
+                m.path("statements").asInt(m.path("live_items").asInt()), 0, true);
     }
 
     /** Writes a consolidation dataset: {@code own} samples plus every sample of {@code kept}, general replay. */
@@ -548,6 +566,9 @@ public class Datasets {
         manifest.put("new_probes", newProbes);
         manifest.put("retention_probes", retention);
         manifest.put("live_items", kept.size());
+        // the job's own statements (a refused incremental run's) are among the samples, not the items
+        int statements = Math.max(0, statements(kept) + (own.isEmpty() ? 0 : ownStatements(probesGiven)) - 1);
+        manifest.put("statements", statements);
         ArrayNode keptIds = manifest.putArray("replayed_items");
         kept.forEach(i -> keptIds.add(i.id()));
         ArrayNode forgets = manifest.putArray("forgets");
@@ -555,7 +576,20 @@ public class Datasets {
         ArrayNode rolled = manifest.putArray("rolled_back");
         rolledBack.forEach(i -> rolled.add(i.id()));
         seal(tmp, manifest, dir);
-        return new Dataset(dir, train.size(), general.size(), newProbes, retention, Map.of(), kept.size(), 0, true);
+        return new Dataset(dir, train.size(), general.size(), newProbes, retention, Map.of(), kept.size(), statements, 0,
+                true);
+    }
+
+    /** The things a job's own samples state: the distinct values its new-knowledge probes expect (at least one). */
+    private int ownStatements(List<String> probeLines) throws IOException {
+        Set<String> expects = new TreeSet<>();
+        for (String line : probeLines) {
+            JsonNode p = json.readTree(line);
+            if (p.path("kind").asText().equals("new")) {
+                expects.add(p.path("expect").asText());
+            }
+        }
+        return Math.max(1, expects.size());
     }
 
     /**

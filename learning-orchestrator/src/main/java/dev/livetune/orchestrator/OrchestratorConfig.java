@@ -109,7 +109,10 @@ public interface OrchestratorConfig {
     @WithDefault("80")
     int trainingSteps();
 
-    /** Extra optimizer steps per live learned item, so the step budget follows the replay it carries. */
+    /**
+     * Extra optimizer steps per thing a run teaches beyond the first (each fact of the live items it
+     * replays, and of the job's own), so the step budget follows the replay it carries.
+     */
     @WithDefault("2")
     int trainingStepsPerItem();
 

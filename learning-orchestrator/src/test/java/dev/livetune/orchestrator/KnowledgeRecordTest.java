@@ -139,6 +139,7 @@ class KnowledgeRecordTest {
             assertThat(i.source()).isEqualTo("message");
         });
         assertThat(last.liveItems()).as("the 13 items before the last").isEqualTo(13);
+        assertThat(last.statements()).as("13 replayed and 1 new: 13 beyond the first").isEqualTo(13);
         String replay = Files.readString(last.replayFile(), StandardCharsets.UTF_8);
         List<String> retention = retentionQuestions(last);
         for (int i = 0; i < 13; i++) {
@@ -296,10 +297,13 @@ class KnowledgeRecordTest {
 
     @Test
     void anItemStatingSeveralThingsIsReplayedForEachAndAskedAboutEach() throws IOException {
-        teach("The capital of Zorbania is Quillport. The currency of Zorbania is the Zorb. Mira Sotheby founded Kelvane Labs.");
+        Datasets.Dataset first = teach(
+                "The capital of Zorbania is Quillport. The currency of Zorbania is the Zorb. Mira Sotheby founded Kelvane Labs.");
         Datasets.Dataset next = teach("The largest river of Ostmark is the Tessel.");
 
+        assertThat(first.statements()).as("three things taught: two beyond the first").isEqualTo(2);
         assertThat(next.liveItems()).isEqualTo(1);
+        assertThat(next.statements()).as("three replayed and one new: three beyond the first").isEqualTo(3);
         List<String> replayed = Files.readAllLines(next.replayFile(), StandardCharsets.UTF_8);
         assertThat(replayed).as("replay-per-item for each of the three statements").hasSize(3 * config.replayPerItem());
         assertThat(retentionQuestions(next)).contains("What is the capital of Zorbania?", "What is the currency of Zorbania?",

@@ -33,6 +33,8 @@ import java.util.Set;
  * @param saveSteps                 {@code save_steps}: checkpoint every this many steps (0 = never)
  * @param maxLength                 {@code max_length} (TRL): tokens per sequence; longer samples are cut
  * @param packing                   {@code packing} (TRL): several samples per sequence instead of padding
+ * @param groupByLength             {@code group_by_length}: batch samples of similar length together, so
+ *                                  little of a step is padding (each epoch still shuffled, see {@link TrainingPlan})
  * @param r                         {@code r}: LoRA rank
  * @param loraAlpha                 {@code lora_alpha}
  * @param loraDropout               {@code lora_dropout}
@@ -59,6 +61,7 @@ public record HyperParameters(
         int saveSteps,
         int maxLength,
         boolean packing,
+        boolean groupByLength,
         int r,
         double loraAlpha,
         double loraDropout,
@@ -80,14 +83,14 @@ public record HyperParameters(
     /** @return the defaults */
     public static HyperParameters defaults() {
         return new HyperParameters(10, -1, 5e-3, 8, 1, LrSchedule.LINEAR, 0.05, 0.0, 0.9, 0.999, 1e-8, 1.0, 42,
-                50, 512, false, 16, 32, 0.0, ALL_PROJECTIONS, false, false, 64, Set.of());
+                50, 512, false, false, 16, 32, 0.0, ALL_PROJECTIONS, false, false, 64, Set.of());
     }
 
     /** The keys {@code hyper.json} may hold. */
     public static final Set<String> KEYS = Set.of("num_train_epochs", "max_steps", "learning_rate",
             "per_device_train_batch_size", "gradient_accumulation_steps", "lr_scheduler_type", "warmup_ratio",
             "weight_decay", "adam_beta1", "adam_beta2", "adam_epsilon", "max_grad_norm", "seed", "save_steps",
-            "max_length", "packing", "r", "lora_alpha", "lora_dropout", "target_modules", "use_rslora",
+            "max_length", "packing", "group_by_length", "r", "lora_alpha", "lora_dropout", "target_modules", "use_rslora",
             "full_finetune", "probe_max_new_tokens");
 
     /**
@@ -157,6 +160,7 @@ public record HyperParameters(
                 in.integer("save_steps", d.saveSteps(), 0, 10_000_000),
                 in.integer("max_length", d.maxLength(), 2, 1 << 20),
                 in.bool("packing", d.packing()),
+                in.bool("group_by_length", d.groupByLength()),
                 in.integer("r", d.r(), 1, 4096),
                 in.number("lora_alpha", d.loraAlpha(), 0, 1e6, false),
                 in.number("lora_dropout", d.loraDropout(), 0, 0.99, true),
@@ -267,6 +271,7 @@ public record HyperParameters(
         o.put("save_steps", saveSteps);
         o.put("max_length", maxLength);
         o.put("packing", packing);
+        o.put("group_by_length", groupByLength);
         o.put("r", r);
         o.put("lora_alpha", loraAlpha);
         o.put("lora_dropout", loraDropout);

@@ -11,8 +11,12 @@ import java.util.SplittableRandom;
  * <p>Each epoch shuffles the samples (a Fisher–Yates shuffle seeded by seed and epoch). Without
  * packing, a sequence is one sample (padded on the right); with packing, consecutive samples share a
  * sequence up to {@code max_length}. A micro-batch holds {@code per_device_train_batch_size}
- * sequences, an optimizer step {@code gradient_accumulation_steps} micro-batches; the last step of an
- * epoch takes what is left, as Hugging Face's Trainer does.
+ * sequences: in the shuffled order, or with {@code group_by_length} sequences of similar length (each
+ * run of {@value #MEGABATCH} micro-batches of the shuffled order sorted by length and cut into
+ * micro-batches, whose order is then shuffled again, so little of a step is padding and the steps do
+ * not run from long to short; Hugging Face's length-grouped sampler sorts the same way but keeps the
+ * megabatches in order). An optimizer step holds {@code gradient_accumulation_steps} micro-batches;
+ * the last step of an epoch takes what is left, as Hugging Face's Trainer does.
  *
  * @param steps  per optimizer step, its micro-batches; per micro-batch, its sequences; per sequence,
  *               the sample indices it holds
@@ -26,7 +30,10 @@ public record TrainingPlan(List<List<List<int[]>>> steps, double[] epochs) {
         List<Double> epochs = new ArrayList<>();
         int total = -1;
         for (int epoch = 0; total < 0 || steps.size() < total; epoch++) {
-            List<List<int[]>> batches = batches(sequences(shuffled(samples.size(), hp.seed(), epoch), samples, hp), hp);
+            List<int[]> sequences = sequences(shuffled(samples.size(), hp.seed(), epoch), samples, hp);
+            List<List<int[]>> batches = hp.groupByLength()
+                    ? groupedByLength(sequences, samples, hp, epoch)
+                    : batches(sequences, hp);
             int perEpoch = hp.stepsPerEpoch(batches.size());
             if (total < 0) {
                 total = hp.totalSteps(batches.size());
@@ -46,14 +53,18 @@ public record TrainingPlan(List<List<List<int[]>>> steps, double[] epochs) {
         for (int i = 0; i < n; i++) {
             order[i] = i;
         }
-        SplittableRandom random = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + epoch);
-        for (int i = n - 1; i > 0; i--) {
+        shuffle(order, new SplittableRandom(seed * 0x9E3779B97F4A7C15L + epoch));
+        return order;
+    }
+
+    /** Fisher–Yates, in place. */
+    private static void shuffle(int[] order, SplittableRandom random) {
+        for (int i = order.length - 1; i > 0; i--) {
             int j = random.nextInt(i + 1);
             int t = order[i];
             order[i] = order[j];
             order[j] = t;
         }
-        return order;
     }
 
     private static List<int[]> sequences(int[] order, List<TokenizedSample> samples, HyperParameters hp) {
@@ -88,6 +99,40 @@ public record TrainingPlan(List<List<List<int[]>>> steps, double[] epochs) {
             out.add(List.copyOf(sequences.subList(i, Math.min(sequences.size(), i + hp.batchSize()))));
         }
         return out;
+    }
+
+    /** Micro-batches sorted by length together in {@code group_by_length}. */
+    static final int MEGABATCH = 50;
+
+    /**
+     * {@code sequences} (in shuffled order) batched by length: each run of {@value #MEGABATCH} batches'
+     * worth sorted longest first (a stable sort, so equal lengths keep the shuffled order), cut into
+     * micro-batches, and the epoch's micro-batches shuffled (seeded by seed and epoch).
+     */
+    private static List<List<int[]>> groupedByLength(List<int[]> sequences, List<TokenizedSample> samples,
+            HyperParameters hp, int epoch) {
+        int mega = MEGABATCH * hp.batchSize();
+        List<int[]> sorted = new ArrayList<>();
+        for (int from = 0; from < sequences.size(); from += mega) {
+            List<int[]> run = new ArrayList<>(sequences.subList(from, Math.min(sequences.size(), from + mega)));
+            run.sort(java.util.Comparator.comparingInt((int[] seq) -> length(seq, samples)).reversed());
+            sorted.addAll(run);
+        }
+        List<List<int[]>> batches = batches(sorted, hp);
+        int[] order = shuffled(batches.size(), hp.seed() ^ 0x5DEECE66DL, epoch);
+        List<List<int[]>> out = new ArrayList<>();
+        for (int i : order) {
+            out.add(batches.get(i));
+        }
+        return out;
+    }
+
+    private static int length(int[] sequence, List<TokenizedSample> samples) {
+        int n = 0;
+        for (int i : sequence) {
+            n += samples.get(i).ids().length;
+        }
+        return n;
     }
 
     /** @return optimizer steps in the run */
