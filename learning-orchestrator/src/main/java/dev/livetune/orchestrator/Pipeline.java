@@ -366,21 +366,21 @@ public class Pipeline {
     /**
      * The run's hyper.json: the configured one, with {@code max_steps} set to {@code training-steps}
      * plus {@code training-steps-per-item} for each thing it teaches beyond the first (each fact of the
-     * live items it replays and of the job's own; twice that from the base model), and samples batched
-     * by length unless the configured file says otherwise (a learn dataset mixes one-turn samples with
-     * ones twice as long; batched at random, a third of a step's tokens were padding).
+     * live items it replays and of the job's own; twice that from the base model). Samples are batched
+     * at random: batched by length ({@code group_by_length}) a step was a third cheaper, but versions
+     * kept far fewer earlier facts (see the trainer README).
      */
     private Path hyper(Datasets.Dataset d) throws java.io.IOException {
         ObjectNode h = config.trainerConfig().isPresent()
                 ? (ObjectNode) json.readTree(config.trainerConfig().get().toFile())
                 : json.createObjectNode();
-        if (!h.has("group_by_length")) {
-            h.put("group_by_length", true);
-        }
         if (config.trainingSteps() > 0) {
             int steps = config.trainingSteps() + config.trainingStepsPerItem() * d.statements();
             // from the base model, every item is learned again: twice the budget
             h.put("max_steps", d.consolidation() ? 2 * steps : steps);
+        }
+        if (h.isEmpty()) {
+            return null;
         }
         Path file = d.dir().resolve("hyper.json");
         if (!Files.isRegularFile(file)) {
