@@ -200,11 +200,7 @@ public final class SftTrainer {
         int rowsInBatch = batch.size();
         int n = 0;
         for (int[] seq : batch) {
-            int len = 0;
-            for (int i : seq) {
-                len += samples.get(i).ids().length;
-            }
-            n = Math.max(n, len);
+            n = Math.max(n, TrainingPlan.length(seq, samples));
         }
         long[] ids = new long[rowsInBatch * n];
         int[][] positions = new int[rowsInBatch][n];

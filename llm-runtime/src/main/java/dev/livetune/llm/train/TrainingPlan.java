@@ -127,7 +127,8 @@ public record TrainingPlan(List<List<List<int[]>>> steps, double[] epochs) {
         return out;
     }
 
-    private static int length(int[] sequence, List<TokenizedSample> samples) {
+    /** @return the tokens of a sequence: the lengths of the samples it holds, summed */
+    static int length(int[] sequence, List<TokenizedSample> samples) {
         int n = 0;
         for (int i : sequence) {
             n += samples.get(i).ids().length;
