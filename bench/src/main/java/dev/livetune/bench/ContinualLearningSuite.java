@@ -98,6 +98,10 @@ public final class ContinualLearningSuite implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (factCount < 6) {
+            // three corrections and a forget need four facts of the "the A of E" forms: six facts give four
+            throw new CommandLine.ParameterException(new CommandLine(this), "--facts must be at least 6, not " + factCount);
+        }
         prepare();
         int httpPort = freePort();
         int grpcPort = freePort();
@@ -214,8 +218,12 @@ public final class ContinualLearningSuite implements Callable<Integer> {
         }
         String forgottenAnswer = ask(forgotten.question());
         int docRight = 0;
+        ArrayNode docAnswers = report.putArray("document_answers");
         for (Fact f : docFacts) {
-            docRight += contains(ask(f.question()), f.value()) ? 1 : 0;
+            String a = ask(f.question());
+            docRight += contains(a, f.value()) ? 1 : 0;
+            docAnswers.addObject().put("taught", f.statement()).put("question", f.question()).put("answer", a)
+                    .put("expect", f.value());
         }
         double smallTalkEnd = smallTalk();
 

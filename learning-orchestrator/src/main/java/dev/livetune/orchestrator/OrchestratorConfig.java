@@ -121,7 +121,7 @@ public interface OrchestratorConfig {
     double minNewRecall();
 
     /** Eval gate: lowest recall on the probes of the live learned items (earlier learnings). */
-    @WithDefault("0.8")
+    @WithDefault("0.9")
     double minRetention();
 
     /**

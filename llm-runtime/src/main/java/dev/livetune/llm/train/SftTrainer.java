@@ -138,7 +138,9 @@ public final class SftTrainer {
                 double norm;
                 try (NDScope scope = new NDScope()) {
                     for (List<int[]> batch : micro) {
-                        loss += backward(batch, samples, stepTrained, engine);
+                        for (List<int[]> pass : TrainingPlan.passes(batch, samples)) {
+                            loss += backward(pass, samples, stepTrained, engine);
+                        }
                     }
                     if (!Double.isFinite(loss)) {
                         throw new InvalidTrainingInputException("training diverged: the loss is " + loss + " at step "
@@ -184,15 +186,27 @@ public final class SftTrainer {
      * @return that mean loss
      */
     public double accumulateGradients(List<TokenizedSample> rows) {
+        return accumulateGradients(rows, true);
+    }
+
+    /**
+     * @param inPasses as a training step computes it ({@link TrainingPlan#passes}), or else in one pass
+     *                 with every row padded to the longest
+     */
+    double accumulateGradients(List<TokenizedSample> rows, boolean inPasses) {
         List<int[]> batch = new ArrayList<>();
         long trainedTokens = 0;
         for (int i = 0; i < rows.size(); i++) {
             batch.add(new int[] {i});
             trainedTokens += rows.get(i).trainedTokens();
         }
+        double loss = 0;
         try (NDScope scope = new NDScope()) {
-            return backward(batch, rows, trainedTokens, Engine.getInstance());
+            for (List<int[]> pass : inPasses ? TrainingPlan.passes(batch, rows) : List.of(batch)) {
+                loss += backward(pass, rows, trainedTokens, Engine.getInstance());
+            }
         }
+        return loss;
     }
 
     /** Forward and backward over one micro-batch; returns its share of the step's mean loss. */
