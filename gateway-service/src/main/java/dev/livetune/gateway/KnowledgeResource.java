@@ -23,8 +23,9 @@ import java.util.Map;
 
 /**
  * What an alias has learned: {@code GET /v1/adapters/{alias}/items} lists its learned items (live ones;
- * {@code ?status=all} adds pending, retired and forgotten ones) from the index learning-orchestrator
- * keeps ({@link KnowledgeIndex}); {@code DELETE /v1/adapters/{alias}/items/{id}} starts a forget job
+ * {@code ?status=all} adds pending, retired, forgotten and rolled-back ones) from the index
+ * learning-orchestrator keeps ({@link KnowledgeIndex}), read against the live version a rollback may
+ * have moved back; {@code DELETE /v1/adapters/{alias}/items/{id}} starts a forget job
  * for one, as a {@code [Forget]} chat message does, and answers with the job.
  */
 @Path("/v1/adapters/{alias}/items")
@@ -52,9 +53,11 @@ public class KnowledgeResource {
         if (status != null && !all && !status.equals("live")) {
             throw OpenAiException.invalid("status", "'status' must be live (the default) or all");
         }
+        String name = name(tenant, alias);
+        int live = liveVersion(tenant, name);
         List<JsonNode> items = new ArrayList<>();
-        for (String summary : items(tenant, name(tenant, alias)).values()) {
-            JsonNode item = parse(summary);
+        for (String summary : items(tenant, name).values()) {
+            JsonNode item = asServed(parse(summary), live);
             if (all || item.path("status").asText().equals("live")) {
                 items.add(item);
             }
@@ -77,7 +80,12 @@ public class KnowledgeResource {
         if (summary == null) {
             throw OpenAiException.notFound("item_not_found", "'" + name + "' has learned no item '" + id + "'");
         }
-        String status = parse(summary).path("status").asText();
+        int live = liveVersion(tenant, name);
+        String status = asServed(parse(summary), live).path("status").asText();
+        if (status.equals(ROLLED_BACK)) {
+            throw OpenAiException.invalid("id", "item '" + id + "' is rolled_back: the live version, " + name + "@v" + live
+                    + ", was trained before it, so there is nothing to forget");
+        }
         if (!status.equals("live")) {
             throw OpenAiException.invalid("id", "item '" + id + "' is " + status + ", not live: there is nothing to forget");
         }
@@ -88,6 +96,27 @@ public class KnowledgeResource {
         o.put("object", "learned_item.deletion");
         o.put("job_id", r.jobId());
         return o.toString();
+    }
+
+    /** The status of an item a rollback took out of service, until the next release retires it. */
+    static final String ROLLED_BACK = "rolled_back";
+
+    /**
+     * An item as the live version serves it: a live item learned after the live version (a rollback
+     * went back past it) is {@value #ROLLED_BACK}. The orchestrator retires such items with the next
+     * version it releases; until then the index still says live.
+     */
+    private static JsonNode asServed(JsonNode item, int liveVersion) {
+        if (liveVersion > 0 && item.path("status").asText().equals("live") && item.path("version").asInt() > liveVersion) {
+            return ((ObjectNode) item.deepCopy()).put("status", ROLLED_BACK);
+        }
+        return item;
+    }
+
+    /** @return the alias's live version, 0 for none */
+    private int liveVersion(String tenant, String alias) {
+        String live = store.redis().get("livetune:tenant-live:" + tenant + ":" + alias);
+        return live == null ? 0 : Integer.parseInt(live);
     }
 
     private Map<String, String> items(String tenant, String alias) {

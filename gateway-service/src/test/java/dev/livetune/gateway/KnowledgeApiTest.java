@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
  * What an alias learned, through the API: the items learning-orchestrator indexes are listed to their
  * own tenant only; deleting a live one, or a {@code [Forget]} chat message, starts a forget job (a
  * learn request in mode {@code forget}); an unknown item is 404 and a retired one 400, with nothing
- * published.
+ * published; after a rollback, the items learned after the live version are rolled back, not live.
  */
 @QuarkusTest
 @QuarkusTestResource(GatewayStack.class)
@@ -115,6 +115,29 @@ class KnowledgeApiTest {
         assertThat(sent.get(0).get("jobId").asText()).isEqualTo(jobId);
         assertThat(sent.get(0).get("mode").asText()).isEqualTo("forget");
         assertThat(sent.get(0).get("text").asText()).isEqualTo("ftjob-e-0");
+    }
+
+    @Test
+    void itemsLearnedAfterTheVersionARollbackWentBackToAreNotListedAsLive() throws Exception {
+        String tenant = Keys.tenant();
+        String key = Keys.keyFor(tenant);
+        index(tenant, "ftjob-g-0", "The capital of Zorbania is Quillport.", "live", 1);
+        index(tenant, "ftjob-h-0", "The currency of Zorbania is the Zorb.", "live", 3);
+        redis.sync().set("livetune:tenant-live:" + tenant + ":default", "3");
+        assertThat(JSON.readTree(get(key, "/v1/adapters/default/items").asString()).get("data"))
+                .extracting(n -> n.get("id").asText()).containsExactly("ftjob-g-0", "ftjob-h-0");
+
+        // rolled back to v2: the item v3 learned is not served any more
+        redis.sync().set("livetune:tenant-live:" + tenant + ":default", "2");
+        assertThat(JSON.readTree(get(key, "/v1/adapters/default/items").asString()).get("data"))
+                .extracting(n -> n.get("id").asText()).containsExactly("ftjob-g-0");
+        JsonNode all = JSON.readTree(get(key, "/v1/adapters/default/items?status=all").asString()).get("data");
+        assertThat(all).extracting(n -> n.get("id").asText() + " " + n.get("status").asText())
+                .containsExactly("ftjob-g-0 live", "ftjob-h-0 rolled_back");
+        Response forget = given().header("Authorization", "Bearer " + key).delete("/v1/adapters/default/items/ftjob-h-0");
+        assertThat(forget.statusCode()).isEqualTo(400);
+        assertThat(JSON.readTree(forget.asString()).at("/error/message").asText()).contains("rolled_back", "default@v2");
+        assertThat(published(tenant)).isEmpty();
     }
 
     @Test

@@ -61,9 +61,11 @@ public class Datasets {
      * @param liveItems  the live learned items it replays (consolidation: trains on)
      * @param statements the things those items and the job's own state (a fact one, a document chunk one
      *                   per fact in it), beyond the first: what the step budget grows with
+     * @param newStatements the things the job itself teaches (a document: each fact of each chunk; a
+     *                   forget: none), which the step budget grows with faster
      */
     public record Dataset(Path dir, int samples, int replay, int newProbes, int retentionProbes, Map<String, Integer> dropped,
-            int liveItems, int statements, int superseded, boolean consolidation) {
+            int liveItems, int statements, int newStatements, int superseded, boolean consolidation) {
         public Path train() {
             return dir.resolve("train.jsonl");
         }
@@ -106,8 +108,8 @@ public class Datasets {
         JsonNode m = json.readTree(manifest.toFile());
         return new Dataset(dir(r), m.get("samples").asInt(), m.get("replay").asInt(), m.get("new_probes").asInt(),
                 m.get("retention_probes").asInt(), Map.of(), m.path("live_items").asInt(),
-                m.path("statements").asInt(m.path("live_items").asInt()), m.path("supersedes").size(),
-                CONSOLIDATION.equals(m.path("recipe").asText()));
+                m.path("statements").asInt(m.path("live_items").asInt()), m.path("new_statements").asInt(1),
+                m.path("supersedes").size(), CONSOLIDATION.equals(m.path("recipe").asText()));
     }
 
     /**
@@ -304,6 +306,7 @@ public class Datasets {
         manifest.put("live_items", kept.size());
         int statements = Math.max(0, statements(kept) + statements(taught) - 1);
         manifest.put("statements", statements);
+        manifest.put("new_statements", statements(taught));
         ArrayNode keptIds = manifest.putArray("replayed_items");
         kept.forEach(i -> keptIds.add(i.id()));
         ArrayNode itemIds = manifest.putArray("items");
@@ -316,7 +319,7 @@ public class Datasets {
         dropped.forEach(droppedNode::put);
         seal(tmp, manifest, dir);
         return new Dataset(dir, train.size(), replay.size(), probes.size(), retention.size(), dropped, kept.size(),
-                statements, superseded.size(), false);
+                statements, statements(taught), superseded.size(), false);
     }
 
     /** @return the things {@code item} states: each distinct answer its probes expect (at least one) */
@@ -516,7 +519,7 @@ public class Datasets {
         JsonNode m = json.readTree(dir.resolve("manifest.json").toFile());
         return new Dataset(dir, m.get("samples").asInt(), m.get("replay").asInt(), m.get("new_probes").asInt(),
                 m.get("retention_probes").asInt(), Map.of(), m.path("live_items").asInt(),
-                m.path("statements").asInt(m.path("live_items").asInt()), 0, true);
+                m.path("statements").asInt(m.path("live_items").asInt()), m.path("new_statements").asInt(0), 0, true);
     }
 
     /** Writes a consolidation dataset: {@code own} samples plus every sample of {@code kept}, general replay. */
@@ -567,8 +570,10 @@ public class Datasets {
         manifest.put("retention_probes", retention);
         manifest.put("live_items", kept.size());
         // the job's own statements (a refused incremental run's) are among the samples, not the items
-        int statements = Math.max(0, statements(kept) + (own.isEmpty() ? 0 : ownStatements(probesGiven)) - 1);
+        int taught = own.isEmpty() ? 0 : ownStatements(probesGiven);
+        int statements = Math.max(0, statements(kept) + taught - 1);
         manifest.put("statements", statements);
+        manifest.put("new_statements", taught);
         ArrayNode keptIds = manifest.putArray("replayed_items");
         kept.forEach(i -> keptIds.add(i.id()));
         ArrayNode forgets = manifest.putArray("forgets");
@@ -576,8 +581,8 @@ public class Datasets {
         ArrayNode rolled = manifest.putArray("rolled_back");
         rolledBack.forEach(i -> rolled.add(i.id()));
         seal(tmp, manifest, dir);
-        return new Dataset(dir, train.size(), general.size(), newProbes, retention, Map.of(), kept.size(), statements, 0,
-                true);
+        return new Dataset(dir, train.size(), general.size(), newProbes, retention, Map.of(), kept.size(), statements,
+                taught, 0, true);
     }
 
     /** The things a job's own samples state: the distinct values its new-knowledge probes expect (at least one). */

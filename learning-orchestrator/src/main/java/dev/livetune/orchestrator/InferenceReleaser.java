@@ -36,8 +36,10 @@ public class InferenceReleaser implements AdapterReleaser {
                 "Bearer " + config.inferenceAdminToken().orElseThrow(() -> new JobFailure(
                         "cannot release: livetune.orchestrator.inference-admin-token is not set")));
         try {
+            // waitForReady: a connection being re-established (inference busy, a reconnect backoff) is
+            // waited for within the deadline instead of failing the release at once with UNAVAILABLE
             admin.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(md)).withDeadlineAfter(2, TimeUnit.MINUTES)
-                    .loadAdapter(LoadAdapterRequest.newBuilder().setTenant(tenant).setName(alias).setVersion(version)
+                    .withWaitForReady().loadAdapter(LoadAdapterRequest.newBuilder().setTenant(tenant).setName(alias).setVersion(version)
                             .setActivate(true).build());
         } catch (StatusRuntimeException e) {
             throw new JobFailure("inference-service did not take " + tenant + "/" + alias + "@v" + version + ": "

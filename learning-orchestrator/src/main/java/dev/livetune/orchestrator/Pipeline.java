@@ -366,7 +366,8 @@ public class Pipeline {
     /**
      * The run's hyper.json: the configured one, with {@code max_steps} set to {@code training-steps}
      * plus {@code training-steps-per-item} for each thing it teaches beyond the first (each fact of the
-     * live items it replays and of the job's own; twice that from the base model). Samples are batched
+     * live items it replays and of the job's own), plus {@code training-steps-per-new-statement} for each
+     * thing the job itself teaches beyond the first; twice that from the base model. Samples are batched
      * at random: batched by length ({@code group_by_length}) a step was a third cheaper, but versions
      * kept far fewer earlier facts (see the trainer README).
      */
@@ -375,7 +376,8 @@ public class Pipeline {
                 ? (ObjectNode) json.readTree(config.trainerConfig().get().toFile())
                 : json.createObjectNode();
         if (config.trainingSteps() > 0) {
-            int steps = config.trainingSteps() + config.trainingStepsPerItem() * d.statements();
+            int steps = config.trainingSteps() + config.trainingStepsPerItem() * d.statements()
+                    + config.trainingStepsPerNewStatement() * Math.max(0, d.newStatements() - 1);
             // from the base model, every item is learned again: twice the budget
             h.put("max_steps", d.consolidation() ? 2 * steps : steps);
         }

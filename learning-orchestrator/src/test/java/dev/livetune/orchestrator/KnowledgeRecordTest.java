@@ -302,8 +302,10 @@ class KnowledgeRecordTest {
         Datasets.Dataset next = teach("The largest river of Ostmark is the Tessel.");
 
         assertThat(first.statements()).as("three things taught: two beyond the first").isEqualTo(2);
+        assertThat(first.newStatements()).as("the job itself teaches three").isEqualTo(3);
         assertThat(next.liveItems()).isEqualTo(1);
         assertThat(next.statements()).as("three replayed and one new: three beyond the first").isEqualTo(3);
+        assertThat(next.newStatements()).as("the job itself teaches one").isEqualTo(1);
         List<String> replayed = Files.readAllLines(next.replayFile(), StandardCharsets.UTF_8);
         assertThat(replayed).as("replay-per-item for each of the three statements").hasSize(3 * config.replayPerItem());
         assertThat(retentionQuestions(next)).contains("What is the capital of Zorbania?", "What is the currency of Zorbania?",

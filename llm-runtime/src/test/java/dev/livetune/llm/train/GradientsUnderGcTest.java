@@ -37,6 +37,11 @@ class GradientsUnderGcTest {
     private static Map<String, float[]> gradients(SftTrainer trainer, Trainable trainable, List<TokenizedSample> rows) {
         SftTrainer.zeroGradients(trainable.parameters());
         trainer.accumulateGradients(rows);
+        return gradients(trainable);
+    }
+
+    /** @return every parameter's gradient, by name */
+    static Map<String, float[]> gradients(Trainable trainable) {
         Map<String, float[]> out = new LinkedHashMap<>();
         for (Parameter p : trainable.parameters()) {
             NDArray g = p.value().getGradient();

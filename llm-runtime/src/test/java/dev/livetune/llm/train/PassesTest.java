@@ -3,14 +3,12 @@ package dev.livetune.llm.train;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-import ai.djl.ndarray.NDArray;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.livetune.llm.Fixtures;
 import dev.livetune.llm.TestRuntime;
 import dev.livetune.llm.model.DecoderModel;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -93,10 +91,10 @@ class PassesTest {
             SftTrainer trainer = new SftTrainer(model, HyperParameters.of(Map.of("max_grad_norm", 0.0)), lora, p -> { });
             SftTrainer.zeroGradients(lora.parameters());
             double whole = trainer.accumulateGradients(rows, false);
-            Map<String, float[]> one = gradients(lora);
+            Map<String, float[]> one = GradientsUnderGcTest.gradients(lora);
             SftTrainer.zeroGradients(lora.parameters());
             double split = trainer.accumulateGradients(rows, true);
-            Map<String, float[]> passes = gradients(lora);
+            Map<String, float[]> passes = GradientsUnderGcTest.gradients(lora);
 
             assertThat(split).isCloseTo(whole, within(1e-5 * Math.abs(whole)));
             for (Map.Entry<String, float[]> e : one.entrySet()) {
@@ -112,15 +110,5 @@ class PassesTest {
                 }
             }
         }
-    }
-
-    private static Map<String, float[]> gradients(Trainable trainable) {
-        Map<String, float[]> out = new LinkedHashMap<>();
-        for (Parameter p : trainable.parameters()) {
-            NDArray g = p.value().getGradient();
-            out.put(p.name(), g.toFloatArray());
-            g.close();
-        }
-        return out;
     }
 }
