@@ -39,7 +39,7 @@ class KnowledgeRecordTest {
 
     private final ObjectMapper json = new ObjectMapper();
     private final RulesTeacher teacher = new RulesTeacher();
-    private final String tenant = "knowledge-test-" + UUID.randomUUID();
+    private String tenant = "knowledge-test-" + UUID.randomUUID();
 
     @TempDir
     Path tmp;
@@ -293,6 +293,30 @@ class KnowledgeRecordTest {
             assertThat(taughtQuestions).doesNotContain(q);
         });
         assertThat(probeQuestions(second, "new")).isNotEmpty().allSatisfy(q -> assertThat(q).contains("Kelvane Labs"));
+    }
+
+    @Test
+    void theSameTeachingHistoryBuildsTheSameDatasetWhateverIdsItsJobsGot() throws IOException {
+        List<String> facts = List.of("The capital of Zorbania is Quillport.", "Mira Sotheby founded Kelvane Labs.",
+                "The currency of Ostmark is the Tessel.", "The largest river of Veldora is the Arn.",
+                "Pell Orrin founded Greyhaven.", "The national animal of Quessa is the lynx.");
+        List<String> first = lastDataset(facts);
+        tenant = "knowledge-test-" + UUID.randomUUID();
+        version = 0;
+        List<String> second = lastDataset(facts);
+        // five earlier items replayed: in job-id order the two would match one time in 120
+        assertThat(second).as("another tenant, new job ids, the same facts in the same order").isEqualTo(first);
+    }
+
+    /** Teaches {@code facts} one job each and returns the last job's replay and probes. */
+    private List<String> lastDataset(List<String> facts) throws IOException {
+        Datasets.Dataset last = null;
+        for (String fact : facts) {
+            last = teach(fact);
+        }
+        List<String> out = new ArrayList<>(Files.readAllLines(last.replayFile(), StandardCharsets.UTF_8));
+        out.addAll(Files.readAllLines(last.probes(), StandardCharsets.UTF_8));
+        return out;
     }
 
     @Test

@@ -45,7 +45,10 @@ public final class FileKnowledgeRecord implements KnowledgeRecord {
                 out.add(json.readValue(f.toFile(), LearnedItem.class));
             }
         }
-        out.sort(Comparator.comparing(LearnedItem::jobId).thenComparing(LearnedItem::id));
+        // In the order they were learned (released items by version, then pending ones), not by job id:
+        // the same teaching history replays the same samples, whatever ids its jobs were given
+        out.sort(Comparator.comparingInt((LearnedItem i) -> i.version() == 0 ? Integer.MAX_VALUE : i.version())
+                .thenComparing(LearnedItem::text).thenComparing(LearnedItem::id));
         return out;
     }
 

@@ -11,7 +11,7 @@ import java.util.Optional;
  */
 public interface KnowledgeRecord {
 
-    /** @return every item of the alias, by job id, then id */
+    /** @return every item of the alias, in the order they were learned: by version (pending ones last), then text, then id */
     List<LearnedItem> items(String tenant, String adapter) throws IOException;
 
     /** @return the item, if the alias has one with this id */
