@@ -38,7 +38,8 @@ class TrainCommandTest {
         for (int i = 0; i < 12; i++) {
             String[] f = facts[i % facts.length];
             lines.append(TrainerProcess.JSON.writeValueAsString(Map.of("messages", List.of(
-                    Map.of("role", "system", "content", "Answer briefly."),
+                    // each sample its own (a seed then decides which go together, not just their order)
+                    Map.of("role", "system", "content", "Answer briefly, note " + i + "."),
                     Map.of("role", "user", "content", f[0]),
                     Map.of("role", "assistant", "content", "It is " + f[1] + ".")))))
                     .append('\n');
@@ -115,8 +116,11 @@ class TrainCommandTest {
         // Two threads, so that a kernel which adds floats in thread order would show up; dropout on,
         // so that PyTorch's generator is part of it; full fine-tuning too (every gradient kind).
         String lora = "{\"max_steps\": 4, \"per_device_train_batch_size\": 4, \"lora_dropout\": 0.1, \"seed\": %d}";
-        // A batch of all 12 samples: enough rows (× hidden) for PyTorch to split the embedding gradient across threads.
-        String full = "{\"max_steps\": 4, \"per_device_train_batch_size\": 12, \"full_finetune\": true,"
+        // Batches of 8 of the 12 samples: enough rows (× hidden) for PyTorch to split the embedding gradient
+        // across threads, and the seed decides which samples share a step. (A batch of all 12 made every
+        // step the same for any seed; only the order of its rows differed, and rows are computed sorted
+        // by length now.)
+        String full = "{\"max_steps\": 4, \"per_device_train_batch_size\": 8, \"full_finetune\": true,"
                 + " \"learning_rate\": 1e-3, \"seed\": %d}";
         for (String[] kind : new String[][] {{lora, "adapter_model.safetensors"}, {full, "model.safetensors"}}) {
             byte[][] outputs = new byte[3][];
