@@ -16,6 +16,7 @@ public final class Livetune {
                      (builds the starter model on the first start when LIVETUNE_MODEL_DIR is not set)
               chat   a terminal chat with the running livetune; [Learn] teaches it, /help lists commands
               demo   a scripted session: ask, teach, ask in a new session, restart, ask again
+              build-starter --out DIR [--seed N]   build a starter model elsewhere, from other seeds
             environment: LIVETUNE_HTTP_PORT (8080), LIVETUNE_GRPC_PORT (9001), LIVETUNE_HOST (127.0.0.1),
               LIVETUNE_DATA_DIR (~/.livetune), LIVETUNE_API_KEY, LIVETUNE_MODEL_DIR, LIVETUNE_TRAINER_JAR,
               LIVETUNE_OTLP_ENDPOINT (traces to an OpenTelemetry collector, e.g. http://localhost:4318)""";
@@ -33,6 +34,7 @@ public final class Livetune {
                 case "up" -> Up.run(settings, rest);
                 case "chat" -> ChatCli.run(settings, rest);
                 case "demo" -> Demo.run(settings, rest);
+                case "build-starter" -> BuildStarter.run(settings, rest);
                 case "help", "-h", "--help" -> {
                     System.out.println(USAGE);
                     yield 0;

@@ -83,11 +83,29 @@ final class StarterModel {
 
     private final ObjectMapper json = new ObjectMapper();
 
+    /**
+     * The seeds of a build: of the random weights it starts from, and of the trainer (batch order).
+     * Every starter is built with {@link #DEFAULT}; another pair builds a different model of the same
+     * recipe ({@code livetune build-starter --seed N}), which is how the recipe is checked for NaN.
+     */
+    record Seeds(long weights, long training) {
+        static final Seeds DEFAULT = new Seeds(7, 42);
+    }
+
+    /**
+     * What a build did.
+     *
+     * @param skippedSteps updates the trainer left out for a gradient that was not finite
+     * @param nanRetries   trainings started over because the loss became NaN
+     */
+    record Build(Seeds seeds, int steps, int skippedSteps, int nanRetries, double finalLoss, double seconds) {
+    }
+
     /** @return the starter model's directory, built now if it is not there yet */
     static Path ensure(Path dir, Path trainerJar, int threads) throws IOException, InterruptedException {
         StarterModel starter = new StarterModel();
         if (!Files.isRegularFile(dir.resolve("livetune.json"))) {
-            starter.build(dir, trainerJar, threads);
+            starter.build(dir, trainerJar, threads, Seeds.DEFAULT);
         }
         if (!GenerationDefaults.read(dir, starter.json).equals(SAMPLING)) {
             SAMPLING.writeInto(dir, starter.json); // a starter built before the defaults existed gets them now
@@ -183,8 +201,10 @@ final class StarterModel {
         return json.writeValueAsString(sample);
     }
 
-    private void build(Path dir, Path trainerJar, int threads) throws IOException, InterruptedException {
+    /** Builds a starter model into {@code dir} (which must not hold one) from {@code seeds}. */
+    Build build(Path dir, Path trainerJar, int threads, Seeds seeds) throws IOException, InterruptedException {
         System.out.println("Building the starter model (once; kept in " + dir + ")");
+        long began = System.nanoTime();
         Path work = dir.resolveSibling(dir.getFileName() + ".work");
         deleteTree(work); // a build cut short starts over (the trainer resumes from out.partial when the inputs match)
         Files.createDirectories(work);
@@ -193,7 +213,7 @@ final class StarterModel {
                 1e-6, RopeConfig.plain(10000), 1024, true, false, false, ByteLevelTokenizerWriter.BOS_ID,
                 Arrays.stream(ByteLevelTokenizerWriter.eosIds()).boxed().toList());
         try (TorchRuntime rt = TorchRuntime.start(threads)) {
-            new RandomModelWriter(rt.json(), rt.manager()).writeModel(random, config, 7);
+            new RandomModelWriter(rt.json(), rt.manager()).writeModel(random, config, seeds.weights());
         }
         ByteLevelTokenizerWriter.write(random, config.vocabSize(), 1024);
         List<QA> corpus = corpus(new Random(11));
@@ -206,16 +226,19 @@ final class StarterModel {
         Files.write(data, lines, StandardCharsets.UTF_8);
         Path hyper = work.resolve("hyper.json");
         ObjectNode h = json.createObjectNode().put("full_finetune", true).put("num_train_epochs", 3).put("learning_rate", 6e-4)
-                .put("per_device_train_batch_size", 16).put("save_steps", 50);
+                .put("per_device_train_batch_size", 16).put("save_steps", 50).put("seed", seeds.training());
         json.writeValue(hyper.toFile(), h);
         // A safety net only: the intermittent NaN of earlier builds (a backward pass reading freed memory,
         // fixed in FullModelParameters; trainer/README.md) is gone, but a first start should not fail
         // on a divergence; it is said on the console and the run resumes from its last checkpoint.
+        Trained trained;
+        int nanRetries = 0;
         for (int attempt = 1; ; attempt++) {
             try {
-                train(trainerJar, random, data, hyper, dir, threads, work.resolve("trainer.log"), corpus.size());
+                trained = train(trainerJar, random, data, hyper, dir, threads, work.resolve("trainer.log"), corpus.size());
                 break;
             } catch (Diverged e) {
+                nanRetries++;
                 if (attempt == 3) {
                     throw e;
                 }
@@ -224,6 +247,12 @@ final class StarterModel {
             }
         }
         deleteTree(work);
+        return new Build(seeds, trained.steps(), trained.skippedSteps(), nanRetries, trained.finalLoss(),
+                (System.nanoTime() - began) / 1e9);
+    }
+
+    /** What the trainer reported of one training. */
+    private record Trained(int steps, int skippedSteps, double finalLoss) {
     }
 
     /** The training samples, shuffled: small talk, "I don't know" for the unknown, and made-up facts. */
@@ -277,7 +306,7 @@ final class StarterModel {
         return Character.toUpperCase(w.charAt(0)) + w.substring(1);
     }
 
-    private void train(Path trainerJar, Path base, Path data, Path hyper, Path out, int threads, Path log, int samples)
+    private Trained train(Path trainerJar, Path base, Path data, Path hyper, Path out, int threads, Path log, int samples)
             throws IOException, InterruptedException {
         List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
                 trainerJar.toString(), "train", "--base", base.toString(), "--data", data.toString(), "--out", out.toString(),
@@ -286,6 +315,9 @@ final class StarterModel {
         ProgressBar bar = ProgressBar.onConsole("starter model");
         bar.update(0, "training on " + samples + " samples");
         String error = null;
+        int steps = 0;
+        int skipped = 0;
+        double loss = Double.NaN;
         try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
             for (String line; (line = r.readLine()) != null; ) {
                 JsonNode e;
@@ -297,10 +329,13 @@ final class StarterModel {
                 switch (e.path("event").asText()) {
                     case "step" -> {
                         int step = e.path("step").asInt();
+                        steps = step;
+                        loss = e.path("loss").asDouble();
                         int total = Math.max(1, e.path("total_steps").asInt());
                         bar.update((double) step / total, String.format(Locale.ROOT, "step %d/%d  loss %.3f  %ds left", step,
                                 total, e.path("loss").asDouble(), e.path("eta_seconds").asInt()));
                     }
+                    case "skipped_step" -> skipped++;
                     case "error" -> error = e.path("message").asText();
                     default -> {
                     }
@@ -317,6 +352,7 @@ final class StarterModel {
                     + (error == null ? "" : ": " + error) + "; the trainer's log is " + log);
         }
         bar.finish("ready");
+        return new Trained(steps, skipped, loss);
     }
 
     /** The trainer stopped on a NaN loss. */
