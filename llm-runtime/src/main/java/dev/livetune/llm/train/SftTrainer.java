@@ -2,8 +2,11 @@ package dev.livetune.llm.train;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
@@ -294,25 +297,21 @@ public final class SftTrainer {
 
     /**
      * The global L2 norm of the gradients, as torch's {@code clip_grad_norm_} defines it, computed so
-     * that large finite gradients do not overflow: each tensor's norm as {@code max|g| · ‖g / max|g|‖},
-     * their squares summed in double. Summing {@code g²} in float32 reached infinity for gradients
-     * above about 1e19, which clipping handles, and made such a step look non-finite.
+     * that large finite gradients do not overflow: squares are summed in float64, where even the
+     * largest float32 squared (about 1e77) is far from infinity. Summing {@code g²} in float32 reached
+     * infinity for gradients above about 1e19, which clipping handles, and made such a step look
+     * non-finite. One read of the result for all the tensors, not one per tensor.
      *
      * @return the norm; infinite or NaN only when a gradient holds an infinity or a NaN
      */
     static double gradientNorm(List<Parameter> params) {
-        double squares = 0;
-        for (Parameter p : params) {
-            NDArray g = p.value().getGradient();
-            double max = g.abs().max().getFloat();
-            if (!Double.isFinite(max)) {
-                return max;
+        try (NDScope scope = new NDScope()) {
+            NDList squares = new NDList(params.size());
+            for (Parameter p : params) {
+                squares.add(p.value().getGradient().toType(DataType.FLOAT64, false).square().sum());
             }
-            if (max > 0) {
-                squares += max * max * g.div((float) max).square().sum().getFloat();
-            }
+            return Math.sqrt(NDArrays.stack(squares).sum().getDouble());
         }
-        return Math.sqrt(squares);
     }
 
     /** @return the parameters whose gradient holds an infinity or a NaN */

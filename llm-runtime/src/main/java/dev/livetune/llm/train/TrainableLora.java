@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.Dropout;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -163,25 +164,65 @@ public final class TrainableLora implements Trainable, LoraDelta {
         return this;
     }
 
+    /**
+     * {@code s · B(A x)} for each projection of the group, side by side. The group's projections share
+     * their input, so without dropout their {@code A}s run as one matmul ({@code x · [A₁; A₂; A₃]ᵀ}) and
+     * each {@code B} reads its slice of that: per group two to three times fewer (and larger) operations
+     * forward and backward than a projection at a time, for the same sums. With dropout each projection
+     * draws its own mask, as PEFT's separate {@code lora.Linear}s do, so they run one by one.
+     */
     @Override
     public NDArray delta(NDArray x, int layer, ProjectionGroup group) {
-        NDList parts = new NDList();
-        boolean any = false;
-        for (String m : group.modules()) {
-            NDArray[] f = factors.get(new LoraTarget(layer, m));
-            if (f == null) {
-                Shape s = x.getShape();
-                parts.add(x.getManager().zeros(new Shape(s.get(0), s.get(1), base.outFeatures(m))));
-                continue;
-            }
-            any = true;
-            NDArray in = training && dropout > 0 ? Dropout.dropout(x, (float) dropout, true).singletonOrThrow() : x;
-            parts.add(in.matMul(f[0].transpose()).mul(scale).matMul(f[1].transpose()));
+        List<String> modules = group.modules();
+        NDArray[][] f = new NDArray[modules.size()][];
+        int present = 0;
+        for (int i = 0; i < f.length; i++) {
+            f[i] = factors.get(new LoraTarget(layer, modules.get(i)));
+            present += f[i] == null ? 0 : 1;
         }
-        if (!any) {
+        if (present == 0) {
             return null;
         }
+        if (present < f.length || training && dropout > 0) {
+            return deltaOneByOne(x, layer, modules, f);
+        }
+        if (f.length == 1) {
+            return linear(linear(x, f[0][0]).mul(scale), f[0][1]);
+        }
+        NDList as = new NDList();
+        for (NDArray[] factor : f) {
+            as.add(factor[0]);
+        }
+        NDArray xa = linear(x, NDArrays.concat(as, 0)).mul(scale);
+        long[] splits = new long[f.length - 1];
+        for (int i = 0; i < splits.length; i++) {
+            splits[i] = (long) (i + 1) * rank;
+        }
+        NDList slices = xa.split(splits, xa.getShape().dimension() - 1);
+        NDList parts = new NDList();
+        for (int i = 0; i < f.length; i++) {
+            parts.add(linear(slices.get(i), f[i][1]));
+        }
+        return NDArrays.concat(parts, -1);
+    }
+
+    private NDArray deltaOneByOne(NDArray x, int layer, List<String> modules, NDArray[][] f) {
+        NDList parts = new NDList();
+        for (int i = 0; i < f.length; i++) {
+            if (f[i] == null) {
+                Shape s = x.getShape();
+                parts.add(x.getManager().zeros(new Shape(s.get(0), s.get(1), base.outFeatures(modules.get(i)))));
+                continue;
+            }
+            NDArray in = training && dropout > 0 ? Dropout.dropout(x, (float) dropout, true).singletonOrThrow() : x;
+            parts.add(linear(linear(in, f[i][0]).mul(scale), f[i][1]));
+        }
         return parts.size() == 1 ? parts.get(0) : NDArrays.concat(parts, -1);
+    }
+
+    /** {@code x · wᵀ} for a weight in PEFT's {@code [out, in]} layout, without materialising the transpose. */
+    private static NDArray linear(NDArray x, NDArray w) {
+        return Linear.linear(x, w, null).singletonOrThrow();
     }
 
     /**
