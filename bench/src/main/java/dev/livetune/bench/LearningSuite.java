@@ -72,7 +72,7 @@ public final class LearningSuite implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        deleteTree(work);
+        Trees.delete(work);
         Files.createDirectories(work);
         Map<String, Object> report = new LinkedHashMap<>();
         report.put("suite", "learning");
@@ -268,15 +268,5 @@ public final class LearningSuite implements Callable<Integer> {
         System.err.printf("  %.1f s, %d steps, final loss %.4f%n", seconds, manifest.at("/metrics/steps").asInt(),
                 last == null ? Double.NaN : last.get("loss").asDouble());
         return out;
-    }
-
-    private static void deleteTree(Path root) throws IOException {
-        if (Files.exists(root)) {
-            try (var all = Files.walk(root)) {
-                for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                    Files.delete(p);
-                }
-            }
-        }
     }
 }

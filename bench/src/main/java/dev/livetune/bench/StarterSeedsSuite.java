@@ -13,7 +13,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -101,7 +100,7 @@ public final class StarterSeedsSuite implements Callable<Integer> {
     private JsonNode build(long seed) throws IOException, InterruptedException {
         Path dir = work.resolve("seed-" + seed);
         Path report = work.resolve("seed-" + seed + ".json");
-        deleteTree(dir);
+        Trees.delete(dir);
         Files.deleteIfExists(report);
         Files.createDirectories(work);
         Path log = work.resolve("seed-" + seed + ".log");
@@ -117,18 +116,7 @@ public final class StarterSeedsSuite implements Callable<Integer> {
             b = json.createObjectNode().put("weights_seed", seed).put("training_seed", seed).put("failed", true)
                     .put("exit", code).put("log", log.toString());
         }
-        deleteTree(dir); // 6 MB each; what is kept is the report
+        Trees.delete(dir); // 6 MB each; what is kept is the report
         return b;
-    }
-
-    private static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> all = Files.walk(root)) {
-            for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
-        }
     }
 }
