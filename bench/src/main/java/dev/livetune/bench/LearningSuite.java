@@ -3,6 +3,7 @@ package dev.livetune.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.livetune.api.artifact.ArtifactLayout;
 import dev.livetune.llm.LanguageModel;
 import dev.livetune.llm.engine.TorchRuntime;
 import dev.livetune.llm.lora.LoraAdapter;
@@ -257,7 +258,7 @@ public final class LearningSuite implements Callable<Integer> {
         if (code != 0) {
             throw new IllegalStateException(what + ": trainer exited " + code + "; see " + work.resolve(outDir.getFileName() + ".log"));
         }
-        JsonNode manifest = json.readTree(outDir.resolve("livetune.json").toFile());
+        JsonNode manifest = json.readTree(outDir.resolve(ArtifactLayout.ADAPTER_MANIFEST).toFile());
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("process_seconds", seconds);
         out.put("train_seconds", manifest.at("/metrics/train_seconds").asDouble());

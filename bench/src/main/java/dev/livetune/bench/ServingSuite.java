@@ -3,6 +3,7 @@ package dev.livetune.bench;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.livetune.api.artifact.ArtifactLayout;
 import dev.livetune.api.inference.v1.GenerateChunk;
 import dev.livetune.api.inference.v1.GenerateRequest;
 import dev.livetune.api.inference.v1.InferenceAdminGrpc;
@@ -100,7 +101,7 @@ public final class ServingSuite implements Callable<Integer> {
             RandomModelWriter writer = new RandomModelWriter(rt.json(), rt.manager());
             for (int v = 1; v <= loads + 8; v++) {
                 Path dir = store.resolve("tenants/bench/adapters/a/v" + v);
-                if (!Files.isRegularFile(dir.resolve("livetune.json"))) {
+                if (!Files.isRegularFile(dir.resolve(ArtifactLayout.ADAPTER_MANIFEST))) {
                     writer.writeAdapter(dir, config, 16, 32, List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj",
                             "up_proj", "down_proj"), v);
                     manifest(dir, json);
@@ -334,6 +335,6 @@ public final class ServingSuite implements Callable<Integer> {
                 files.put(f.getFileName().toString(), dev.livetune.api.adapter.Sha256.of(f));
             }
         }
-        json.writeValue(dir.resolve("livetune.json").toFile(), m);
+        json.writeValue(dir.resolve(ArtifactLayout.ADAPTER_MANIFEST).toFile(), m);
     }
 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.livetune.api.adapter.AdapterRef;
 import dev.livetune.api.adapter.Sha256;
+import dev.livetune.api.artifact.ArtifactLayout;
 import dev.livetune.llm.LanguageModel;
 import dev.livetune.llm.lora.LoraAdapter;
 import dev.livetune.llm.model.ModelFormatException;
@@ -242,8 +243,7 @@ public final class AdapterRegistry implements AutoCloseable {
     private Path storeDir(AdapterRef v) {
         Path root = store.orElseThrow(() -> new AdapterException(Status.Code.NOT_FOUND,
                 v + " is not loaded and no artifact store is configured to load it from"));
-        return root.resolve("tenants").resolve(v.tenant()).resolve("adapters").resolve(v.name())
-                .resolve("v" + v.version().getAsInt());
+        return new ArtifactLayout(root).version(v.tenant(), v.name(), v.version().getAsInt());
     }
 
     private Resident read(AdapterRef version, Path dir, boolean pin, boolean warm) {
@@ -271,7 +271,7 @@ public final class AdapterRegistry implements AutoCloseable {
 
     /** Checks every file {@code livetune.json} lists against its sha256, and that the adapter files are among them. */
     private void verify(AdapterRef version, Path dir) {
-        Path manifest = dir.resolve("livetune.json");
+        Path manifest = dir.resolve(ArtifactLayout.ADAPTER_MANIFEST);
         if (!Files.isRegularFile(manifest)) {
             if (allowUnverified) {
                 return;

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.livetune.api.adapter.Sha256;
+import dev.livetune.api.artifact.ArtifactLayout;
 import dev.livetune.api.augment.AugmentResult;
 import dev.livetune.api.augment.AugmentTask;
 import dev.livetune.api.learn.KnowledgeIndex;
@@ -96,12 +97,12 @@ public class Datasets {
     }
 
     Path dir(LearnRequest r) {
-        return config.artifactsDir().resolve("tenants").resolve(r.tenant()).resolve("datasets").resolve(r.jobId());
+        return new ArtifactLayout(config.artifactsDir()).dataset(r.tenant(), r.jobId());
     }
 
     /** @return the dataset the job built before, or null */
     public Dataset existing(LearnRequest r) throws IOException {
-        Path manifest = dir(r).resolve("manifest.json");
+        Path manifest = dir(r).resolve(ArtifactLayout.DATASET_MANIFEST);
         if (!Files.isRegularFile(manifest)) {
             return null;
         }
@@ -390,7 +391,7 @@ public class Datasets {
      * are recorded. Idempotent, so a job resumed after a crash in releasing can do it again.
      */
     public void activate(LearnRequest r, int version) throws IOException {
-        JsonNode m = json.readTree(dir(r).resolve("manifest.json").toFile());
+        JsonNode m = json.readTree(dir(r).resolve(ArtifactLayout.DATASET_MANIFEST).toFile());
         Map<String, String> correctedBy = new TreeMap<>();
         for (JsonNode id : m.path("items")) {
             var item = knowledge.item(r.tenant(), r.adapter(), id.asText());
@@ -501,10 +502,10 @@ public class Datasets {
      */
     public Dataset consolidated(LearnRequest r) throws IOException {
         Path dir = dir(r).resolve(CONSOLIDATION);
-        if (Files.isRegularFile(dir.resolve("manifest.json"))) {
+        if (Files.isRegularFile(dir.resolve(ArtifactLayout.DATASET_MANIFEST))) {
             return read(dir);
         }
-        JsonNode m = json.readTree(dir(r).resolve("manifest.json").toFile());
+        JsonNode m = json.readTree(dir(r).resolve(ArtifactLayout.DATASET_MANIFEST).toFile());
         List<LearnedItem> kept = new ArrayList<>();
         for (JsonNode id : m.path("replayed_items")) {
             knowledge.item(r.tenant(), r.adapter(), id.asText()).filter(i -> i.status() == LearnedItem.Status.LIVE)
@@ -516,7 +517,7 @@ public class Datasets {
     }
 
     private Dataset read(Path dir) throws IOException {
-        JsonNode m = json.readTree(dir.resolve("manifest.json").toFile());
+        JsonNode m = json.readTree(dir.resolve(ArtifactLayout.DATASET_MANIFEST).toFile());
         return new Dataset(dir, m.get("samples").asInt(), m.get("replay").asInt(), m.get("new_probes").asInt(),
                 m.get("retention_probes").asInt(), Map.of(), m.path("live_items").asInt(),
                 m.path("statements").asInt(m.path("live_items").asInt()), m.path("new_statements").asInt(0), 0, true);
@@ -734,7 +735,7 @@ public class Datasets {
     private List<Path> earlier(LearnRequest r) {
         List<Path> out = new ArrayList<>();
         for (String jobId : redis.sync().lrange("livetune:adapter-datasets:" + r.tenant() + ":" + r.adapter(), 0, -1)) {
-            out.add(config.artifactsDir().resolve("tenants").resolve(r.tenant()).resolve("datasets").resolve(jobId));
+            out.add(new ArtifactLayout(config.artifactsDir()).dataset(r.tenant(), jobId));
         }
         return out;
     }
@@ -773,7 +774,7 @@ public class Datasets {
                 files.put(f.getFileName().toString(), Sha256.of(f));
             }
         }
-        json.writerWithDefaultPrettyPrinter().writeValue(tmp.resolve("manifest.json").toFile(), manifest);
+        json.writerWithDefaultPrettyPrinter().writeValue(tmp.resolve(ArtifactLayout.DATASET_MANIFEST).toFile(), manifest);
         Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
     }
 

@@ -2,6 +2,7 @@ package dev.livetune.orchestrator;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.livetune.api.adapter.Sha256;
+import dev.livetune.api.artifact.ArtifactLayout;
 import dev.livetune.api.k8s.AdapterRelease;
 import dev.livetune.api.k8s.AdapterReleaseSpec;
 import dev.livetune.api.trace.TraceContext;
@@ -53,7 +54,7 @@ public class KubernetesReleaser implements AdapterReleaser {
         String ns = config.kubernetesNamespace().orElse(client.getNamespace());
         String name = name(tenant, alias);
         Resource<AdapterRelease> resource = client.resources(AdapterRelease.class).inNamespace(ns).withName(name);
-        String uri = "tenants/" + tenant + "/adapters/" + alias + "/v" + version;
+        String uri = ArtifactLayout.versionUri(tenant, alias, version);
         try {
             AdapterRelease current = resource.get();
             if (current != null && !(tenant.equals(current.getSpec().tenant) && alias.equals(current.getSpec().adapter))) {
@@ -105,7 +106,7 @@ public class KubernetesReleaser implements AdapterReleaser {
             if (previous == null) {
                 resource.delete();
             } else if (previous != version) {
-                AdapterReleaseSpec back = spec(tenant, alias, previous, "tenants/" + tenant + "/adapters/" + alias + "/v" + previous);
+                AdapterReleaseSpec back = spec(tenant, alias, previous, ArtifactLayout.versionUri(tenant, alias, previous));
                 resource.edit(r -> {
                     r.setSpec(back);
                     return r;
@@ -128,10 +129,10 @@ public class KubernetesReleaser implements AdapterReleaser {
         spec.version = version;
         spec.uri = uri;
         try {
-            spec.sha256 = json.readTree(config.artifactsDir().resolve(uri).resolve("livetune.json").toFile()).path("files")
+            spec.sha256 = json.readTree(config.artifactsDir().resolve(uri).resolve(ArtifactLayout.ADAPTER_MANIFEST).toFile()).path("files")
                     .path("adapter_model.safetensors").asText(null);
         } catch (IOException e) {
-            throw new JobFailure("cannot read " + uri + "/livetune.json: " + e.getMessage(), e);
+            throw new JobFailure("cannot read " + uri + "/" + ArtifactLayout.ADAPTER_MANIFEST + ": " + e.getMessage(), e);
         }
         return spec;
     }

@@ -3,6 +3,7 @@ package dev.livetune.orchestrator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.livetune.api.artifact.ArtifactLayout;
 import dev.livetune.api.augment.AugmentResult;
 import dev.livetune.api.learn.JobPhase;
 import dev.livetune.api.learn.LearnRequest;
@@ -216,7 +217,7 @@ public class Pipeline {
                 if (orphan != null) {
                     LocalTrainingLauncher.killOrphan(Long.parseLong(orphan));
                 }
-                if (!Files.isRegularFile(out.resolve("livetune.json"))) {
+                if (!Files.isRegularFile(out.resolve(ArtifactLayout.ADAPTER_MANIFEST))) {
                     Datasets.Dataset d = dataset(r);
                     String live = redis.sync().get("livetune:tenant-live:" + r.tenant() + ":" + r.adapter());
                     Path parent = live == null || d.consolidation() ? null : adapterDir(r, Integer.parseInt(live));
@@ -228,7 +229,7 @@ public class Pipeline {
                 return JobPhase.EVALUATING;
             }
             case EVALUATING -> {
-                Path eval = adapterDir(r, version(r)).resolve("eval.json");
+                Path eval = adapterDir(r, version(r)).resolve(ArtifactLayout.EVAL_REPORT);
                 JsonNode recall = json.readTree(eval.toFile()).path("recall");
                 double fresh = recall.path("new").asDouble(1.0);
                 double kept = recall.path("retention").asDouble(1.0);
@@ -403,8 +404,7 @@ public class Pipeline {
     }
 
     private Path adapterDir(LearnRequest r, int version) {
-        return config.artifactsDir().resolve("tenants").resolve(r.tenant()).resolve("adapters").resolve(r.adapter())
-                .resolve("v" + version);
+        return new ArtifactLayout(config.artifactsDir()).version(r.tenant(), r.adapter(), version);
     }
 
     @PreDestroy

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.livetune.api.artifact.ArtifactLayout;
 import dev.livetune.augment.QA;
 import dev.livetune.augment.RulesTeacher;
 import dev.livetune.llm.engine.TorchRuntime;
@@ -104,7 +105,7 @@ final class StarterModel {
     /** @return the starter model's directory, built now if it is not there yet */
     static Path ensure(Path dir, Path trainerJar, int threads) throws IOException, InterruptedException {
         StarterModel starter = new StarterModel();
-        if (!Files.isRegularFile(dir.resolve("livetune.json"))) {
+        if (!Files.isRegularFile(dir.resolve(ArtifactLayout.ADAPTER_MANIFEST))) {
             starter.build(dir, trainerJar, threads, Seeds.DEFAULT);
         }
         if (!GenerationDefaults.read(dir, starter.json).equals(SAMPLING)) {

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.livetune.api.adapter.Sha256;
+import dev.livetune.api.artifact.ArtifactLayout;
 import dev.livetune.llm.LanguageModel;
 import dev.livetune.llm.engine.TorchRuntime;
 import dev.livetune.llm.lora.LoraAdapter;
@@ -129,7 +130,7 @@ final class TrainingJob {
             ObjectNode eval = null;
             if (!probes.isEmpty()) {
                 eval = evaluate(model, hp, probes, partial, runtime);
-                json.writeValue(partial.resolve("eval.json").toFile(), eval);
+                json.writeValue(partial.resolve(ArtifactLayout.EVAL_REPORT).toFile(), eval);
             }
             writeManifest(partial, identity, hp, result, eval, (System.nanoTime() - began) / 1e9);
         }
@@ -264,7 +265,7 @@ final class TrainingJob {
             ObjectNode parent = id.putObject("parent");
             parent.put("path", r.parentAdapter().toAbsolutePath().normalize().toString());
             parent.put("adapter_model_sha256", Sha256.of(r.parentAdapter().resolve("adapter_model.safetensors")));
-            Path manifest = r.parentAdapter().resolve("livetune.json");
+            Path manifest = r.parentAdapter().resolve(ArtifactLayout.ADAPTER_MANIFEST);
             if (Files.isRegularFile(manifest)) {
                 parent.put("livetune_json_sha256", Sha256.of(manifest));
             }
@@ -328,7 +329,7 @@ final class TrainingJob {
         files.forEach(f::put);
         Path tmp = partial.resolve(".livetune.json.tmp");
         json.writeValue(tmp.toFile(), m);
-        Files.move(tmp, partial.resolve("livetune.json"), StandardCopyOption.ATOMIC_MOVE);
+        Files.move(tmp, partial.resolve(ArtifactLayout.ADAPTER_MANIFEST), StandardCopyOption.ATOMIC_MOVE);
     }
 
     private static List<Path> filesEndingWith(Path dir, String suffix) throws IOException {

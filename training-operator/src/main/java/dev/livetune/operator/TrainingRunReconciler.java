@@ -2,6 +2,7 @@ package dev.livetune.operator;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.livetune.api.artifact.ArtifactLayout;
 import dev.livetune.api.k8s.TrainingRun;
 import dev.livetune.api.k8s.TrainingRunStatus;
 import dev.livetune.api.trace.TraceContext;
@@ -187,10 +188,10 @@ public class TrainingRunReconciler implements Reconciler<TrainingRun> {
         }
         Path out = settings.artifactsRoot().get().resolve(run.getSpec().output);
         try {
-            JsonNode manifest = json.readTree(out.resolve("livetune.json").toFile());
+            JsonNode manifest = json.readTree(out.resolve(ArtifactLayout.ADAPTER_MANIFEST).toFile());
             s.adapterSha256 = manifest.path("files").path("adapter_model.safetensors").asText(null);
             s.metrics = flatten(manifest.path("metrics"));
-            Path eval = out.resolve("eval.json");
+            Path eval = out.resolve(ArtifactLayout.EVAL_REPORT);
             if (Files.isRegularFile(eval)) {
                 s.eval = flatten(json.readTree(eval.toFile()).path("recall"));
             }

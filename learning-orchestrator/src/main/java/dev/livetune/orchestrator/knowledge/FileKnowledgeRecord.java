@@ -1,6 +1,7 @@
 package dev.livetune.orchestrator.knowledge;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.livetune.api.artifact.ArtifactLayout;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,7 +31,7 @@ public final class FileKnowledgeRecord implements KnowledgeRecord {
     }
 
     private Path dir(String tenant, String adapter) {
-        return root.resolve("tenants").resolve(tenant).resolve("knowledge").resolve(adapter);
+        return new ArtifactLayout(root).knowledge(tenant, adapter);
     }
 
     @Override
