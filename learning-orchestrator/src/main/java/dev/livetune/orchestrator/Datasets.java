@@ -25,15 +25,19 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Builds dataset vN of a job under {@code tenants/<t>/datasets/<job id>/} from the workers' results
@@ -259,11 +263,14 @@ public class Datasets {
 
         Random replayRandom = new Random(seed);
         List<String> replay = new ArrayList<>();
+        Set<String> lookAlikes = lookAlikes(kept, taught);
         for (LearnedItem item : kept) {
             List<String> lines = new ArrayList<>(item.samples());
             Collections.shuffle(lines, replayRandom);
             // per thing the item states: a document chunk of four facts is replayed as four facts are
-            replay.addAll(lines.subList(0, Math.min(config.replayPerItem() * statements(item), lines.size())));
+            int count = config.replayPerItem() * statements(item)
+                    * (lookAlikes.contains(item.id()) ? Math.max(1, config.replayLookAlikes()) : 1);
+            replay.addAll(lines.subList(0, Math.min(count, lines.size())));
         }
         if (!legacy.isEmpty()) {
             replay.addAll(replay(legacy, seed, (int) Math.ceil(config.replayShare() * train.size())));
@@ -308,6 +315,8 @@ public class Datasets {
         int statements = Math.max(0, statements(kept) + statements(taught) - 1);
         manifest.put("statements", statements);
         manifest.put("new_statements", statements(taught));
+        ArrayNode lookAlikeIds = manifest.putArray("look_alike_items");
+        lookAlikes.forEach(lookAlikeIds::add);
         ArrayNode keptIds = manifest.putArray("replayed_items");
         kept.forEach(i -> keptIds.add(i.id()));
         ArrayNode itemIds = manifest.putArray("items");
@@ -324,6 +333,62 @@ public class Datasets {
     }
 
     /** @return the things {@code item} states: each distinct answer its probes expect (at least one) */
+    /** Character trigrams two names must share (Jaccard) to count as spelled alike: Fenquilo ~ Fenquitha 0.44. */
+    static final double LOOK_ALIKE = 0.25;
+    private static final Pattern NAME = Pattern.compile("\\b\\p{Lu}[\\p{L}'-]{3,}");
+    private static final Set<String> NOT_NAMES = Set.of("the", "this", "that", "these", "those", "there", "what", "which",
+            "when", "where", "notes");
+
+    /**
+     * @return the ids of the live items that name something spelled like a name in {@code taught}: a
+     *         capitalised word of four or more letters sharing at least {@link #LOOK_ALIKE} of its character
+     *         trigrams with one of the new item's (the same name counts too)
+     */
+    static Set<String> lookAlikes(List<LearnedItem> live, List<LearnedItem> taught) {
+        List<Set<String>> newNames = new ArrayList<>();
+        for (LearnedItem t : taught) {
+            names(t.text()).forEach(n -> newNames.add(trigrams(n)));
+        }
+        Set<String> out = new TreeSet<>();
+        for (LearnedItem item : live) {
+            for (String name : names(item.text())) {
+                Set<String> g = trigrams(name);
+                if (newNames.stream().anyMatch(n -> jaccard(g, n) >= LOOK_ALIKE)) {
+                    out.add(item.id());
+                    break;
+                }
+            }
+        }
+        return out;
+    }
+
+    private static Set<String> names(String text) {
+        Set<String> out = new TreeSet<>();
+        if (text != null) {
+            Matcher m = NAME.matcher(text);
+            while (m.find()) {
+                String name = m.group().toLowerCase(Locale.ROOT);
+                if (!NOT_NAMES.contains(name)) {
+                    out.add(name);
+                }
+            }
+        }
+        return out;
+    }
+
+    private static Set<String> trigrams(String name) {
+        Set<String> out = new HashSet<>();
+        for (int i = 0; i + 3 <= name.length(); i++) {
+            out.add(name.substring(i, i + 3));
+        }
+        return out;
+    }
+
+    private static double jaccard(Set<String> a, Set<String> b) {
+        long shared = a.stream().filter(b::contains).count();
+        return shared == 0 ? 0 : (double) shared / (a.size() + b.size() - shared);
+    }
+
     static int statements(LearnedItem item) {
         return (int) Math.max(1, item.probes().stream().map(LearnedItem.Probe::expect).distinct().count());
     }

@@ -84,6 +84,14 @@ public interface OrchestratorConfig {
     int replayPerItem();
 
     /**
+     * How many times {@link #replayPerItem()} a live item gets when it names something spelled like a
+     * name the job teaches ("Fenquilo" while "Fenquitha" is taught): the items a new fact is likeliest
+     * to overwrite. 1 treats them like the others.
+     */
+    @WithDefault("2")
+    int replayLookAlikes();
+
+    /**
      * Held-out questions asked per live learned item after each run ({@code paraphrase} probes, reported
      * apart, not gated). Every item is also asked each thing it states the way it was taught
      * ({@code retention} probes, gated by {@link #minRetention()}).
