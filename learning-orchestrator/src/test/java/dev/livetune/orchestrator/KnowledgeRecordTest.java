@@ -147,7 +147,11 @@ class KnowledgeRecordTest {
             assertThat(replay).as("replay of " + entity).contains(entity);
             assertThat(retention).as("a retention probe of " + entity).anyMatch(q -> q.contains(entity));
         }
-        assertThat(last.replay()).isEqualTo(13 * config.replayPerItem());
+        // "LandA" … "LandM" are all spelled like the new "LandN" (two of three trigrams): every one is a
+        // look-alike, replayed replay-look-alikes times as much
+        JsonNode manifest = new ObjectMapper().readTree(last.dir().resolve("manifest.json").toFile());
+        assertThat(manifest.get("look_alike_items")).hasSize(13);
+        assertThat(last.replay()).isEqualTo(13 * config.replayPerItem() * config.replayLookAlikes());
     }
 
     @Test
