@@ -13,6 +13,7 @@ import dev.livetune.api.inference.v1.InferenceGrpc;
 import dev.livetune.api.inference.v1.SamplingParams;
 import dev.livetune.api.learn.LearnRequest;
 import dev.livetune.llm.perf.Stats;
+import dev.livetune.state.JobStore;
 import grpc.health.v1.HealthGrpc;
 import grpc.health.v1.HealthOuterClass.HealthCheckRequest;
 import grpc.health.v1.HealthOuterClass.HealthCheckResponse.ServingStatus;
@@ -97,6 +98,7 @@ public final class TeachToLiveSuite implements Callable<Integer> {
         Map<String, Object> report = new LinkedHashMap<>();
         try (StatefulRedisConnection<String, String> redis = redisClient.connect();
                 Connection mq = new ConnectionFactory().newConnection(); Channel ch = mq.createChannel()) {
+            JobStore jobs = new JobStore(redis::sync);
             long up = System.currentTimeMillis() + 120_000;
             while (true) {
                 try {
@@ -128,7 +130,7 @@ public final class TeachToLiveSuite implements Callable<Integer> {
                 ch.basicPublish("", QUEUE, null, new ObjectMapper().writeValueAsBytes(r));
                 String phase;
                 while (true) {
-                    phase = redis.sync().hget("livetune:job:" + jobId, "phase");
+                    phase = jobs.field(jobId, "phase");
                     if (phase != null && List.of("succeeded", "failed", "cancelled").contains(phase)) {
                         break;
                     }

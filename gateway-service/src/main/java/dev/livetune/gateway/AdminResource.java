@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.livetune.api.adapter.AdapterRef;
+import dev.livetune.state.TenantPolicies;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HeaderParam;
@@ -24,13 +25,13 @@ public class AdminResource {
 
     private final Auth auth;
     private final ApiKeys keys;
-    private final RedisStore store;
+    private final TenantPolicies policies;
     private final ObjectMapper json = new ObjectMapper();
 
-    AdminResource(Auth auth, ApiKeys keys, RedisStore store) {
+    AdminResource(Auth auth, ApiKeys keys, TenantPolicies policies) {
         this.auth = auth;
         this.keys = keys;
-        this.store = store;
+        this.policies = policies;
     }
 
     /**
@@ -65,9 +66,7 @@ public class AdminResource {
             }
             values.put(k, Double.toString(v.asDouble()));
         }
-        if (!values.isEmpty()) {
-            store.redis().hset("livetune:tenant-policy:" + tenant, values);
-        }
+        policies.put(tenant, values);
         return getPolicy(authorization, tenant);
     }
 
@@ -78,7 +77,7 @@ public class AdminResource {
         validTenant(tenant);
         ObjectNode o = json.createObjectNode();
         o.put("tenant", tenant);
-        store.redis().hgetall("livetune:tenant-policy:" + tenant).forEach((k, v) -> o.put(k, Double.parseDouble(v)));
+        policies.get(tenant).forEach((k, v) -> o.put(k, Double.parseDouble(v)));
         return o.toString();
     }
 

@@ -29,6 +29,12 @@ public class ApiKeys {
 
     private static final Pattern FORMAT = Pattern.compile("lt-([0-9a-f]{16})-([A-Za-z0-9_-]{43})");
     private static final SecureRandom RANDOM = new SecureRandom();
+    /** A key's record (tenant, salt, hash of the secret, created), by the key's id. */
+    private static final String KEY = "livetune:key:";
+    /** A tenant's key ids. */
+    private static final String TENANT_KEYS = "livetune:tenant-keys:";
+    /** Every tenant that ever had a key. */
+    private static final String TENANTS = "livetune:tenants";
 
     private final RedisStore store;
 
@@ -61,16 +67,16 @@ public class ApiKeys {
         }
         RedisCommands<String, String> r = store.redis();
         String keyId = m.group(1);
-        String existing = r.hget("livetune:key:" + keyId, "tenant");
+        String existing = r.hget(KEY + keyId, "tenant");
         if (existing != null && !existing.equals(tenant)) {
             throw new IllegalArgumentException("API key id " + keyId + " already belongs to another tenant");
         }
         byte[] salt = new byte[16];
         RANDOM.nextBytes(salt);
-        r.hset("livetune:key:" + keyId, Map.of("tenant", tenant, "salt", HexFormat.of().formatHex(salt),
+        r.hset(KEY + keyId, Map.of("tenant", tenant, "salt", HexFormat.of().formatHex(salt),
                 "hash", hash(salt, m.group(2)), "created", Instant.now().toString()));
-        r.sadd("livetune:tenant-keys:" + tenant, keyId);
-        r.sadd("livetune:tenants", tenant);
+        r.sadd(TENANT_KEYS + tenant, keyId);
+        r.sadd(TENANTS, tenant);
     }
 
     /** @return a new key in the right form that no one holds yet (not recorded) */
@@ -88,7 +94,7 @@ public class ApiKeys {
         if (!m.matches()) {
             return Optional.empty();
         }
-        Map<String, String> stored = store.redis().hgetall("livetune:key:" + m.group(1));
+        Map<String, String> stored = store.redis().hgetall(KEY + m.group(1));
         if (stored == null || stored.isEmpty()) {
             return Optional.empty();
         }
@@ -100,8 +106,8 @@ public class ApiKeys {
     /** @return the tenant's keys, without secrets */
     public List<Key> list(String tenant) {
         List<Key> out = new ArrayList<>();
-        for (String id : store.redis().smembers("livetune:tenant-keys:" + tenant)) {
-            Map<String, String> k = store.redis().hgetall("livetune:key:" + id);
+        for (String id : store.redis().smembers(TENANT_KEYS + tenant)) {
+            Map<String, String> k = store.redis().hgetall(KEY + id);
             if (k != null && !k.isEmpty()) {
                 out.add(new Key(id, tenant, k.get("created")));
             }
@@ -113,12 +119,12 @@ public class ApiKeys {
     /** @return whether a key with that id existed */
     public boolean revoke(String keyId) {
         RedisCommands<String, String> r = store.redis();
-        String tenant = r.hget("livetune:key:" + keyId, "tenant");
+        String tenant = r.hget(KEY + keyId, "tenant");
         if (tenant == null) {
             return false;
         }
-        r.del("livetune:key:" + keyId);
-        r.srem("livetune:tenant-keys:" + tenant, keyId);
+        r.del(KEY + keyId);
+        r.srem(TENANT_KEYS + tenant, keyId);
         return true;
     }
 

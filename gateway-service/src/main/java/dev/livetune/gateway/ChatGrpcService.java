@@ -16,8 +16,9 @@ import dev.livetune.api.chat.v1.RollbackRequest;
 import dev.livetune.api.chat.v1.RollbackResponse;
 import dev.livetune.api.chat.v1.WatchLearnJobRequest;
 import dev.livetune.api.inference.v1.FinishReason;
-import dev.livetune.api.inference.v1.InferenceAdminGrpc;
-import dev.livetune.api.inference.v1.LoadAdapterRequest;
+import dev.livetune.state.AdapterStore;
+import dev.livetune.state.FileIndex;
+import dev.livetune.state.JobStore;
 import io.grpc.Context;
 import io.grpc.Contexts;
 import io.grpc.Metadata;
@@ -26,10 +27,8 @@ import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
-import io.quarkus.grpc.GrpcClient;
 import io.quarkus.grpc.GrpcService;
 import io.quarkus.grpc.RegisterInterceptor;
 import io.smallrye.common.annotation.Blocking;
@@ -64,23 +63,24 @@ public class ChatGrpcService extends ChatGrpc.ChatImplBase {
     private final Sessions sessions;
     private final Learning learning;
     private final Completions completions;
-    private final RedisStore store;
+    private final JobStore jobs;
+    private final AdapterStore adapters;
+    private final FileIndex files;
     private final GatewayConfig config;
     private final JobWatch watch;
     private final ObjectMapper json = new ObjectMapper();
 
-    @GrpcClient("inference")
-    InferenceAdminGrpc.InferenceAdminBlockingStub inferenceAdmin;
-
     ChatGrpcService(Auth auth, Quotas quotas, Sessions sessions, Learning learning, Completions completions,
-            RedisStore store, GatewayConfig config, JobWatch watch) {
+            JobStore jobs, AdapterStore adapters, FileIndex files, GatewayConfig config, JobWatch watch) {
         this.auth = auth;
         this.watch = watch;
         this.quotas = quotas;
         this.sessions = sessions;
         this.learning = learning;
         this.completions = completions;
-        this.store = store;
+        this.jobs = jobs;
+        this.adapters = adapters;
+        this.files = files;
         this.config = config;
     }
 
@@ -155,7 +155,7 @@ public class ChatGrpcService extends ChatGrpc.ChatImplBase {
                 throw OpenAiException.invalid(mode.equals("doc") ? "file_ids" : "text", "nothing to learn");
             }
             for (String f : request.getFileIdsList()) {
-                Map<String, String> file = store.redis().hgetall("livetune:file:" + f);
+                Map<String, String> file = files.get(f);
                 if (file == null || !tenant.equals(file.get("tenant"))) {
                     throw OpenAiException.notFound("file_not_found", "no such file: " + f);
                 }
@@ -178,11 +178,11 @@ public class ChatGrpcService extends ChatGrpc.ChatImplBase {
             long deadline = System.currentTimeMillis() + 6 * 3600_000L;
             while (!call.isCancelled() && System.currentTimeMillis() < deadline) {
                 long mark = watch.mark(id);
-                Map<String, String> job = store.redis().hgetall("livetune:job:" + id);
+                Map<String, String> job = jobs.get(id);
                 if (job == null || job.isEmpty() || !tenant.equals(job.get("tenant"))) {
                     throw OpenAiException.notFound("job_not_found", "no such learn job: " + id);
                 }
-                List<String> events = store.redis().lrange("livetune:job-events:" + id, sent, -1);
+                List<String> events = jobs.events(id, sent);
                 for (String e : events) {
                     JsonNode n = json.readTree(e);
                     out.onNext(LearnJobEvent.newBuilder().setJobId(id).setStatus(job.get("status"))
@@ -205,14 +205,12 @@ public class ChatGrpcService extends ChatGrpc.ChatImplBase {
         run(out, () -> {
             String tenant = tenant();
             ListAdaptersResponse.Builder b = ListAdaptersResponse.newBuilder().setBaseModel(config.baseModel());
-            java.util.TreeSet<String> aliases = new java.util.TreeSet<>(store.redis().smembers("livetune:tenant-adapters:" + tenant));
+            java.util.TreeSet<String> aliases = new java.util.TreeSet<>(adapters.aliases(tenant));
             aliases.add("default");
             for (String alias : aliases) {
                 AdapterVersions.Builder a = AdapterVersions.newBuilder().setAlias(alias);
-                store.redis().smembers("livetune:tenant-versions:" + tenant + ":" + alias).stream().map(Integer::parseInt)
-                        .sorted().forEach(a::addVersions);
-                String live = store.redis().get("livetune:tenant-live:" + tenant + ":" + alias);
-                a.setLiveVersion(live == null ? 0 : Integer.parseInt(live));
+                adapters.versions(tenant, alias).forEach(a::addVersions);
+                a.setLiveVersion(adapters.live(tenant, alias).orElse(0));
                 b.addAdapters(a);
             }
             out.onNext(b.build());
@@ -220,6 +218,11 @@ public class ChatGrpcService extends ChatGrpc.ChatImplBase {
         });
     }
 
+    /**
+     * Starts a {@code rollback} job and answers when it ends: the orchestrator makes the version live
+     * through its releaser (inference's admin API standalone, the AdapterRelease in a cluster), after
+     * any job of the adapter already queued.
+     */
     @Override
     @Blocking
     public void rollback(RollbackRequest request, StreamObserver<RollbackResponse> out) {
@@ -227,22 +230,28 @@ public class ChatGrpcService extends ChatGrpc.ChatImplBase {
             String tenant = tenant();
             String alias = alias(tenant, request.getModel().isEmpty() ? "default" : request.getModel());
             int v = request.getVersion();
-            if (!store.redis().sismember("livetune:tenant-versions:" + tenant + ":" + alias, Integer.toString(v))) {
+            if (!adapters.released(tenant, alias, v)) {
                 throw OpenAiException.notFound("model_not_found", alias + "@v" + v + " does not exist");
             }
-            String token = config.inferenceAdminToken().orElseThrow(() -> new OpenAiException(409, "invalid_request_error",
-                    "rollback_unavailable", null, "rollback needs livetune.gateway.inference-admin-token here;"
-                            + " in a cluster, change the AdapterRelease", null));
-            Metadata md = new Metadata();
-            md.put(HEADER, "Bearer " + token);
-            try {
-                inferenceAdmin.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(md)).loadAdapter(
-                        LoadAdapterRequest.newBuilder().setTenant(tenant).setName(alias).setVersion(v).setActivate(true).build());
-            } catch (StatusRuntimeException e) {
-                throw Completions.upstream(e, alias + "@v" + v);
+            String id = learning.start(tenant, alias, "rollback", Integer.toString(v), List.of(), null, List.of()).jobId();
+            ServerCallStreamObserver<RollbackResponse> call = (ServerCallStreamObserver<RollbackResponse>) out;
+            Map<String, String> job = jobs.get(id);
+            while (!TERMINAL.contains(job.get("status")) && !call.isCancelled()) {
+                long mark = watch.mark(id);
+                job = jobs.get(id);
+                if (!TERMINAL.contains(job.get("status"))) {
+                    watch.await(id, mark, java.time.Duration.ofSeconds(15));
+                }
             }
-            store.redis().set("livetune:tenant-live:" + tenant + ":" + alias, Integer.toString(v));
-            out.onNext(RollbackResponse.newBuilder().setLive(alias + "@v" + v).build());
+            if (call.isCancelled()) {
+                return null;
+            }
+            if (!"succeeded".equals(job.get("status"))) {
+                throw new OpenAiException(409, "invalid_request_error", "rollback_failed", null,
+                        "the rollback (" + id + ") ended " + job.get("status") + ": " + job.getOrDefault("error", "no reason given"),
+                        null);
+            }
+            out.onNext(RollbackResponse.newBuilder().setLive(job.get("fine_tuned_model")).build());
             return null;
         });
     }

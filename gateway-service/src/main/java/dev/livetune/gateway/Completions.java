@@ -8,6 +8,7 @@ import dev.livetune.api.inference.v1.GenerateChunk;
 import dev.livetune.api.inference.v1.GenerateRequest;
 import dev.livetune.api.inference.v1.InferenceGrpc;
 import dev.livetune.api.inference.v1.SamplingParams;
+import dev.livetune.state.AdapterStore;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.quarkus.grpc.GrpcClient;
@@ -22,14 +23,14 @@ import java.util.concurrent.TimeUnit;
 public class Completions {
 
     private final GatewayConfig config;
-    private final RedisStore store;
+    private final AdapterStore adapters;
 
     @GrpcClient("inference")
     InferenceGrpc.InferenceBlockingStub inference;
 
-    Completions(GatewayConfig config, RedisStore store) {
+    Completions(GatewayConfig config, AdapterStore adapters) {
         this.config = config;
-        this.store = store;
+        this.adapters = adapters;
     }
 
     /** @return the inference adapter reference for a model name ("" for the base model) */
@@ -44,7 +45,7 @@ public class Completions {
             throw OpenAiException.notFound("model_not_found", "the model '" + model + "' does not exist");
         }
         if (!ref.name().equals("default")
-                && !store.redis().sismember("livetune:tenant-adapters:" + tenant, ref.name())) {
+                && !adapters.hasAlias(tenant, ref.name())) {
             throw OpenAiException.notFound("model_not_found", "the model '" + model + "' does not exist");
         }
         return ref.toString();

@@ -3,6 +3,7 @@ package dev.livetune.gateway;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.livetune.state.FileIndex;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
@@ -38,13 +39,13 @@ public class FilesResource {
     private static final Set<String> TYPES = Set.of("txt", "md", "markdown", "html", "htm", "pdf");
 
     private final Auth auth;
-    private final RedisStore store;
+    private final FileIndex index;
     private final GatewayConfig config;
     private final ObjectMapper json = new ObjectMapper();
 
-    FilesResource(Auth auth, RedisStore store, GatewayConfig config) {
+    FilesResource(Auth auth, FileIndex index, GatewayConfig config) {
         this.auth = auth;
-        this.store = store;
+        this.index = index;
         this.config = config;
     }
 
@@ -87,8 +88,7 @@ public class FilesResource {
         f.put("bytes", Long.toString(file.size()));
         f.put("purpose", purpose);
         f.put("created_at", Long.toString(created));
-        store.redis().hset("livetune:file:" + id, f);
-        store.redis().zadd("livetune:tenant-files:" + tenant, System.currentTimeMillis(), id);
+        index.put(id, f, System.currentTimeMillis());
         return Response.ok(shape(id, f).toString()).build();
     }
 
@@ -98,9 +98,9 @@ public class FilesResource {
         ObjectNode root = json.createObjectNode();
         root.put("object", "list");
         ArrayNode data = root.putArray("data");
-        List<String> ids = store.redis().zrevrange("livetune:tenant-files:" + tenant, 0, -1);
+        List<String> ids = index.ofTenant(tenant);
         for (String id : ids) {
-            Map<String, String> f = store.redis().hgetall("livetune:file:" + id);
+            Map<String, String> f = index.get(id);
             if (f != null && !f.isEmpty()) {
                 data.add(shape(id, f));
             }
@@ -121,8 +121,7 @@ public class FilesResource {
     public String delete(@HeaderParam("Authorization") String authorization, @PathParam("id") String id) {
         String tenant = auth.tenant(authorization);
         owned(tenant, id);
-        store.redis().del("livetune:file:" + id);
-        store.redis().zrem("livetune:tenant-files:" + tenant, id);
+        index.delete(tenant, id);
         try {
             Files.deleteIfExists(java.nio.file.Path.of(config.filesDir(), tenant, id));
         } catch (IOException e) {
@@ -133,7 +132,7 @@ public class FilesResource {
 
     /** @return the file's record if the tenant owns it; 404 otherwise (never 403: existence is not revealed) */
     Map<String, String> owned(String tenant, String id) {
-        Map<String, String> f = store.redis().hgetall("livetune:file:" + id);
+        Map<String, String> f = index.get(id);
         if (f == null || f.isEmpty() || !tenant.equals(f.get("tenant"))) {
             throw OpenAiException.notFound("file_not_found", "no such file: " + id);
         }

@@ -17,12 +17,6 @@ public interface GatewayConfig {
     @WithDefault("9000")
     int inferencePort();
 
-    /**
-     * inference-service's admin token, for {@code Rollback} on a single replica (standalone); in a
-     * cluster, releases and rollbacks go through the operator's AdapterRelease instead.
-     */
-    Optional<String> inferenceAdminToken();
-
     /** Token for {@code /admin/*} (Bearer); without one the admin API refuses every call. */
     Optional<String> adminToken();
 

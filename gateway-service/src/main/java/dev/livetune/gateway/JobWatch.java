@@ -2,8 +2,8 @@ package dev.livetune.gateway;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.livetune.api.learn.LearnEvent;
-import dev.livetune.broker.Brokers;
 import dev.livetune.broker.Broker;
+import dev.livetune.broker.Brokers;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.event.Observes;

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.livetune.api.adapter.AdapterRef;
 import dev.livetune.api.learn.LearnRequest;
+import dev.livetune.state.JobStore;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HeaderParam;
@@ -34,7 +35,7 @@ public class JobsResource {
     private static final Set<String> TERMINAL = Set.of("succeeded", "failed", "cancelled");
 
     private final Auth auth;
-    private final RedisStore store;
+    private final JobStore jobs;
     private final Learning learning;
     private final FilesResource files;
     private final GatewayConfig config;
@@ -42,11 +43,11 @@ public class JobsResource {
     private final JobWatch watch;
     private final ObjectMapper json = new ObjectMapper();
 
-    JobsResource(Auth auth, RedisStore store, Learning learning, FilesResource files, GatewayConfig config, Quotas quotas,
+    JobsResource(Auth auth, JobStore jobs, Learning learning, FilesResource files, GatewayConfig config, Quotas quotas,
             JobWatch watch) {
         this.auth = auth;
         this.watch = watch;
-        this.store = store;
+        this.jobs = jobs;
         this.learning = learning;
         this.files = files;
         this.config = config;
@@ -93,7 +94,7 @@ public class JobsResource {
             @QueryParam("limit") Integer limit) {
         String tenant = auth.tenant(authorization);
         int n = limit(limit);
-        List<String> ids = store.redis().zrevrange("livetune:tenant-jobs:" + tenant, 0, -1);
+        List<String> ids = jobs.ofTenant(tenant);
         int from = 0;
         if (after != null) {
             int at = ids.indexOf(after);
@@ -128,8 +129,7 @@ public class JobsResource {
                     "job " + id + " already " + j.get("status"), null);
         }
         // The orchestrator watches this flag and stops the job in whatever phase it is.
-        store.redis().hset("livetune:job:" + id, Map.of("cancel_requested", "true", "status", "cancelled",
-                "finished_at", Long.toString(Instant.now().getEpochSecond())));
+        jobs.requestCancel(id, Instant.now());
         learning.event(id, Instant.now(), "info", "Cancellation requested");
         return job(tenant, id).toString();
     }
@@ -157,7 +157,7 @@ public class JobsResource {
         while (System.currentTimeMillis() < deadline) {
             long mark = watch.mark(id);
             Map<String, String> j = owned(tenant, id);
-            for (String e : store.redis().lrange("livetune:job-events:" + id, sent, -1)) {
+            for (String e : jobs.events(id, sent)) {
                 os.write(("data: " + e + "\n\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
                 sent++;
             }
@@ -179,7 +179,7 @@ public class JobsResource {
     private String page(String id, String after, Integer limit) {
         int n = limit(limit);
         List<JsonNode> all = new ArrayList<>();
-        for (String e : store.redis().lrange("livetune:job-events:" + id, 0, -1)) {
+        for (String e : jobs.events(id, 0)) {
             try {
                 all.add(json.readTree(e));
             } catch (JsonProcessingException ex) {
@@ -204,7 +204,7 @@ public class JobsResource {
     }
 
     private Map<String, String> owned(String tenant, String id) {
-        Map<String, String> j = store.redis().hgetall("livetune:job:" + id);
+        Map<String, String> j = jobs.get(id);
         if (j == null || j.isEmpty() || !tenant.equals(j.get("tenant"))) {
             throw OpenAiException.notFound("job_not_found", "no such fine-tuning job: " + id);
         }

@@ -6,8 +6,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.livetune.api.adapter.AdapterRef;
-import dev.livetune.api.learn.KnowledgeIndex;
 import dev.livetune.api.learn.LearnRequest;
+import dev.livetune.state.AdapterStore;
+import dev.livetune.state.KnowledgeIndex;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HeaderParam;
@@ -33,14 +34,16 @@ import java.util.Map;
 public class KnowledgeResource {
 
     private final Auth auth;
-    private final RedisStore store;
+    private final KnowledgeIndex index;
+    private final AdapterStore adapters;
     private final Quotas quotas;
     private final Learning learning;
     private final ObjectMapper json = new ObjectMapper();
 
-    KnowledgeResource(Auth auth, RedisStore store, Quotas quotas, Learning learning) {
+    KnowledgeResource(Auth auth, KnowledgeIndex index, AdapterStore adapters, Quotas quotas, Learning learning) {
         this.auth = auth;
-        this.store = store;
+        this.index = index;
+        this.adapters = adapters;
         this.quotas = quotas;
         this.learning = learning;
     }
@@ -115,12 +118,11 @@ public class KnowledgeResource {
 
     /** @return the alias's live version, 0 for none */
     private int liveVersion(String tenant, String alias) {
-        String live = store.redis().get("livetune:tenant-live:" + tenant + ":" + alias);
-        return live == null ? 0 : Integer.parseInt(live);
+        return adapters.live(tenant, alias).orElse(0);
     }
 
     private Map<String, String> items(String tenant, String alias) {
-        return store.redis().hgetall(KnowledgeIndex.key(tenant, alias));
+        return index.items(tenant, alias);
     }
 
     private static String name(String tenant, String alias) {

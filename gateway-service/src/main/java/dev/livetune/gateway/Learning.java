@@ -1,9 +1,9 @@
 package dev.livetune.gateway;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.livetune.api.learn.LearnRequest;
 import dev.livetune.api.trace.TraceContext;
+import dev.livetune.state.JobStore;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.Tracer;
@@ -22,16 +22,16 @@ import java.util.UUID;
 public class Learning {
 
     private final LearnPublisher publisher;
-    private final RedisStore store;
+    private final JobStore jobs;
     private final ObjectMapper json = new ObjectMapper();
 
     private final JobWatch watch;
     private final Tracer tracer;
 
-    Learning(LearnPublisher publisher, RedisStore store, JobWatch watch, Tracer tracer) {
+    Learning(LearnPublisher publisher, JobStore jobs, JobWatch watch, Tracer tracer) {
         this.watch = watch;
         this.publisher = publisher;
-        this.store = store;
+        this.jobs = jobs;
         this.tracer = tracer;
     }
 
@@ -83,23 +83,15 @@ public class Learning {
         }
         // The orchestrator may consume the request and write the job before this line runs: only
         // fill in what is not there yet, so its phase and status are never set back.
-        job.forEach((k, v) -> store.redis().hsetnx("livetune:job:" + jobId, k, v));
-        store.redis().zadd("livetune:tenant-jobs:" + tenant, created.toEpochMilli(), jobId);
+        jobs.setAbsent(jobId, job);
+        jobs.index(tenant, jobId, created);
         event(jobId, created, "info", "Learn request queued (" + mode + ")");
         return r;
     }
 
     /** Appends an event to a job's log. */
     public void event(String jobId, Instant at, String level, String message) {
-        ObjectNode e = json.createObjectNode();
-        e.put("id", "ftevent-" + UUID.randomUUID().toString().replace("-", ""));
-        e.put("object", "fine_tuning.job.event");
-        e.put("created_at", at.getEpochSecond());
-        e.put("level", level);
-        e.put("message", message);
-        e.putNull("data");
-        e.put("type", "message");
-        store.redis().rpush("livetune:job-events:" + jobId, e.toString());
+        jobs.event(jobId, at, level, message);
         watch.wake(jobId);
     }
 }

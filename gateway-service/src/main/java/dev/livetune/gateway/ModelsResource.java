@@ -3,6 +3,7 @@ package dev.livetune.gateway;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.livetune.state.AdapterStore;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.Path;
@@ -15,21 +16,21 @@ import java.util.TreeSet;
 
 /**
  * {@code GET /v1/models}: the base model, then the caller's adapters — each alias (always
- * {@code default}) and each released version pinned as {@code alias@vN}. Versions are read from
- * {@code livetune:tenant-versions:<tenant>:<alias>}, written when a version is released.
+ * {@code default}) and each released version pinned as {@code alias@vN}, as the orchestrator
+ * recorded them when it released them ({@link AdapterStore}).
  */
 @Path("/v1/models")
 @Produces(MediaType.APPLICATION_JSON)
 public class ModelsResource {
 
     private final Auth auth;
-    private final RedisStore store;
+    private final AdapterStore adapters;
     private final GatewayConfig config;
     private final ObjectMapper json = new ObjectMapper();
 
-    ModelsResource(Auth auth, RedisStore store, GatewayConfig config) {
+    ModelsResource(Auth auth, AdapterStore adapters, GatewayConfig config) {
         this.auth = auth;
-        this.store = store;
+        this.adapters = adapters;
         this.config = config;
     }
 
@@ -60,13 +61,11 @@ public class ModelsResource {
     private List<String> ids(String tenant) {
         List<String> ids = new ArrayList<>();
         ids.add(config.baseModel());
-        TreeSet<String> aliases = new TreeSet<>(store.redis().smembers("livetune:tenant-adapters:" + tenant));
+        TreeSet<String> aliases = new TreeSet<>(adapters.aliases(tenant));
         aliases.add("default");
         for (String alias : aliases) {
             ids.add(alias);
-            List<String> versions = new ArrayList<>(store.redis().smembers("livetune:tenant-versions:" + tenant + ":" + alias));
-            versions.sort(java.util.Comparator.comparingInt(Integer::parseInt));
-            for (String v : versions) {
+            for (int v : adapters.versions(tenant, alias)) {
                 ids.add(alias + "@v" + v);
             }
         }

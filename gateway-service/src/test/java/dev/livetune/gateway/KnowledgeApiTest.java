@@ -8,7 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
-import dev.livetune.api.learn.KnowledgeIndex;
+import dev.livetune.state.KnowledgeIndex;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.quarkus.test.common.QuarkusTestResource;
@@ -59,7 +59,7 @@ class KnowledgeApiTest {
     }
 
     private void index(String tenant, String id, String text, String status, int version) {
-        redis.sync().hset(KnowledgeIndex.key(tenant, "default"), id, "{\"id\": \"" + id + "\", \"kind\": \"fact\", \"text\": \""
+        new KnowledgeIndex(redis::sync).put(tenant, "default", id, "{\"id\": \"" + id + "\", \"kind\": \"fact\", \"text\": \""
                 + text + "\", \"status\": \"" + status + "\", \"version\": " + version + ", \"job_id\": \"ftjob-x\","
                 + " \"source\": \"message\", \"samples\": 20, \"probes\": 2}");
     }

@@ -18,27 +18,30 @@ import org.jboss.logging.Logger;
 /**
  * The orchestrator's side of {@code augment-tasks} / {@code augment-results}: a job's tasks are
  * published with publisher confirms (once: the job records that they were), and results are
- * collected into Redis ({@code livetune:augment-results:<job>}, one field per task id, first result
- * wins), acknowledged only once written. Any orchestrator replica may collect a result; the job's
- * thread waits on Redis, so a restart loses nothing: tasks stay in their durable queue and results
- * already collected stay collected.
+ * collected into Redis ({@link AugmentResults}, first result per task wins), acknowledged only once
+ * written. Any orchestrator replica may collect a result; the job waits for them to be in Redis (woken
+ * by each one collected here), so a restart loses nothing: tasks stay in their durable queue and
+ * results already collected stay collected.
  */
 @Singleton
 public class Augmentation {
 
     private static final Logger LOG = Logger.getLogger(Augmentation.class);
-    private static final long RESULTS_TTL_SECONDS = 7 * 86400;
+    /** How long a job waits before looking at Redis again for results another replica collected. */
+    private static final Duration LOOK_AGAIN = Duration.ofSeconds(2);
 
     private final OrchestratorConfig config;
-    private final Redis redis;
+    private final AugmentResults stored;
+    private final Redeliveries redeliveries;
     private final Jobs jobs;
     private final Broker broker;
     private final ObjectMapper json = new ObjectMapper();
     private Broker.Subscription results;
 
-    Augmentation(OrchestratorConfig config, Redis redis, Jobs jobs, Broker broker) {
+    Augmentation(OrchestratorConfig config, AugmentResults stored, Redeliveries redeliveries, Jobs jobs, Broker broker) {
         this.config = config;
-        this.redis = redis;
+        this.stored = stored;
+        this.redeliveries = redeliveries;
         this.jobs = jobs;
         this.broker = broker;
     }
@@ -50,7 +53,7 @@ public class Augmentation {
         results = broker.consume(config.augmentResultsQueue(), 32, this::collect);
     }
 
-    private void collect(Broker.Delivery delivery) throws IOException, InterruptedException {
+    private void collect(Broker.Delivery delivery) throws IOException {
         AugmentResult result;
         try {
             result = json.readValue(delivery.message().body(), AugmentResult.class);
@@ -63,14 +66,11 @@ public class Augmentation {
             return;
         }
         try {
-            String key = "livetune:augment-results:" + result.jobId();
-            redis.sync().hsetnx(key, result.taskId(), new String(delivery.message().body(), StandardCharsets.UTF_8));
-            redis.sync().expire(key, RESULTS_TTL_SECONDS);
+            stored.put(result.jobId(), result.taskId(), new String(delivery.message().body(), StandardCharsets.UTF_8));
             delivery.ack();
         } catch (RuntimeException e) {
-            LOG.warnf("cannot store augment result %s (%s); requeued", result.taskId(), e.getMessage());
-            Thread.sleep(1000);
-            delivery.requeue();
+            LOG.warnf("cannot store augment result %s (%s); requeued in a second", result.taskId(), e.getMessage());
+            redeliveries.requeueLater(delivery, Duration.ofSeconds(1));
         }
     }
 
@@ -95,37 +95,41 @@ public class Augmentation {
         } else {
             dispatchedAt = Long.parseLong(job.get("augment_dispatched_at"));
         }
-        String key = "livetune:augment-results:" + jobId;
         // A job resumed after a long outage first collects what came back meanwhile (the results
         // consumer drains its queue), rather than timing out at once.
         long deadline = dispatchedAt + config.augmentTimeout().toMillis();
         if (resumed) {
             deadline = Math.max(deadline, System.currentTimeMillis() + 60_000);
         }
-        long reported = -1;
-        while (true) {
-            long back = redis.sync().hlen(key);
-            if (back != reported && back > 0) {
-                reported = back;
-                jobs.event(jobId, "info", "Augmenting: " + back + " of " + tasks.size() + " task(s) done");
+        try {
+            long reported = -1;
+            while (true) {
+                long mark = stored.mark(jobId);
+                long back = stored.count(jobId);
+                if (back != reported && back > 0) {
+                    reported = back;
+                    jobs.event(jobId, "info", "Augmenting: " + back + " of " + tasks.size() + " task(s) done");
+                }
+                if (back >= tasks.size()) {
+                    break;
+                }
+                if (jobs.cancelRequested(jobId)) {
+                    throw new JobFailure("cancelled while augmenting");
+                }
+                if (System.currentTimeMillis() > deadline) {
+                    throw new JobFailure(String.format("augmentation timed out: %d of %d task(s) came back within %s; is "
+                            + "augmentation-service consuming %s?", back, tasks.size(), human(config.augmentTimeout()),
+                            config.augmentTasksQueue()));
+                }
+                stored.await(jobId, mark, LOOK_AGAIN);
             }
-            if (back >= tasks.size()) {
-                break;
-            }
-            if (jobs.cancelRequested(jobId)) {
-                throw new JobFailure("cancelled while augmenting");
-            }
-            if (System.currentTimeMillis() > deadline) {
-                throw new JobFailure(String.format("augmentation timed out: %d of %d task(s) came back within %s; is "
-                        + "augmentation-service consuming %s?", back, tasks.size(), human(config.augmentTimeout()),
-                        config.augmentTasksQueue()));
-            }
-            Thread.sleep(200);
+        } finally {
+            stored.done(jobId);
         }
-        Map<String, String> stored = new TreeMap<>(redis.sync().hgetall(key));
+        Map<String, String> all = new TreeMap<>(stored.all(jobId));
         List<AugmentResult> results = new ArrayList<>();
         for (AugmentTask t : tasks) {
-            String r = stored.get(t.taskId());
+            String r = all.get(t.taskId());
             if (r != null) {
                 results.add(json.readValue(r, AugmentResult.class));
             }

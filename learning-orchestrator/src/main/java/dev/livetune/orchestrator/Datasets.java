@@ -8,7 +8,6 @@ import dev.livetune.api.adapter.Sha256;
 import dev.livetune.api.artifact.ArtifactLayout;
 import dev.livetune.api.augment.AugmentResult;
 import dev.livetune.api.augment.AugmentTask;
-import dev.livetune.api.learn.KnowledgeIndex;
 import dev.livetune.api.learn.LearnRequest;
 import dev.livetune.api.trace.TraceContext;
 import dev.livetune.augment.Chunker;
@@ -17,6 +16,10 @@ import dev.livetune.augment.QualityFilter;
 import dev.livetune.augment.RulesTeacher;
 import dev.livetune.orchestrator.knowledge.KnowledgeRecord;
 import dev.livetune.orchestrator.knowledge.LearnedItem;
+import dev.livetune.state.AdapterStore;
+import dev.livetune.state.FileIndex;
+import dev.livetune.state.JobStore;
+import dev.livetune.state.KnowledgeIndex;
 import jakarta.inject.Singleton;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -32,6 +35,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
@@ -85,7 +89,10 @@ public class Datasets {
     }
 
     private final OrchestratorConfig config;
-    private final Redis redis;
+    private final JobStore jobs;
+    private final AdapterStore adapters;
+    private final FileIndex files;
+    private final KnowledgeIndex index;
     private final KnowledgeRecord knowledge;
     /** The recipe that trains from the base model on every live item rather than from the live adapter. */
     static final String CONSOLIDATION = "consolidation";
@@ -94,9 +101,13 @@ public class Datasets {
     private final RulesTeacher rules = new RulesTeacher();
     private final ObjectMapper json = new ObjectMapper();
 
-    Datasets(OrchestratorConfig config, Redis redis, KnowledgeRecord knowledge) {
+    Datasets(OrchestratorConfig config, JobStore jobs, AdapterStore adapters, FileIndex files, KnowledgeIndex index,
+            KnowledgeRecord knowledge) {
         this.config = config;
-        this.redis = redis;
+        this.jobs = jobs;
+        this.adapters = adapters;
+        this.files = files;
+        this.index = index;
         this.knowledge = knowledge;
     }
 
@@ -141,7 +152,7 @@ public class Datasets {
                     throw new JobFailure("document learning needs file ids (upload with POST /v1/files)");
                 }
                 for (String id : r.fileIds()) {
-                    Map<String, String> meta = redis.sync().hgetall("livetune:file:" + id);
+                    Map<String, String> meta = files.get(id);
                     Path file = root.resolve(r.tenant()).resolve(id);
                     if (meta == null || meta.isEmpty() || !r.tenant().equals(meta.get("tenant")) || !Files.isRegularFile(file)) {
                         throw new JobFailure("file " + id + " is gone");
@@ -504,9 +515,9 @@ public class Datasets {
     private Live live(LearnRequest r) throws IOException {
         List<LearnedItem> live = knowledge.items(r.tenant(), r.adapter()).stream()
                 .filter(i -> i.status() == LearnedItem.Status.LIVE).toList();
-        String version = redis.sync().get("livetune:tenant-live:" + r.tenant() + ":" + r.adapter());
-        Optional<List<String>> held = version == null ? Optional.empty()
-                : knowledge.held(r.tenant(), r.adapter(), Integer.parseInt(version));
+        OptionalInt version = adapters.live(r.tenant(), r.adapter());
+        Optional<List<String>> held = version.isEmpty() ? Optional.empty()
+                : knowledge.held(r.tenant(), r.adapter(), version.getAsInt());
         if (held.isEmpty()) {
             // a version released before versions recorded what they hold: every live item
             return new Live(live, List.of());
@@ -532,7 +543,7 @@ public class Datasets {
         if (item.replacedBy() != null) {
             summary.put("replaced_by", item.replacedBy());
         }
-        redis.sync().hset(KnowledgeIndex.key(item.tenant(), item.adapter()), item.id(), json.writeValueAsString(summary));
+        index.put(item.tenant(), item.adapter(), item.id(), json.writeValueAsString(summary));
     }
 
     /**
@@ -690,10 +701,10 @@ public class Datasets {
     /** The request and those coalesced into its job, in that order. */
     private List<LearnRequest> requests(LearnRequest r) throws IOException {
         List<LearnRequest> out = new ArrayList<>(List.of(r));
-        String coalesced = redis.sync().hget("livetune:job:" + r.jobId(), "coalesced");
+        String coalesced = jobs.field(r.jobId(), "coalesced");
         if (coalesced != null && !coalesced.isEmpty()) {
             for (String other : coalesced.split(",")) {
-                String request = redis.sync().hget("livetune:job:" + other, "request");
+                String request = jobs.field(other, "request");
                 if (request != null) {
                     out.add(json.readValue(request, LearnRequest.class));
                 }
@@ -799,7 +810,7 @@ public class Datasets {
 
     private List<Path> earlier(LearnRequest r) {
         List<Path> out = new ArrayList<>();
-        for (String jobId : redis.sync().lrange("livetune:adapter-datasets:" + r.tenant() + ":" + r.adapter(), 0, -1)) {
+        for (String jobId : adapters.datasets(r.tenant(), r.adapter())) {
             out.add(new ArtifactLayout(config.artifactsDir()).dataset(r.tenant(), jobId));
         }
         return out;

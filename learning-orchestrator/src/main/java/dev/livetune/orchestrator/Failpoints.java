@@ -8,7 +8,8 @@ import org.jboss.logging.Logger;
  * point. Names: {@code after-claim} (job recorded, request not yet acknowledged),
  * {@code after-enter:<phase>} (the phase persisted, its work not begun), {@code after-dispatch}
  * (augmentation tasks published but not yet recorded as sent: they go out again, and the second
- * result for a task is ignored), {@code after-release} (the version live,
+ * result for a task is ignored), {@code after-coalesce} (a job has taken in requests that arrived while
+ * its adapter trained, before it augments), {@code after-release} (the version live,
  * the job not yet succeeded). Unset, as in production, it costs one comparison.
  */
 final class Failpoints {

@@ -8,6 +8,7 @@ import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Singleton;
 import java.io.IOException;
+import java.util.Map;
 import org.jboss.logging.Logger;
 
 /**
@@ -30,10 +31,13 @@ public class Intake {
     private final Pipeline pipeline;
     private final Augmentation augmentation;
     private final Broker broker;
+    private final Redeliveries redeliveries;
     private final ObjectMapper json = new ObjectMapper();
     private Broker.Subscription requests;
 
-    Intake(OrchestratorConfig config, Jobs jobs, Pipeline pipeline, Augmentation augmentation, Broker broker) {
+    Intake(OrchestratorConfig config, Jobs jobs, Pipeline pipeline, Augmentation augmentation, Broker broker,
+            Redeliveries redeliveries) {
+        this.redeliveries = redeliveries;
         this.config = config;
         this.jobs = jobs;
         this.pipeline = pipeline;
@@ -44,14 +48,15 @@ public class Intake {
     void start(@Observes StartupEvent event) throws IOException {
         augmentation.connect();
         for (String jobId : jobs.active()) {
-            LOG.infof("resuming job %s from %s", jobId, jobs.phase(jobId));
-            pipeline.submit(jobId);
+            Map<String, String> job = jobs.get(jobId);
+            LOG.infof("resuming job %s from %s", jobId, job.getOrDefault("phase", "received"));
+            pipeline.submit(jobId, job.get("tenant"), job.get("adapter"));
         }
         broker.declare(config.learnQueue());
         requests = broker.consume(config.learnQueue(), 16, this::receive);
     }
 
-    private void receive(Broker.Delivery delivery) throws IOException, InterruptedException {
+    private void receive(Broker.Delivery delivery) throws IOException {
         LearnRequest r;
         try {
             r = json.readValue(delivery.message().body(), LearnRequest.class);
@@ -67,16 +72,15 @@ public class Intake {
         try {
             if (jobs.claim(r)) {
                 Failpoints.hit("after-claim");
-                pipeline.submit(r.jobId());
+                pipeline.submit(r.jobId(), r.tenant(), r.adapter());
             } else {
                 LOG.infof("request %s delivered again; job %s exists", r.requestId(), r.jobId());
             }
             delivery.ack();
         } catch (RuntimeException e) {
             // Redis is not there: leave the request in the queue and try again a little later.
-            LOG.warnf("cannot record learn request %s (%s); requeued", r.requestId(), e.getMessage());
-            Thread.sleep(1000);
-            delivery.requeue();
+            LOG.warnf("cannot record learn request %s (%s); requeued in a second", r.requestId(), e.getMessage());
+            redeliveries.requeueLater(delivery, java.time.Duration.ofSeconds(1));
         }
     }
 

@@ -2,6 +2,7 @@ package dev.livetune.orchestrator;
 
 import dev.livetune.api.learn.JobPhase;
 import dev.livetune.broker.Broker;
+import dev.livetune.state.JobStore;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -23,7 +24,7 @@ public class JobMetrics {
 
     private final MeterRegistry registry;
 
-    JobMetrics(MeterRegistry registry, Redis redis, Broker broker, OrchestratorConfig config) {
+    JobMetrics(MeterRegistry registry, JobStore jobs, Broker broker, OrchestratorConfig config) {
         this.registry = registry;
         for (String queue : List.of(config.learnQueue(), config.augmentTasksQueue(), config.augmentResultsQueue())) {
             Gauge.builder("livetune_queue_depth", broker, b -> {
@@ -34,9 +35,9 @@ public class JobMetrics {
                 }
             }).description("Messages waiting in a queue").tag("queue", queue).register(registry);
         }
-        Gauge.builder("livetune_learn_jobs_active", redis, r -> {
+        Gauge.builder("livetune_learn_jobs_active", jobs, j -> {
             try {
-                return r.sync().scard("livetune:jobs:active");
+                return j.activeCount();
             } catch (RuntimeException e) {
                 return Double.NaN;
             }

@@ -2,45 +2,40 @@ package dev.livetune.orchestrator;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.livetune.api.learn.JobPhase;
 import dev.livetune.api.learn.LearnRequest;
-import io.lettuce.core.SetArgs;
+import dev.livetune.state.JobStore;
 import jakarta.inject.Singleton;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 
 /**
- * Learn jobs in Redis, under the keys the gateway reads: {@code livetune:job:<id>} (a hash: phase,
- * status, the request, results), {@code livetune:job-events:<id>} (the event history) and
- * {@code livetune:jobs:active} (jobs not yet ended, for resuming after a restart). A request id is
- * claimed once ({@code livetune:request:<id>}), so a redelivered request never makes a second job.
+ * Learn jobs as the orchestrator drives them, kept in Redis by {@link JobStore}: a request id is
+ * claimed once, so a redelivered request never makes a second job; every phase change is an event
+ * (stored for the API, published on {@code learn-events} to wake watchers) and a metric.
  */
 @Singleton
 public class Jobs {
 
-    private final Redis redis;
+    private final JobStore store;
     private final EventPublisher events;
     private final JobMetrics metrics;
     private final ObjectMapper json = new ObjectMapper();
 
-    Jobs(Redis redis, EventPublisher events, JobMetrics metrics) {
-        this.redis = redis;
+    Jobs(JobStore store, EventPublisher events, JobMetrics metrics) {
+        this.store = store;
         this.events = events;
         this.metrics = metrics;
     }
 
     /** @return false when this request was claimed before (a duplicate delivery) */
     public boolean claim(LearnRequest r) throws JsonProcessingException {
-        String claimed = redis.sync().set("livetune:request:" + r.requestId(), r.jobId(), SetArgs.Builder.nx().ex(30 * 86400));
-        if (claimed == null) {
+        if (!store.claimRequest(r.requestId(), r.jobId())) {
             return false;
         }
-        String key = "livetune:job:" + r.jobId();
         Map<String, String> fields = new LinkedHashMap<>();
         fields.put("id", r.jobId());
         fields.put("tenant", r.tenant());
@@ -48,34 +43,33 @@ public class Jobs {
         fields.put("mode", Modes.resolved(r).mode());
         fields.put("request_id", r.requestId());
         fields.put("created_at", Long.toString(Instant.parse(r.createdAt()).getEpochSecond()));
-        fields.forEach((k, v) -> redis.sync().hsetnx(key, k, v));
-        redis.sync().hset(key, Map.of("request", json.writeValueAsString(r), "phase", JobPhase.RECEIVED.wire(),
+        store.setAbsent(r.jobId(), fields);
+        store.set(r.jobId(), Map.of("request", json.writeValueAsString(r), "phase", JobPhase.RECEIVED.wire(),
                 "phase_entered_ms", Long.toString(System.currentTimeMillis())));
-        redis.sync().hsetnx(key, "status", JobPhase.RECEIVED.openAiStatus());
-        redis.sync().zadd("livetune:tenant-jobs:" + r.tenant(), Instant.parse(r.createdAt()).toEpochMilli(), r.jobId());
-        redis.sync().sadd("livetune:jobs:active", r.jobId());
+        store.setAbsent(r.jobId(), Map.of("status", JobPhase.RECEIVED.openAiStatus()));
+        store.index(r.tenant(), r.jobId(), Instant.parse(r.createdAt()));
+        store.active(r.jobId());
         event(r.jobId(), "info", "Received by the orchestrator");
         return true;
     }
 
     public Map<String, String> get(String jobId) {
-        return redis.sync().hgetall("livetune:job:" + jobId);
+        return store.get(jobId);
     }
 
     public LearnRequest request(String jobId) throws JsonProcessingException {
-        return json.readValue(get(jobId).get("request"), LearnRequest.class);
+        return json.readValue(store.field(jobId, "request"), LearnRequest.class);
     }
 
     public JobPhase phase(String jobId) {
-        String p = redis.sync().hget("livetune:job:" + jobId, "phase");
+        String p = store.field(jobId, "phase");
         return p == null ? JobPhase.RECEIVED : JobPhase.ofWire(p);
     }
 
     /** Moves a job to a phase, with an event; a final phase takes it off the active set. */
     public void enter(String jobId, JobPhase phase, String message) {
         long now = System.currentTimeMillis();
-        Map<String, String> before = redis.sync().hgetall("livetune:job:" + jobId);
-        recordMetrics(before, phase, now);
+        recordMetrics(store.get(jobId), phase, now);
         Map<String, String> f = new LinkedHashMap<>();
         f.put("phase", phase.wire());
         f.put("phase_entered_ms", Long.toString(now));
@@ -83,10 +77,10 @@ public class Jobs {
         if (phase.isFinal()) {
             f.put("finished_at", Long.toString(Instant.now().getEpochSecond()));
         }
-        redis.sync().hset("livetune:job:" + jobId, f);
+        store.set(jobId, f);
         event(jobId, phase == JobPhase.FAILED ? "error" : "info", message);
         if (phase.isFinal()) {
-            redis.sync().srem("livetune:jobs:active", jobId);
+            store.ended(jobId);
         }
         Failpoints.hit("after-enter:" + phase.wire());
     }
@@ -104,30 +98,23 @@ public class Jobs {
     }
 
     public void set(String jobId, Map<String, String> fields) {
-        redis.sync().hset("livetune:job:" + jobId, fields);
+        store.set(jobId, fields);
     }
 
     public boolean cancelRequested(String jobId) {
-        return "true".equals(redis.sync().hget("livetune:job:" + jobId, "cancel_requested"));
+        return store.cancelRequested(jobId);
     }
 
     public Set<String> active() {
-        return redis.sync().smembers("livetune:jobs:active");
+        return store.active();
     }
 
-    /** Appends an event in OpenAI's {@code fine_tuning.job.event} shape. */
+    /** Appends an event in OpenAI's {@code fine_tuning.job.event} shape and publishes it. */
     public void event(String jobId, String level, String message) {
-        ObjectNode e = json.createObjectNode();
-        e.put("id", "ftevent-" + UUID.randomUUID().toString().replace("-", ""));
-        e.put("object", "fine_tuning.job.event");
-        e.put("created_at", Instant.now().getEpochSecond());
-        e.put("level", level);
-        e.put("message", message);
-        e.putNull("data");
-        e.put("type", "message");
-        redis.sync().rpush("livetune:job-events:" + jobId, e.toString());
-        Map<String, String> job = redis.sync().hgetall("livetune:job:" + jobId);
+        Instant now = Instant.now();
+        store.event(jobId, now, level, message);
+        Map<String, String> job = store.get(jobId);
         events.publish(new dev.livetune.api.learn.LearnEvent(1, jobId, job.getOrDefault("tenant", ""),
-                job.getOrDefault("phase", JobPhase.RECEIVED.wire()), level, message, Instant.now().toString()));
+                job.getOrDefault("phase", JobPhase.RECEIVED.wire()), level, message, now.toString()));
     }
 }

@@ -5,8 +5,8 @@ import dev.livetune.api.adapter.Sha256;
 import dev.livetune.api.artifact.ArtifactLayout;
 import dev.livetune.api.k8s.AdapterRelease;
 import dev.livetune.api.k8s.AdapterReleaseSpec;
-import dev.livetune.api.trace.TraceContext;
 import dev.livetune.api.k8s.AdapterReleaseStatus;
+import dev.livetune.api.trace.TraceContext;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -16,6 +16,7 @@ import jakarta.enterprise.inject.Typed;
 import jakarta.inject.Singleton;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Locale;
 
 /**
@@ -30,11 +31,13 @@ public class KubernetesReleaser implements AdapterReleaser {
 
     private final OrchestratorConfig config;
     private final Instance<KubernetesClient> clients;
+    private final ClusterEvents events;
     private final ObjectMapper json = new ObjectMapper();
 
-    KubernetesReleaser(OrchestratorConfig config, Instance<KubernetesClient> clients) {
+    KubernetesReleaser(OrchestratorConfig config, Instance<KubernetesClient> clients, ClusterEvents events) {
         this.config = config;
         this.clients = clients;
+        this.events = events;
     }
 
     /**
@@ -90,7 +93,9 @@ public class KubernetesReleaser implements AdapterReleaser {
             long generation = current.getMetadata().getGeneration() == null ? 1 : current.getMetadata().getGeneration();
             long deadline = System.nanoTime() + config.releaseTimeout().toNanos();
             String last = "no status yet";
+            events.watch(client, ns);
             while (System.nanoTime() < deadline) {
+                long mark = events.mark(AdapterRelease.class, name);
                 AdapterRelease r = resource.get();
                 AdapterReleaseStatus s = r == null ? null : r.getStatus();
                 if (s != null && s.observedGeneration != null && s.observedGeneration >= generation) {
@@ -99,7 +104,7 @@ public class KubernetesReleaser implements AdapterReleaser {
                         return;
                     }
                 }
-                Thread.sleep(500);
+                events.await(AdapterRelease.class, name, mark, Duration.ofSeconds(2));
             }
             // Not live in time: the release goes back to what was live (or away, if nothing was), so the
             // operator does not make it live later behind the failed job's back.
@@ -119,6 +124,8 @@ public class KubernetesReleaser implements AdapterReleaser {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new JobFailure("interrupted");
+        } finally {
+            events.done(AdapterRelease.class, name);
         }
     }
 

@@ -5,9 +5,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.livetune.api.adapter.Sha256;
 import dev.livetune.api.k8s.Condition;
 import dev.livetune.api.k8s.TrainingRun;
-import dev.livetune.api.trace.TraceContext;
 import dev.livetune.api.k8s.TrainingRunSpec;
 import dev.livetune.api.k8s.TrainingRunStatus;
+import dev.livetune.api.trace.TraceContext;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -17,6 +17,7 @@ import jakarta.enterprise.inject.Typed;
 import jakarta.inject.Singleton;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -33,13 +34,18 @@ import java.util.function.LongConsumer;
 @Typed(KubernetesTrainingLauncher.class)
 public class KubernetesTrainingLauncher implements TrainingLauncher {
 
+    /** How long a wait for the TrainingRun lasts without a change before it is read again. */
+    private static final Duration LOOK_AGAIN = Duration.ofSeconds(2);
+
     private final OrchestratorConfig config;
     private final Instance<KubernetesClient> clients;
+    private final ClusterEvents events;
     private final ObjectMapper json = new ObjectMapper();
 
-    KubernetesTrainingLauncher(OrchestratorConfig config, Instance<KubernetesClient> clients) {
+    KubernetesTrainingLauncher(OrchestratorConfig config, Instance<KubernetesClient> clients, ClusterEvents events) {
         this.config = config;
         this.clients = clients;
+        this.events = events;
     }
 
     @Override
@@ -58,7 +64,9 @@ public class KubernetesTrainingLauncher implements TrainingLauncher {
                     + 120_000_000_000L;
             String said = null;
             int apiErrors = 0;
+            events.watch(client, ns);
             while (true) {
+                long mark = events.mark(TrainingRun.class, name);
                 if (cancel.getAsBoolean()) {
                     resource.delete();
                     throw new JobFailure("cancelled during training (TrainingRun " + name + " deleted)");
@@ -72,7 +80,7 @@ public class KubernetesTrainingLauncher implements TrainingLauncher {
                     if (++apiErrors > 60) {
                         throw e;
                     }
-                    Thread.sleep(1000);
+                    events.await(TrainingRun.class, name, mark, Duration.ofSeconds(1));
                     continue;
                 }
                 if (current == null) {
@@ -95,13 +103,15 @@ public class KubernetesTrainingLauncher implements TrainingLauncher {
                     throw new JobFailure("the TrainingRun " + name + " did not finish in time (" + (config.trainerRetries() + 1)
                             + " attempts of " + config.trainingTimeout() + "); deleted, with its Jobs");
                 }
-                Thread.sleep(1000);
+                events.await(TrainingRun.class, name, mark, LOOK_AGAIN);
             }
         } catch (KubernetesClientException e) {
             throw new JobFailure("the Kubernetes API failed for the TrainingRun " + name + ": " + e.getMessage(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new JobFailure("interrupted");
+        } finally {
+            events.done(TrainingRun.class, name);
         }
     }
 

@@ -8,6 +8,8 @@ import dev.livetune.api.augment.AugmentResult;
 import dev.livetune.api.learn.JobPhase;
 import dev.livetune.api.learn.LearnRequest;
 import dev.livetune.api.trace.TraceContext;
+import dev.livetune.state.AdapterStore;
+import dev.livetune.state.TenantPolicies;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.StatusCode;
@@ -22,6 +24,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -34,7 +37,10 @@ import org.jboss.logging.Logger;
  * and recorded before the next begins, so a job picked up again after a crash continues where it
  * was: a dataset that exists is used, the trainer resumes from its checkpoint (same version, same
  * output directory), a finished adapter is not trained again, and releasing the same version twice
- * is harmless. One job at a time per tenant adapter.
+ * is harmless. One job at a time per tenant adapter ({@link AdapterLanes}: a job waiting for its
+ * adapter holds no worker, and adapters take turns on the workers). A request coalesced into another
+ * job holds nothing while it waits: it ends when that job ends, settled by that job or, if it ended
+ * first, by itself.
  *
  * <p>Each run of a job is a span, {@code learn job}, continuing the trace of the request that
  * started it (its {@code traceparent}, kept with the job, so a resumed job joins the same trace), and
@@ -46,46 +52,60 @@ public class Pipeline {
 
     private static final Logger LOG = Logger.getLogger(Pipeline.class);
 
+    /** The mode of a job that makes an earlier version live again (its text: the version number). */
+    public static final String ROLLBACK = "rollback";
+
     private final Jobs jobs;
     private final Datasets datasets;
     private final Augmentation augmentation;
     private final TrainingLauncher trainer;
     private final AdapterReleaser releaser;
-    private final Redis redis;
+    private final AdapterStore adapters;
+    private final TenantPolicies policies;
     private final OrchestratorConfig config;
     private final ExecutorService workers;
-    private final Map<String, Object> adapterLocks = new ConcurrentHashMap<>();
+    private final AdapterLanes lanes;
     private final Map<String, Boolean> running = new ConcurrentHashMap<>();
     private final ObjectMapper json = new ObjectMapper();
     private final Tracer tracer;
 
     Pipeline(Jobs jobs, Datasets datasets, Augmentation augmentation, TrainingLauncher trainer, AdapterReleaser releaser,
-            Redis redis, OrchestratorConfig config, Tracer tracer) {
+            AdapterStore adapters, TenantPolicies policies, OrchestratorConfig config, Tracer tracer) {
         this.tracer = tracer;
         this.jobs = jobs;
         this.datasets = datasets;
         this.augmentation = augmentation;
         this.trainer = trainer;
         this.releaser = releaser;
-        this.redis = redis;
+        this.adapters = adapters;
+        this.policies = policies;
         this.config = config;
         this.workers = Executors.newFixedThreadPool(config.workers(), r -> {
             Thread t = new Thread(r, "learn-job");
             t.setDaemon(true);
             return t;
         });
+        this.lanes = new AdapterLanes(workers);
     }
 
-    /** Queues a job (again); a job already being worked on is not started twice. */
-    public void submit(String jobId) {
+    /**
+     * Queues a job (again) behind the jobs of its tenant's adapter; a job already queued or being
+     * worked on is not queued twice.
+     */
+    public void submit(String jobId, String tenant, String adapter) {
         if (running.putIfAbsent(jobId, Boolean.TRUE) == null) {
-            workers.submit(() -> {
+            String lane = tenant + "/" + adapter;
+            lanes.submit(lane, () -> {
                 try {
                     run(jobId);
                 } finally {
                     running.remove(jobId);
                 }
             });
+            int ahead = lanes.waiting(lane) - 1;
+            if (ahead > 0) {
+                LOG.debugf("job %s waits behind %d job(s) of %s", jobId, ahead, lane);
+            }
         }
     }
 
@@ -120,14 +140,17 @@ public class Pipeline {
 
     private void run(LearnRequest r, Span span) {
         String jobId = r.jobId();
-        synchronized (adapterLocks.computeIfAbsent(r.tenant() + "/" + r.adapter(), k -> new Object())) {
-            JobPhase phase = jobs.phase(jobId);
-            String leader = jobs.get(jobId).get("coalesced_into");
-            if (leader != null && !phase.isFinal()) {
-                span.setAttribute("livetune.job.learned_with", leader);
-                follow(jobId, leader);
-                return;
+        JobPhase phase = jobs.phase(jobId);
+        String leader = jobs.get(jobId).get("coalesced_into");
+        if (leader != null && !phase.isFinal()) {
+            span.setAttribute("livetune.job.learned_with", leader);
+            if (jobs.phase(leader).isFinal() || jobs.get(leader).isEmpty()) {
+                settle(jobId, leader);
             }
+            // otherwise the leader settles it when it ends
+            return;
+        }
+        try {
             try {
                 while (!phase.isFinal()) {
                     if (jobs.cancelRequested(jobId)) {
@@ -148,6 +171,13 @@ public class Pipeline {
                 jobs.set(jobId, Map.of("error", e.toString()));
                 jobs.enter(jobId, JobPhase.FAILED, "Failed in " + phase.wire() + ": " + e.getMessage());
             }
+        } finally {
+            String coalesced = jobs.get(jobId).get("coalesced");
+            if (coalesced != null && jobs.phase(jobId).isFinal()) {
+                for (String follower : coalesced.split(",")) {
+                    settle(follower, jobId);
+                }
+            }
         }
     }
 
@@ -167,6 +197,12 @@ public class Pipeline {
         String id = r.jobId();
         switch (phase) {
             case RECEIVED -> {
+                if (r.mode().equals(ROLLBACK)) {
+                    int version = rollbackTarget(r);
+                    jobs.set(id, Map.of("version", Integer.toString(version)));
+                    jobs.enter(id, JobPhase.RELEASING, "Rolling back: making " + r.adapter() + "@v" + version + " live again");
+                    return JobPhase.RELEASING;
+                }
                 coalesce(r);
                 jobs.enter(id, JobPhase.AUGMENTING, "Generating training data (" + Modes.describe(r.mode()) + ")");
                 return JobPhase.AUGMENTING;
@@ -219,8 +255,8 @@ public class Pipeline {
                 }
                 if (!Files.isRegularFile(out.resolve(ArtifactLayout.ADAPTER_MANIFEST))) {
                     Datasets.Dataset d = dataset(r);
-                    String live = redis.sync().get("livetune:tenant-live:" + r.tenant() + ":" + r.adapter());
-                    Path parent = live == null || d.consolidation() ? null : adapterDir(r, Integer.parseInt(live));
+                    OptionalInt live = adapters.live(r.tenant(), r.adapter());
+                    Path parent = live.isEmpty() || d.consolidation() ? null : adapterDir(r, live.getAsInt());
                     trainer.train(new TrainingLauncher.Run(id, r.tenant(), r.adapter(), version, config.baseModelDir(), d.train(),
                             d.replayFile(), d.probes(), parent, out, hyper(d)), message -> jobs.event(id, "info", message),
                             () -> jobs.cancelRequested(id), pid -> jobs.set(id, Map.of("trainer_pid", Long.toString(pid))));
@@ -233,8 +269,8 @@ public class Pipeline {
                 JsonNode recall = json.readTree(eval.toFile()).path("recall");
                 double fresh = recall.path("new").asDouble(1.0);
                 double kept = recall.path("retention").asDouble(1.0);
-                // The tenant's own policy (livetune:tenant-policy:<tenant>) overrides the defaults.
-                Map<String, String> policy = redis.sync().hgetall("livetune:tenant-policy:" + r.tenant());
+                // The tenant's own policy overrides the defaults.
+                Map<String, String> policy = policies.get(r.tenant());
                 double minNew = threshold(policy, "min_new_recall", config.minNewRecall());
                 double minKept = threshold(policy, "min_retention", config.minRetention());
                 double general = recall.path("general").asDouble(1.0);
@@ -263,20 +299,37 @@ public class Pipeline {
                 int version = version(r);
                 releaser.release(r.tenant(), r.adapter(), version);
                 Failpoints.hit("after-release");
-                datasets.activate(r, version);
-                var sync = redis.sync();
-                sync.sadd("livetune:tenant-adapters:" + r.tenant(), r.adapter());
-                sync.sadd("livetune:tenant-versions:" + r.tenant() + ":" + r.adapter(), Integer.toString(version));
-                sync.set("livetune:tenant-live:" + r.tenant() + ":" + r.adapter(), Integer.toString(version));
-                if (!sync.lrange("livetune:adapter-datasets:" + r.tenant() + ":" + r.adapter(), 0, -1).contains(id)) {
-                    sync.rpush("livetune:adapter-datasets:" + r.tenant() + ":" + r.adapter(), id);
+                if (r.mode().equals(ROLLBACK)) {
+                    adapters.rolledBack(r.tenant(), r.adapter(), version);
+                    jobs.set(id, Map.of("fine_tuned_model", r.adapter() + "@v" + version));
+                    jobs.enter(id, JobPhase.SUCCEEDED, r.adapter() + "@v" + version + " is live again (rollback)");
+                    return JobPhase.SUCCEEDED;
                 }
+                datasets.activate(r, version);
+                adapters.released(r.tenant(), r.adapter(), version, id);
                 jobs.set(id, Map.of("fine_tuned_model", r.adapter() + "@v" + version));
                 jobs.enter(id, JobPhase.SUCCEEDED, r.adapter() + "@v" + version + " is live");
                 return JobPhase.SUCCEEDED;
             }
             default -> throw new IllegalStateException("no step from " + phase);
         }
+    }
+
+    /**
+     * The version a rollback makes live again: one this adapter released before. Its items come back
+     * with it and what later versions taught is left out of the next dataset ({@link Datasets}).
+     */
+    private int rollbackTarget(LearnRequest r) {
+        int version;
+        try {
+            version = Integer.parseInt(r.text().strip());
+        } catch (RuntimeException e) {
+            throw new JobFailure("a rollback names the version to make live again, not \"" + r.text() + "\"");
+        }
+        if (!adapters.released(r.tenant(), r.adapter(), version)) {
+            throw new JobFailure(r.adapter() + "@v" + version + " was never released; nothing to roll back to");
+        }
+        return version;
     }
 
     /** The dataset the job trains on now: its own, or its consolidation after a refused incremental version. */
@@ -296,8 +349,8 @@ public class Pipeline {
         String id = r.jobId();
         int refused = version(r);
         datasets.consolidated(r);
-        long next = redis.sync().incr("livetune:adapter-next-version:" + r.tenant() + ":" + r.adapter());
-        jobs.set(id, Map.of("recipe", Datasets.CONSOLIDATION, "version", Long.toString(next)));
+        int next = adapters.nextVersion(r.tenant(), r.adapter());
+        jobs.set(id, Map.of("recipe", Datasets.CONSOLIDATION, "version", Integer.toString(next)));
         jobs.event(id, "info", "The eval gate refused " + r.adapter() + "@v" + refused + " (" + scores + "); training once"
                 + " more with the consolidation recipe");
         jobs.enter(id, JobPhase.DATASET_READY, "Dataset ready for the consolidation recipe");
@@ -323,28 +376,37 @@ public class Pipeline {
             if (r.tenant().equals(o.get("tenant")) && r.adapter().equals(o.get("adapter"))
                     && JobPhase.RECEIVED.wire().equals(o.get("phase")) && o.get("coalesced_into") == null
                     && "instruction".equals(o.get("mode")) && !jobs.cancelRequested(other)) {
-                jobs.set(other, Map.of("coalesced_into", r.jobId()));
-                jobs.event(other, "info", "Learned together with " + r.jobId() + ", which was about to train");
                 joined.add(other);
             }
         }
-        if (!joined.isEmpty()) {
-            jobs.set(r.jobId(), Map.of("coalesced", String.join(",", joined)));
-            jobs.event(r.jobId(), "info", "Also teaching " + joined.size() + " request(s) that arrived meanwhile");
+        if (joined.isEmpty()) {
+            return;
         }
+        // the leader lists its followers first: a follower marked is then always one its leader settles
+        jobs.set(r.jobId(), Map.of("coalesced", String.join(",", joined)));
+        for (String other : joined) {
+            jobs.set(other, Map.of("coalesced_into", r.jobId()));
+            jobs.event(other, "info", "Learned together with " + r.jobId() + ", which was about to train");
+        }
+        jobs.event(r.jobId(), "info", "Also teaching " + joined.size() + " request(s) that arrived meanwhile");
+        Failpoints.hit("after-coalesce");
     }
 
-    /** A coalesced job waits for the job it joined and ends as that job ends. */
-    private void follow(String jobId, String leader) {
-        while (!jobs.phase(leader).isFinal()) {
-            try {
-                Thread.sleep(200);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
+    /**
+     * Ends a coalesced request as the job it joined ended. Called by that job as it ends, and by the
+     * request itself when it finds that job already ended (after a restart), so it may be called
+     * twice: the second call finds the request ended and does nothing.
+     */
+    private synchronized void settle(String jobId, String leader) {
+        if (jobs.phase(jobId).isFinal() || !leader.equals(jobs.get(jobId).get("coalesced_into"))) {
+            return;
         }
         Map<String, String> l = jobs.get(leader);
+        if (l.isEmpty()) {
+            jobs.set(jobId, Map.of("error", "the job it joined, " + leader + ", is gone"));
+            jobs.enter(jobId, JobPhase.FAILED, "The training this request joined (" + leader + ") is gone");
+            return;
+        }
         JobPhase end = jobs.phase(leader);
         if (end == JobPhase.SUCCEEDED) {
             jobs.set(jobId, Map.of("fine_tuned_model", l.get("fine_tuned_model"), "version", l.get("version")));
@@ -398,9 +460,9 @@ public class Pipeline {
         if (v != null) {
             return Integer.parseInt(v);
         }
-        long next = redis.sync().incr("livetune:adapter-next-version:" + r.tenant() + ":" + r.adapter());
-        jobs.set(r.jobId(), Map.of("version", Long.toString(next)));
-        return (int) next;
+        int next = adapters.nextVersion(r.tenant(), r.adapter());
+        jobs.set(r.jobId(), Map.of("version", Integer.toString(next)));
+        return next;
     }
 
     private Path adapterDir(LearnRequest r, int version) {

@@ -28,7 +28,8 @@ import org.junit.jupiter.api.Test;
  * {@link PodDouble} runs the Job's trainer container as a local process and completes the Job; the
  * operator records the adapter; the orchestrator sets the AdapterRelease; the operator loads the
  * version on the inference replica behind the Service's EndpointSlice (the real inference-service
- * of {@link PipelineStack}) and switches the alias; the job succeeds and the model answers.
+ * of {@link PipelineStack}) and switches the alias; the job succeeds and the model answers. A
+ * rollback job takes the same way back: the AdapterRelease returns to the earlier version.
  */
 @QuarkusTest
 @QuarkusTestResource(PipelineStack.class)
@@ -86,6 +87,33 @@ class ClusterLearningTest {
             assertThat(release.getStatus().readyReplicas).isEqualTo(1);
             assertThat(release.getSpec().sha256).isEqualTo(run.getStatus().adapterSha256);
             assertThat(LearnJobs.ask(tenant, "What is the capital of Drevnia?")).contains("Kolmar");
+
+            // a second version, then a rollback job: it goes through the AdapterRelease as a release does
+            Map<String, String> second = LearnJobs.await(
+                    LearnJobs.publish(tenant, "instruction", "The capital of Tarvik is Ossel.", List.of()));
+            assertThat(second.get("phase")).isEqualTo("succeeded");
+            assertThat(second.get("fine_tuned_model")).isNotEqualTo("default@v1");
+            assertThat(LearnJobs.ask(tenant, "What is the capital of Tarvik?")).contains("Ossel");
+            String rollbackId = LearnJobs.publish(tenant, "rollback", "1", List.of());
+            Map<String, String> rollback = LearnJobs.await(rollbackId);
+            assertThat(rollback.get("phase")).as(String.join("\n", redis.sync().lrange("livetune:job-events:" + rollbackId, 0, -1)))
+                    .isEqualTo("succeeded");
+            assertThat(rollback.get("fine_tuned_model")).isEqualTo("default@v1");
+            AdapterRelease back = client.resources(AdapterRelease.class).inNamespace(ClusterMode.NAMESPACE)
+                    .withName(KubernetesReleaser.name(tenant, "default")).get();
+            assertThat(back.getSpec().version).isEqualTo(1);
+            assertThat(back.getSpec().sha256).isEqualTo(run.getStatus().adapterSha256);
+            assertThat(back.getStatus().phase).isEqualTo(AdapterReleaseStatus.LIVE);
+            assertThat(back.getStatus().liveVersion).isEqualTo(1);
+            assertThat(redis.sync().get("livetune:tenant-live:" + tenant + ":default")).isEqualTo("1");
+            assertThat(LearnJobs.ask(tenant, "What is the capital of Tarvik?")).doesNotContain("Ossel");
+            assertThat(LearnJobs.ask(tenant, "What is the capital of Drevnia?")).contains("Kolmar");
+
+            Map<String, String> nowhere = LearnJobs.await(LearnJobs.publish(tenant, "rollback", "7", List.of()));
+            assertThat(nowhere.get("phase")).isEqualTo("failed");
+            assertThat(nowhere.get("error")).contains("default@v7 was never released");
+            assertThat(client.resources(AdapterRelease.class).inNamespace(ClusterMode.NAMESPACE)
+                    .withName(KubernetesReleaser.name(tenant, "default")).get().getSpec().version).isEqualTo(1);
         } finally {
             operator.destroy();
             operator.waitFor();

@@ -115,7 +115,7 @@ class GeneralDataTest {
             AugmentResult result = new AugmentResult(AugmentResult.SCHEMA_VERSION, job + "/0", job, "test", "rules", samples,
                     List.of(new AugmentResult.Probe("Can you tell me what the capital of LandA is?", "TownA")), Map.of(),
                     List.of(), null);
-            return new Datasets(c, redis, new dev.livetune.orchestrator.knowledge.FileKnowledgeRecord(c.artifactsDir()))
+            return KnowledgeRecordTest.datasets(c, redis, new dev.livetune.orchestrator.knowledge.FileKnowledgeRecord(c.artifactsDir()))
                     .build(r, List.of(result));
         } finally {
             redis.close();

@@ -12,6 +12,10 @@ import dev.livetune.augment.RulesTeacher;
 import dev.livetune.orchestrator.knowledge.FileKnowledgeRecord;
 import dev.livetune.orchestrator.knowledge.KnowledgeRecord;
 import dev.livetune.orchestrator.knowledge.LearnedItem;
+import dev.livetune.state.AdapterStore;
+import dev.livetune.state.FileIndex;
+import dev.livetune.state.JobStore;
+import dev.livetune.state.KnowledgeIndex;
 import io.quarkus.runtime.configuration.DurationConverter;
 import io.smallrye.config.SmallRyeConfigBuilder;
 import java.io.IOException;
@@ -65,7 +69,7 @@ class KnowledgeRecordTest {
                 .build().getConfigMapping(OrchestratorConfig.class);
         redis = new Redis(config);
         record = new FileKnowledgeRecord(config.artifactsDir());
-        datasets = new Datasets(config, redis, record);
+        datasets = datasets(config, redis, record);
     }
 
     @AfterEach
@@ -262,7 +266,7 @@ class KnowledgeRecordTest {
     @Test
     void theSameStatementsMakeTheSameDatasetBytesWhateverTheJobId() throws IOException {
         Datasets.Dataset first = teach("The capital of Zorbania is Quillport.");
-        Datasets other = new Datasets(config, redis, new FileKnowledgeRecord(tmp.resolve("other-store")));
+        Datasets other = datasets(config, redis, new FileKnowledgeRecord(tmp.resolve("other-store")));
         String job = "ftjob-" + UUID.randomUUID().toString().replace("-", "");
         LearnRequest r = new LearnRequest(LearnRequest.SCHEMA_VERSION, "req-" + job, job, tenant, "default", "instruction",
                 "The capital of Zorbania is Quillport.", List.of(), null, List.of(), "2026-12-04T00:00:00Z", null);
@@ -377,5 +381,11 @@ class KnowledgeRecordTest {
         LearnedItem badId = new LearnedItem("a/b", tenant, "default", LearnedItem.Kind.FACT, "x", null,
                 LearnedItem.Status.PENDING, "ftjob-1", "req-1", "message", 0, null, List.of(), List.of(), List.of());
         assertThatThrownBy(() -> record.put(badId)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    /** Datasets on the shared key families, over one connection, as the orchestrator wires them. */
+    static Datasets datasets(OrchestratorConfig config, Redis redis, KnowledgeRecord record) {
+        return new Datasets(config, new JobStore(redis::sync), new AdapterStore(redis::sync), new FileIndex(redis::sync),
+                new KnowledgeIndex(redis::sync), record);
     }
 }

@@ -4,8 +4,8 @@ import dev.livetune.api.learn.LearnRequest;
 import dev.livetune.broker.Broker;
 import dev.livetune.broker.Brokers;
 import dev.livetune.gateway.ApiKeys;
-import dev.livetune.gateway.RedisStore;
 import dev.livetune.inference.InferenceEngine;
+import dev.livetune.state.JobStore;
 import io.quarkus.arc.Arc;
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.QuarkusApplication;
@@ -41,7 +41,7 @@ public final class Serve implements QuarkusApplication {
         }
         try (Broker broker = Brokers.open(ConfigProvider.getConfig().getValue("livetune.gateway.rabbitmq-uri", String.class),
                 "livetune-standalone")) {
-            List<String> again = UnclaimedRequests.republish(Arc.container().instance(RedisStore.class).get().redis(), broker,
+            List<String> again = UnclaimedRequests.republish(Arc.container().instance(JobStore.class).get(), broker,
                     ConfigProvider.getConfig().getOptionalValue("livetune.gateway.learn-queue", String.class)
                             .orElse(LearnRequest.QUEUE));
             if (!again.isEmpty()) {

@@ -1,10 +1,7 @@
 package dev.livetune.standalone;
 
 import dev.livetune.broker.Broker;
-import io.lettuce.core.KeyScanCursor;
-import io.lettuce.core.ScanArgs;
-import io.lettuce.core.ScanCursor;
-import io.lettuce.core.api.sync.RedisCommands;
+import dev.livetune.state.JobStore;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -23,23 +20,14 @@ final class UnclaimedRequests {
     }
 
     /** @return the job ids whose requests were published again */
-    static List<String> republish(RedisCommands<String, String> redis, Broker broker, String queue) throws IOException {
+    static List<String> republish(JobStore jobs, Broker broker, String queue) throws IOException {
         broker.declare(queue);
         List<String> sent = new ArrayList<>();
-        ScanCursor cursor = ScanCursor.INITIAL;
-        do {
-            KeyScanCursor<String> page = redis.scan(cursor, ScanArgs.Builder.matches("livetune:job:*").limit(500));
-            for (String key : page.getKeys()) {
-                Map<String, String> job = redis.hgetall(key);
-                String request = job.get("request");
-                if (request != null && !job.containsKey("phase") && "queued".equals(job.get("status"))) {
-                    broker.publish(queue, new Broker.Message(request.getBytes(StandardCharsets.UTF_8), job.get("request_id"),
-                            null));
-                    sent.add(job.get("id"));
-                }
-            }
-            cursor = page;
-        } while (!cursor.isFinished());
+        for (Map<String, String> job : jobs.unclaimed()) {
+            broker.publish(queue, new Broker.Message(job.get("request").getBytes(StandardCharsets.UTF_8), job.get("request_id"),
+                    null));
+            sent.add(job.get("id"));
+        }
         return sent;
     }
 }

@@ -2,6 +2,7 @@ package dev.livetune.standalone;
 
 import dev.livetune.broker.Brokers;
 import dev.livetune.gateway.ApiKeys;
+import dev.livetune.state.AdapterStore;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.quarkus.runtime.Quarkus;
@@ -126,20 +127,12 @@ final class Up {
         return key;
     }
 
-    /** Every live adapter version Redis records ({@code tenant/alias@vN}), for inference to load at startup. */
+    /** Every live adapter version the orchestrator recorded ({@code tenant/alias@vN}), for inference to load at startup. */
     private static List<String> liveAdapters(String redisUri) {
         RedisClient client = RedisClient.create(redisUri);
         try (StatefulRedisConnection<String, String> c = client.connect()) {
             List<String> out = new ArrayList<>();
-            for (String k : c.sync().keys("livetune:tenant-live:*")) {
-                String rest = k.substring("livetune:tenant-live:".length());
-                int colon = rest.lastIndexOf(':');
-                String version = c.sync().get(k);
-                if (colon > 0 && version != null && version.matches("[1-9][0-9]*")) {
-                    out.add(rest.substring(0, colon) + "/" + rest.substring(colon + 1) + "@v" + version);
-                }
-            }
-            out.sort(null);
+            new AdapterStore(c::sync).allLive().forEach(live -> out.add(live.toString()));
             return out;
         } finally {
             client.shutdown();
@@ -173,7 +166,6 @@ final class Up {
         p.put("livetune.gateway.redis-uri", redisUri);
         p.put("livetune.orchestrator.redis-uri", redisUri);
         p.put("livetune.inference.admin-token", adminToken);
-        p.put("livetune.gateway.inference-admin-token", adminToken);
         p.put("livetune.orchestrator.inference-admin-token", adminToken);
         p.put("livetune.inference.model-dir", model);
         p.put("livetune.inference.artifacts-dir", artifacts);

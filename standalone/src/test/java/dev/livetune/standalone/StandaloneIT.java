@@ -93,9 +93,26 @@ class StandaloneIT {
                 .endsWith("/" + live);
         assertThat(json.convertValue(again.get("models"), List.class)).contains("default@v1", live);
         assertRecall(sdk("recall", Map.of("QUESTIONS", json.writeValueAsString(RECALL.keySet()))), "after a restart");
+        rollsBackThroughTheOrchestrator();
         stop(second);
         assertThat(data.resolve("redis/livetune.aof")).as("Redis kept its append-only file in the data directory")
                 .exists();
+    }
+
+    /**
+     * {@code ./livetune chat}'s {@code /rollback 1}: the gateway starts a rollback job, the orchestrator
+     * makes v1 live through its releaser, the call answers when it has, and the next chat is served by v1.
+     */
+    private void rollsBackThroughTheOrchestrator() throws Exception {
+        String key = Files.readString(data.resolve("api-key")).strip();
+        Settings settings = Settings.from(Map.of("LIVETUNE_GRPC_PORT", Integer.toString(grpcPort),
+                "LIVETUNE_DATA_DIR", data.toString()));
+        try (LivetuneClient client = new LivetuneClient(settings, key)) {
+            assertThat(client.rollback(1)).isEqualTo("default@v1");
+            assertThat(client.adapters().getAdaptersList()).filteredOn(a -> a.getAlias().equals("default"))
+                    .singleElement().satisfies(a -> assertThat(a.getLiveVersion()).isEqualTo(1));
+        }
+        assertThat(sdk("ask").at("/afterRestart/servedBy").asText()).as("served after the rollback").endsWith("default@v1");
     }
 
     /**

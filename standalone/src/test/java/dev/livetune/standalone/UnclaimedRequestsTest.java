@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.livetune.broker.Broker;
 import dev.livetune.broker.InProcessBroker;
+import dev.livetune.state.JobStore;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
@@ -42,7 +43,7 @@ class UnclaimedRequestsTest {
                     "request_id", "req-" + claimed, "request", "{\"jobId\":\"" + claimed + "\"}"));
             redis.hset("livetune:job:" + noRequest, Map.of("id", noRequest, "status", "queued"));
 
-            List<String> sent = UnclaimedRequests.republish(redis, broker, "learn-requests-" + run);
+            List<String> sent = UnclaimedRequests.republish(new JobStore(c::sync), broker, "learn-requests-" + run);
 
             assertThat(sent).contains(lost).doesNotContain(claimed, noRequest);
             List<Broker.Message> got = new CopyOnWriteArrayList<>();

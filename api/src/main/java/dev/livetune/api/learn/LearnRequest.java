@@ -10,7 +10,9 @@ import java.util.List;
  * @param jobId          the job id the client was given ({@code ftjob-...})
  * @param tenant         the owning tenant
  * @param adapter        the alias being taught, e.g. {@code default}
- * @param mode           {@code auto} (the orchestrator decides), {@code instruction}, {@code doc} or {@code web}
+ * @param mode           {@code auto} (the orchestrator decides), {@code instruction}, {@code doc}, {@code web},
+ *                       {@code forget} (text: what to forget, or a learned item's id) or {@code rollback}
+ *                       (text: the version to make live again)
  * @param text           what to learn: the message without its {@code [Learn]} prefix
  * @param fileIds        documents to learn from (document-driven mode)
  * @param sessionId      the chat session it came from, or null

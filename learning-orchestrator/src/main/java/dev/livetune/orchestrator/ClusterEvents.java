@@ -1,0 +1,116 @@
+package dev.livetune.orchestrator;
+
+import dev.livetune.api.k8s.AdapterRelease;
+import dev.livetune.api.k8s.TrainingRun;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import jakarta.annotation.PreDestroy;
+import jakarta.inject.Singleton;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import org.jboss.logging.Logger;
+
+/**
+ * Wakes a job waiting on a TrainingRun or an AdapterRelease when the object changes: one informer per
+ * kind in the namespace, started on first use. The job reads the object itself after each wake-up (or
+ * after {@code max}, in case a watch was lost and not yet re-established), so a missed event costs
+ * time, never a decision.
+ */
+@Singleton
+class ClusterEvents {
+
+    private static final Logger LOG = Logger.getLogger(ClusterEvents.class);
+
+    private final Map<String, AtomicLong> changes = new ConcurrentHashMap<>();
+    private final List<SharedIndexInformer<?>> informers = new ArrayList<>();
+    private String watching;
+
+    /** Starts watching the namespace's TrainingRuns and AdapterReleases (once). */
+    synchronized void watch(KubernetesClient client, String namespace) {
+        if (namespace.equals(watching)) {
+            return;
+        }
+        stop();
+        try {
+            informers.add(client.resources(TrainingRun.class).inNamespace(namespace).inform(handler()));
+            informers.add(client.resources(AdapterRelease.class).inNamespace(namespace).inform(handler()));
+            watching = namespace;
+        } catch (RuntimeException e) {
+            // no watch (permissions, an old API server): waits fall back to reading every few seconds
+            LOG.warnf("not watching TrainingRuns and AdapterReleases in %s (%s); reading them every few seconds instead",
+                    namespace, e.getMessage());
+            stop();
+        }
+    }
+
+    private <T extends HasMetadata> ResourceEventHandler<T> handler() {
+        return new ResourceEventHandler<>() {
+            @Override
+            public void onAdd(T obj) {
+                changed(obj);
+            }
+
+            @Override
+            public void onUpdate(T before, T after) {
+                changed(after);
+            }
+
+            @Override
+            public void onDelete(T obj, boolean finalStateUnknown) {
+                changed(obj);
+            }
+        };
+    }
+
+    private void changed(HasMetadata obj) {
+        AtomicLong c = changes.get(key(obj.getClass(), obj.getMetadata().getName()));
+        if (c != null) {
+            synchronized (c) {
+                c.incrementAndGet();
+                c.notifyAll();
+            }
+        }
+    }
+
+    /** @return a mark to pass to {@link #await}, taken before reading the object */
+    long mark(Class<? extends HasMetadata> kind, String name) {
+        return changes.computeIfAbsent(key(kind, name), k -> new AtomicLong()).get();
+    }
+
+    /** Waits until the object changes after {@code mark}, or {@code max} passes. */
+    void await(Class<? extends HasMetadata> kind, String name, long mark, Duration max) throws InterruptedException {
+        AtomicLong c = changes.computeIfAbsent(key(kind, name), k -> new AtomicLong());
+        long until = System.nanoTime() + max.toNanos();
+        synchronized (c) {
+            while (c.get() == mark) {
+                long left = until - System.nanoTime();
+                if (left <= 0) {
+                    return;
+                }
+                c.wait(Math.max(1, left / 1_000_000));
+            }
+        }
+    }
+
+    /** Forgets an object no job waits on any more. */
+    void done(Class<? extends HasMetadata> kind, String name) {
+        changes.remove(key(kind, name));
+    }
+
+    private static String key(Class<?> kind, String name) {
+        return kind.getSimpleName() + "/" + name;
+    }
+
+    @PreDestroy
+    synchronized void stop() {
+        informers.forEach(SharedIndexInformer::close);
+        informers.clear();
+        watching = null;
+    }
+}

@@ -1,0 +1,153 @@
+package dev.livetune.state;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.lettuce.core.KeyScanCursor;
+import io.lettuce.core.ScanArgs;
+import io.lettuce.core.ScanCursor;
+import io.lettuce.core.SetArgs;
+import io.lettuce.core.api.sync.RedisCommands;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.function.Supplier;
+
+/**
+ * Learn jobs: {@code livetune:job:<id>} (a hash: tenant, adapter, mode, phase, status, the request,
+ * results), {@code livetune:job-events:<id>} (the event history, OpenAI's {@code fine_tuning.job.event}
+ * objects as JSON, oldest first), {@code livetune:tenant-jobs:<tenant>} (the tenant's jobs by creation
+ * time), {@code livetune:jobs:active} (claimed jobs not yet ended, for resuming after a restart) and
+ * {@code livetune:request:<id>} (a request id claimed once, so a redelivery never makes a second job).
+ *
+ * <p>Owner: learning-orchestrator, from the claim on. Before that the gateway records the job as
+ * queued (fields set only where absent, so a claim that came first is never set back), and it flags a
+ * cancellation, which the orchestrator acts on.
+ */
+public final class JobStore {
+
+    private static final String JOB = "livetune:job:";
+    private static final String EVENTS = "livetune:job-events:";
+    private static final String TENANT_JOBS = "livetune:tenant-jobs:";
+    private static final String ACTIVE = "livetune:jobs:active";
+    private static final String REQUEST = "livetune:request:";
+    private static final Duration CLAIM_KEPT = Duration.ofDays(30);
+
+    private final Supplier<RedisCommands<String, String>> redis;
+    private final ObjectMapper json = new ObjectMapper();
+
+    public JobStore(Supplier<RedisCommands<String, String>> redis) {
+        this.redis = redis;
+    }
+
+    /** @return the job's fields; empty when there is no such job */
+    public Map<String, String> get(String jobId) {
+        return redis.get().hgetall(JOB + jobId);
+    }
+
+    /** @return one field of the job, or null */
+    public String field(String jobId, String name) {
+        return redis.get().hget(JOB + jobId, name);
+    }
+
+    public void set(String jobId, Map<String, String> fields) {
+        redis.get().hset(JOB + jobId, fields);
+    }
+
+    /** Sets the fields the job does not have yet (a queued record never overwrites the orchestrator's). */
+    public void setAbsent(String jobId, Map<String, String> fields) {
+        RedisCommands<String, String> r = redis.get();
+        fields.forEach((k, v) -> r.hsetnx(JOB + jobId, k, v));
+    }
+
+    /** Lists the job among its tenant's, ordered by creation time. */
+    public void index(String tenant, String jobId, Instant created) {
+        redis.get().zadd(TENANT_JOBS + tenant, created.toEpochMilli(), jobId);
+    }
+
+    /** @return the tenant's job ids, newest first */
+    public List<String> ofTenant(String tenant) {
+        return redis.get().zrevrange(TENANT_JOBS + tenant, 0, -1);
+    }
+
+    /** @return false when the request id was claimed before (a duplicate delivery) */
+    public boolean claimRequest(String requestId, String jobId) {
+        return redis.get().set(REQUEST + requestId, jobId, SetArgs.Builder.nx().ex(CLAIM_KEPT.toSeconds())) != null;
+    }
+
+    /** Marks a claimed job as one to resume after a restart, until {@link #ended}. */
+    public void active(String jobId) {
+        redis.get().sadd(ACTIVE, jobId);
+    }
+
+    public void ended(String jobId) {
+        redis.get().srem(ACTIVE, jobId);
+    }
+
+    /** @return the claimed jobs not yet ended */
+    public Set<String> active() {
+        return redis.get().smembers(ACTIVE);
+    }
+
+    public long activeCount() {
+        return redis.get().scard(ACTIVE);
+    }
+
+    /** Flags the job cancelled; the orchestrator stops it in whatever phase it is. */
+    public void requestCancel(String jobId, Instant at) {
+        set(jobId, Map.of("cancel_requested", "true", "status", "cancelled", "finished_at", Long.toString(at.getEpochSecond())));
+    }
+
+    public boolean cancelRequested(String jobId) {
+        return "true".equals(field(jobId, "cancel_requested"));
+    }
+
+    /**
+     * Appends an event in OpenAI's {@code fine_tuning.job.event} shape.
+     *
+     * @return the event as stored
+     */
+    public String event(String jobId, Instant at, String level, String message) {
+        ObjectNode e = json.createObjectNode();
+        e.put("id", "ftevent-" + UUID.randomUUID().toString().replace("-", ""));
+        e.put("object", "fine_tuning.job.event");
+        e.put("created_at", at.getEpochSecond());
+        e.put("level", level);
+        e.put("message", message);
+        e.putNull("data");
+        e.put("type", "message");
+        String s = e.toString();
+        redis.get().rpush(EVENTS + jobId, s);
+        return s;
+    }
+
+    /** @return the job's events from index {@code from} on, oldest first, as stored */
+    public List<String> events(String jobId, long from) {
+        return redis.get().lrange(EVENTS + jobId, from, -1);
+    }
+
+    /**
+     * @return jobs the gateway recorded as queued that no orchestrator claimed (no phase yet), with
+     *         their requests: in standalone the queue between the two is in memory, and a JVM killed in
+     *         between loses the message while Redis keeps the job
+     */
+    public List<Map<String, String>> unclaimed() {
+        RedisCommands<String, String> r = redis.get();
+        List<Map<String, String>> out = new ArrayList<>();
+        ScanCursor cursor = ScanCursor.INITIAL;
+        do {
+            KeyScanCursor<String> page = r.scan(cursor, ScanArgs.Builder.matches(JOB + "*").limit(500));
+            for (String key : page.getKeys()) {
+                Map<String, String> job = r.hgetall(key);
+                if (job.get("request") != null && !job.containsKey("phase") && "queued".equals(job.get("status"))) {
+                    out.add(job);
+                }
+            }
+            cursor = page;
+        } while (!cursor.isFinished());
+        return out;
+    }
+}

@@ -1,0 +1,155 @@
+package dev.livetune.state;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisConnectionException;
+import io.lettuce.core.api.StatefulRedisConnection;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalInt;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The shared key families against a real Redis: what one service writes, another reads back. */
+class StateTest {
+
+    private static RedisClient client;
+    private static StatefulRedisConnection<String, String> redis;
+
+    @BeforeAll
+    static void connect() {
+        client = RedisClient.create("redis://localhost:6379");
+        try {
+            redis = client.connect();
+        } catch (RedisConnectionException e) {
+            throw new IllegalStateException("Redis is not running on localhost:6379; start it (redis-server --daemonize yes)", e);
+        }
+    }
+
+    @AfterAll
+    static void close() {
+        redis.close();
+        client.shutdown();
+    }
+
+    private static String unique(String prefix) {
+        return prefix + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+    }
+
+    @Test
+    void aQueuedJobIsNeverSetBackByTheRecordWrittenAfterTheClaim() throws Exception {
+        JobStore jobs = new JobStore(redis::sync);
+        String tenant = unique("t");
+        String id = unique("ftjob-");
+        assertThat(jobs.claimRequest(id + "-request", id)).isTrue();
+        assertThat(jobs.claimRequest(id + "-request", id)).as("a redelivery").isFalse();
+        jobs.set(id, Map.of("tenant", tenant, "phase", "augmenting", "status", "running"));
+        jobs.active(id);
+        // the gateway's queued record lands after the orchestrator's claim
+        jobs.setAbsent(id, Map.of("tenant", tenant, "status", "queued", "request", "{}"));
+        jobs.index(tenant, id, Instant.ofEpochMilli(2000));
+        String older = unique("ftjob-");
+        jobs.index(tenant, older, Instant.ofEpochMilli(1000));
+
+        assertThat(jobs.get(id)).containsEntry("status", "running").containsEntry("phase", "augmenting")
+                .containsEntry("request", "{}");
+        assertThat(jobs.ofTenant(tenant)).containsExactly(id, older);
+        assertThat(jobs.active()).contains(id);
+        assertThat(jobs.unclaimed()).noneMatch(j -> id.equals(j.get("id")));
+        jobs.ended(id);
+        assertThat(jobs.active()).doesNotContain(id);
+        assertThat(jobs.get(unique("ftjob-"))).isEmpty();
+
+        assertThat(jobs.cancelRequested(id)).isFalse();
+        jobs.requestCancel(id, Instant.ofEpochSecond(77));
+        assertThat(jobs.cancelRequested(id)).isTrue();
+        assertThat(jobs.get(id)).containsEntry("status", "cancelled").containsEntry("finished_at", "77");
+    }
+
+    @Test
+    void eventsAreOpenAiJobEventsInTheOrderWritten() throws Exception {
+        JobStore jobs = new JobStore(redis::sync);
+        String id = unique("ftjob-");
+        jobs.event(id, Instant.ofEpochSecond(10), "info", "first");
+        jobs.event(id, Instant.ofEpochSecond(11), "error", "second");
+        List<String> all = jobs.events(id, 0);
+        assertThat(all).hasSize(2);
+        JsonNode e = new ObjectMapper().readTree(all.get(1));
+        assertThat(e.path("object").asText()).isEqualTo("fine_tuning.job.event");
+        assertThat(e.path("id").asText()).startsWith("ftevent-");
+        assertThat(e.path("created_at").asLong()).isEqualTo(11);
+        assertThat(e.path("level").asText()).isEqualTo("error");
+        assertThat(e.path("message").asText()).isEqualTo("second");
+        assertThat(e.has("data")).isTrue();
+        assertThat(jobs.events(id, 1)).containsExactly(all.get(1));
+    }
+
+    @Test
+    void unclaimedJobsAreTheQueuedOnesWithARequestAndNoPhase() {
+        JobStore jobs = new JobStore(redis::sync);
+        String waiting = unique("ftjob-");
+        String claimed = unique("ftjob-");
+        jobs.setAbsent(waiting, Map.of("id", waiting, "status", "queued", "request", "{\"jobId\":\"" + waiting + "\"}"));
+        jobs.setAbsent(claimed, Map.of("id", claimed, "status", "queued", "request", "{}", "phase", "received"));
+        List<String> ids = jobs.unclaimed().stream().map(j -> j.get("id")).toList();
+        assertThat(ids).contains(waiting).doesNotContain(claimed);
+        jobs.set(waiting, Map.of("phase", "received"));
+    }
+
+    @Test
+    void releasesAndRollbacksMoveTheLiveVersion() {
+        AdapterStore adapters = new AdapterStore(redis::sync);
+        String tenant = unique("t");
+        assertThat(adapters.live(tenant, "default")).isEqualTo(OptionalInt.empty());
+        assertThat(adapters.nextVersion(tenant, "default")).isEqualTo(1);
+        assertThat(adapters.nextVersion(tenant, "default")).isEqualTo(2);
+        adapters.released(tenant, "default", 1, "ftjob-a");
+        adapters.released(tenant, "default", 2, "ftjob-b");
+        adapters.released(tenant, "default", 2, "ftjob-b"); // a resumed release
+        assertThat(adapters.versions(tenant, "default")).containsExactly(1, 2);
+        assertThat(adapters.live(tenant, "default")).hasValue(2);
+        assertThat(adapters.datasets(tenant, "default")).containsExactly("ftjob-a", "ftjob-b");
+        assertThat(adapters.hasAlias(tenant, "default")).isTrue();
+        assertThat(adapters.hasAlias(tenant, "support")).isFalse();
+        assertThat(adapters.released(tenant, "default", 3)).isFalse();
+
+        adapters.rolledBack(tenant, "default", 1);
+        assertThat(adapters.live(tenant, "default")).hasValue(1);
+        assertThat(adapters.versions(tenant, "default")).containsExactly(1, 2);
+        assertThat(adapters.allLive()).contains(new AdapterStore.Live(tenant, "default", 1));
+        assertThat(adapters.allLive().stream().map(AdapterStore.Live::toString)).contains(tenant + "/default@v1");
+    }
+
+    @Test
+    void policiesFilesAndKnowledgeReadBackWhatWasWritten() {
+        String tenant = unique("t");
+        TenantPolicies policies = new TenantPolicies(redis::sync);
+        assertThat(policies.get(tenant)).isEmpty();
+        policies.put(tenant, Map.of());
+        policies.put(tenant, Map.of("min_retention", "0.9"));
+        assertThat(policies.get(tenant)).containsExactly(Map.entry("min_retention", "0.9"));
+
+        FileIndex files = new FileIndex(redis::sync);
+        String a = unique("file-");
+        String b = unique("file-");
+        files.put(a, Map.of("tenant", tenant, "filename", "a.md"), 1000);
+        files.put(b, Map.of("tenant", tenant, "filename", "b.md"), 2000);
+        assertThat(files.ofTenant(tenant)).containsExactly(b, a);
+        assertThat(files.get(a)).containsEntry("filename", "a.md");
+        files.delete(tenant, a);
+        assertThat(files.get(a)).isEmpty();
+        assertThat(files.ofTenant(tenant)).containsExactly(b);
+
+        KnowledgeIndex knowledge = new KnowledgeIndex(redis::sync);
+        knowledge.put(tenant, "default", "ftjob-x-0", "{\"status\": \"live\"}");
+        assertThat(knowledge.items(tenant, "default")).containsOnlyKeys("ftjob-x-0");
+        assertThat(knowledge.item(tenant, "default", "ftjob-x-0")).contains("live");
+        assertThat(knowledge.items(tenant, "support")).isEmpty();
+    }
+}
