@@ -100,7 +100,7 @@ public final class ServingSuite implements Callable<Integer> {
             config = m.decoder().config();
             RandomModelWriter writer = new RandomModelWriter(rt.json(), rt.manager());
             for (int v = 1; v <= loads + 8; v++) {
-                Path dir = store.resolve("tenants/bench/adapters/a/v" + v);
+                Path dir = new ArtifactLayout(store).version("bench", "a", v);
                 if (!Files.isRegularFile(dir.resolve(ArtifactLayout.ADAPTER_MANIFEST))) {
                     writer.writeAdapter(dir, config, 16, 32, List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj",
                             "up_proj", "down_proj"), v);
@@ -270,7 +270,7 @@ public final class ServingSuite implements Callable<Integer> {
 
     /** The same work in-process: the same number of rounds, each a batch of {@code clients} requests. */
     private double runDirect(LanguageModel m, int clients, int perClient) {
-        try (var adapter = m.loadAdapter(work.resolve("store/tenants/bench/adapters/a/v1"), "bench/a@v1")) {
+        try (var adapter = m.loadAdapter(new ArtifactLayout(work.resolve("store")).version("bench", "a", 1), "bench/a@v1")) {
             long t0 = System.nanoTime();
             long tokens = 0;
             for (int i = 0; i < perClient; i++) {

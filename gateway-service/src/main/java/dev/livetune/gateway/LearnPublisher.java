@@ -28,6 +28,8 @@ public class LearnPublisher {
     private final GatewayConfig config;
     private final Broker broker;
     private final ObjectMapper json = new ObjectMapper();
+    /** Whether the queue is known to exist: declared once, and again after a failed publish. */
+    private volatile boolean declared;
 
     LearnPublisher(GatewayConfig config) throws IOException {
         this.config = config;
@@ -37,9 +39,13 @@ public class LearnPublisher {
     /** @throws OpenAiException 503 when the broker does not confirm */
     public void publish(LearnRequest request) {
         try {
-            broker.declare(config.learnQueue());
+            if (!declared) {
+                broker.declare(config.learnQueue());
+                declared = true;
+            }
             broker.publish(config.learnQueue(), new Broker.Message(json.writeValueAsBytes(request), request.requestId(), null));
         } catch (IOException | RuntimeException e) {
+            declared = false;
             LOG.warnf("learn request %s not confirmed by the broker: %s", request.requestId(), e.toString());
             throw OpenAiException.unavailable("the learning queue is unavailable; nothing was recorded, retry later", 5);
         }

@@ -15,11 +15,16 @@ import java.util.Map;
 import java.util.UUID;
 
 /**
- * Starts learn jobs: publishes the request (confirmed by the broker) and only then records the job,
- * so a job that exists was delivered, and a client told 503 left nothing behind.
+ * Starts learn jobs: records the job, publishes the request (confirmed by the broker), and only then
+ * lists it among the tenant's jobs. A publish the broker did not confirm in time rejects the job
+ * ({@link JobStore#reject}) and the client gets 503: if the broker delivers the request after all,
+ * the orchestrator drops it, so a client told 503 is never taught anything; if the orchestrator had
+ * already accepted it, the job stands and the client gets it.
  */
 @Singleton
 public class Learning {
+
+    private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(Learning.class);
 
     private final LearnPublisher publisher;
     private final JobStore jobs;
@@ -63,7 +68,6 @@ public class Learning {
         String alias = r.adapter();
         String mode = r.mode();
         List<String> fileIds = r.fileIds();
-        publisher.publish(r);
         Instant created = Instant.parse(r.createdAt());
         Map<String, String> job = new java.util.LinkedHashMap<>();
         job.put("id", jobId);
@@ -81,9 +85,15 @@ public class Learning {
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
-        // The orchestrator may consume the request and write the job before this line runs: only
-        // fill in what is not there yet, so its phase and status are never set back.
-        jobs.setAbsent(jobId, job);
+        jobs.recordQueued(jobId, job);
+        try {
+            publisher.publish(r);
+        } catch (OpenAiException e) {
+            if (jobs.reject(jobId)) {
+                throw e;
+            }
+            LOG.infof("learn request %s was not confirmed in time, but job %s was already accepted", r.requestId(), jobId);
+        }
         jobs.index(tenant, jobId, created);
         event(jobId, created, "info", "Learn request queued (" + mode + ")");
         return r;

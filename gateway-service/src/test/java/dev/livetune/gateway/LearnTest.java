@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A {@code [Learn]} message is answered at once with a job id, after the broker confirmed the learn
- * request; with the broker unreachable the client gets 503 and nothing is recorded, and once it is
+ * request; with the broker unreachable the client gets 503 and no job is listed, and once it is
  * back the next request is delivered exactly once.
  */
 @QuarkusTest
@@ -68,7 +68,7 @@ class LearnTest {
             assertThat(redis.sync().hget("livetune:job:" + jobId, "status")).isEqualTo("queued");
             assertThat(redis.sync().lrange("livetune:session:" + tenant + ":s1", 0, -1)).hasSize(2);
 
-            // The broker goes away: 503 with Retry-After, no job record, nothing sent later.
+            // The broker goes away: 503 with Retry-After, no job listed, nothing sent later.
             GatewayStack.rabbit.down();
             Response refused = learn(key, "s2", false);
             assertThat(refused.statusCode()).isEqualTo(503);
@@ -92,6 +92,51 @@ class LearnTest {
             assertThat(after).hasSize(1);
             assertThat(after.get(0).get("jobId").asText()).isEqualTo(streamedJob);
             assertThat(redis.sync().zcard("livetune:tenant-jobs:" + tenant)).isEqualTo(2);
+        } finally {
+            GatewayStack.rabbit.up();
+            redisClient.shutdown();
+        }
+    }
+
+    /**
+     * The broker takes the learn request but its confirm comes too late: the client gets 503, the job
+     * is rejected and not listed, and the request RabbitMQ holds anyway carries the job id whose
+     * rejection the orchestrator reads (and drops it: the orchestrator's {@code RejectedRequestTest}).
+     */
+    @Test
+    void aRequestWhoseConfirmCameTooLateIsRejectedThoughTheBrokerHasIt() throws Exception {
+        String tenant = Keys.tenant();
+        String key = Keys.keyFor(tenant);
+        RedisClient redisClient = RedisClient.create("redis://localhost:6379");
+        try (Connection c = new ConnectionFactory().newConnection(); Channel ch = c.createChannel();
+                StatefulRedisConnection<String, String> redis = redisClient.connect()) {
+            ch.queueDeclare(GatewayStack.QUEUE, true, false, false, null);
+            // one on time first: the gateway's connection is open and the queue known, so what the
+            // broker holds back below is the confirm itself
+            Response first = learn(key, "before", false);
+            assertThat(first.statusCode()).as(first.asString()).isEqualTo(200);
+            drain(ch, tenant);
+            GatewayStack.rabbit.holdReplies();
+            Response refused = learn(key, "late", false);
+            assertThat(refused.statusCode()).as(refused.asString()).isEqualTo(503);
+            GatewayStack.rabbit.up();
+
+            List<JsonNode> delivered = new ArrayList<>();
+            org.awaitility.Awaitility.await("the request RabbitMQ took").atMost(java.time.Duration.ofSeconds(20)).until(() -> {
+                delivered.addAll(drain(ch, tenant));
+                return !delivered.isEmpty();
+            });
+            assertThat(delivered).hasSize(1);
+            String jobId = delivered.get(0).get("jobId").asText();
+            assertThat(redis.sync().hget("livetune:job:" + jobId, "acceptance")).isEqualTo("rejected");
+            assertThat(redis.sync().zrange("livetune:tenant-jobs:" + tenant, 0, -1)).as("a rejected job is not listed")
+                    .containsExactly(first.header("X-Livetune-Job-Id"));
+            assertThat(redis.sync().ttl("livetune:job:" + jobId)).as("and is kept a day at most").isBetween(1L, 86400L);
+
+            Response ok = learn(key, "after", false);
+            assertThat(ok.statusCode()).as("the next request, confirms on time again").isEqualTo(200);
+            assertThat(redis.sync().zrange("livetune:tenant-jobs:" + tenant, 0, -1))
+                    .containsExactlyInAnyOrder(first.header("X-Livetune-Job-Id"), ok.header("X-Livetune-Job-Id"));
         } finally {
             GatewayStack.rabbit.up();
             redisClient.shutdown();

@@ -1,5 +1,6 @@
 package dev.livetune.gateway;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -11,7 +12,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * A TCP relay to a local port that a test can cut ({@link #down()}: every connection is closed and
- * new ones refused) and restore ({@link #up()}), to play a broker outage without touching the broker.
+ * new ones refused) and restore ({@link #up()}), to play a broker outage without touching the broker;
+ * or make mute ({@link #holdReplies()}: what clients send still reaches the target, what it answers
+ * is held back until {@link #up()}), to play a broker that takes a message but whose confirm is late.
  */
 final class TcpProxy implements AutoCloseable {
 
@@ -19,6 +22,7 @@ final class TcpProxy implements AutoCloseable {
     private final ServerSocket server;
     private final List<Socket> open = new CopyOnWriteArrayList<>();
     private volatile boolean up = true;
+    private volatile boolean holding;
 
     TcpProxy(int target) throws IOException {
         this.target = target;
@@ -42,6 +46,11 @@ final class TcpProxy implements AutoCloseable {
 
     void up() {
         up = true;
+        holding = false;
+    }
+
+    void holdReplies() {
+        holding = true;
     }
 
     private void accept() {
@@ -55,18 +64,32 @@ final class TcpProxy implements AutoCloseable {
                 Socket upstream = new Socket(InetAddress.getLoopbackAddress(), target);
                 open.add(client);
                 open.add(upstream);
-                pump(client, upstream);
-                pump(upstream, client);
+                pump(client, upstream, false);
+                pump(upstream, client, true);
             } catch (IOException e) {
                 // closed, or the target refused
             }
         }
     }
 
-    private void pump(Socket from, Socket to) {
+    /** @param replies bytes from the target, which {@link #holdReplies()} holds back */
+    private void pump(Socket from, Socket to, boolean replies) {
         Thread t = new Thread(() -> {
             try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
-                in.transferTo(out);
+                ByteArrayOutputStream held = new ByteArrayOutputStream();
+                byte[] buffer = new byte[8192];
+                for (int n; (n = in.read(buffer)) >= 0; ) {
+                    if (replies && holding) {
+                        held.write(buffer, 0, n);
+                        continue;
+                    }
+                    if (held.size() > 0) {
+                        held.writeTo(out);
+                        held.reset();
+                    }
+                    out.write(buffer, 0, n);
+                    out.flush();
+                }
             } catch (IOException e) {
                 // cut
             } finally {

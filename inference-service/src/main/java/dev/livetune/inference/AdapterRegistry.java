@@ -1,9 +1,8 @@
 package dev.livetune.inference;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.livetune.api.adapter.AdapterRef;
 import dev.livetune.api.adapter.Sha256;
+import dev.livetune.api.artifact.AdapterManifest;
 import dev.livetune.api.artifact.ArtifactLayout;
 import dev.livetune.llm.LanguageModel;
 import dev.livetune.llm.lora.LoraAdapter;
@@ -15,7 +14,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,7 +27,7 @@ import java.util.function.Consumer;
  *
  * <p>A request takes a {@link Lease} on one version when it starts (resolving an alias then), so
  * an alias can move while it runs; a version leaves memory only once its last lease is returned.
- * Loading (read, verify every file against {@code livetune.json}, warm up) happens outside the
+ * Loading (read, verify every file against its manifest, warm up) happens outside the
  * lock; only the switch is atomic, so a failed load never changes what an alias points at. Beyond
  * {@code maxResident} versions the least recently used one that is not pinned, not live and not in
  * use is evicted; a pinned version named by a request is loaded again on demand from the store.
@@ -41,13 +39,16 @@ public final class AdapterRegistry implements AutoCloseable {
         final AdapterRef ref;
         final LoraAdapter adapter;
         final double loadSeconds;
+        /** The weights' sha256 its manifest lists; null when it was loaded unverified. */
+        final String weightsSha256;
         int users;
         boolean pinned;
         boolean retired;
         long lastUsed;
 
-        Resident(AdapterRef ref, LoraAdapter adapter, double loadSeconds, boolean pinned) {
+        Resident(AdapterRef ref, LoraAdapter adapter, double loadSeconds, boolean pinned, String weightsSha256) {
             this.ref = ref;
+            this.weightsSha256 = weightsSha256;
             this.adapter = adapter;
             this.loadSeconds = loadSeconds;
             this.pinned = pinned;
@@ -105,7 +106,6 @@ public final class AdapterRegistry implements AutoCloseable {
     private final Optional<Path> store;
     private final int maxResident;
     private final boolean allowUnverified;
-    private final ObjectMapper json = new ObjectMapper();
     private final Consumer<Double> onLoad;
     private final Runnable onLoadFailure;
     private final Map<AdapterRef, Resident> resident = new HashMap<>();
@@ -177,6 +177,15 @@ public final class AdapterRegistry implements AutoCloseable {
      * @param path where the version's files are; empty for the artifact store's directory
      */
     public LoadResult load(AdapterRef version, Optional<Path> path, boolean activate, boolean pin) {
+        return load(version, path, activate, pin, Optional.empty());
+    }
+
+    /**
+     * As {@link #load(AdapterRef, Optional, boolean, boolean)}, and refused (the alias untouched) unless
+     * the version's weights have the sha256 a release names for them.
+     */
+    public LoadResult load(AdapterRef version, Optional<Path> path, boolean activate, boolean pin,
+            Optional<String> expectedWeightsSha256) {
         boolean already;
         synchronized (this) {
             Resident r = resident.get(version);
@@ -187,6 +196,11 @@ public final class AdapterRegistry implements AutoCloseable {
             Resident now = resident.get(version);
             if (now == null || now.retired) {
                 throw new AdapterException(Status.Code.ABORTED, version + " was unloaded while it loaded; try again");
+            }
+            if (expectedWeightsSha256.isPresent() && !expectedWeightsSha256.get().equals(now.weightsSha256)) {
+                throw new AdapterException(Status.Code.FAILED_PRECONDITION, "adapter " + version + ": the release names sha256 "
+                        + expectedWeightsSha256.get() + " for " + AdapterManifest.WEIGHTS + ", but this version's is "
+                        + (now.weightsSha256 == null ? "unverified" : now.weightsSha256));
             }
             now.pinned |= pin;
             String alias = AdapterRef.alias(version.tenant(), version.name()).toString();
@@ -251,7 +265,7 @@ public final class AdapterRegistry implements AutoCloseable {
         if (!Files.isDirectory(dir)) {
             throw new AdapterException(Status.Code.NOT_FOUND, "adapter " + version + " not found (" + dir + ")");
         }
-        verify(version, dir);
+        String weightsSha256 = verify(version, dir);
         LoraAdapter adapter;
         try {
             adapter = model.loadAdapter(dir, version.toString());
@@ -266,43 +280,48 @@ public final class AdapterRegistry implements AutoCloseable {
                 throw e;
             }
         }
-        return new Resident(version, adapter, (System.nanoTime() - t0) / 1e9, pin);
+        return new Resident(version, adapter, (System.nanoTime() - t0) / 1e9, pin, weightsSha256);
     }
 
-    /** Checks every file {@code livetune.json} lists against its sha256, and that the adapter files are among them. */
-    private void verify(AdapterRef version, Path dir) {
-        Path manifest = dir.resolve(ArtifactLayout.ADAPTER_MANIFEST);
-        if (!Files.isRegularFile(manifest)) {
+    /**
+     * Checks every file the version's manifest lists against its sha256, and that the adapter files are
+     * among them.
+     *
+     * @return the weights' sha256; null when there is no manifest and unverified adapters are allowed
+     */
+    private String verify(AdapterRef version, Path dir) {
+        if (!Files.isRegularFile(dir.resolve(ArtifactLayout.ADAPTER_MANIFEST))) {
             if (allowUnverified) {
-                return;
+                return null;
             }
             throw new AdapterException(Status.Code.FAILED_PRECONDITION, "adapter " + version
-                    + " has no livetune.json to verify its files against");
+                    + " has no " + ArtifactLayout.ADAPTER_MANIFEST + " to verify its files against");
         }
         try {
-            JsonNode files = json.readTree(manifest.toFile()).path("files");
-            for (String required : List.of("adapter_config.json", "adapter_model.safetensors")) {
-                if (!files.has(required)) {
+            AdapterManifest manifest = AdapterManifest.read(dir);
+            for (String required : List.of(AdapterManifest.CONFIG, AdapterManifest.WEIGHTS)) {
+                if (!manifest.files().containsKey(required)) {
                     throw new AdapterException(Status.Code.FAILED_PRECONDITION, "adapter " + version
-                            + ": livetune.json does not list " + required);
+                            + ": " + ArtifactLayout.ADAPTER_MANIFEST + " does not list " + required);
                 }
             }
-            for (Iterator<Map.Entry<String, JsonNode>> it = files.fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> f = it.next();
+            for (Map.Entry<String, String> f : manifest.files().entrySet()) {
                 Path file = dir.resolve(f.getKey()).normalize();
                 if (!file.startsWith(dir.normalize()) || !Files.isRegularFile(file)) {
                     throw new AdapterException(Status.Code.FAILED_PRECONDITION, "adapter " + version + ": "
-                            + f.getKey() + " is listed in livetune.json but missing");
+                            + f.getKey() + " is listed in " + ArtifactLayout.ADAPTER_MANIFEST + " but missing");
                 }
                 String actual = Sha256.of(file);
-                if (!actual.equals(f.getValue().asText())) {
+                if (!actual.equals(f.getValue())) {
                     throw new AdapterException(Status.Code.FAILED_PRECONDITION, "adapter " + version + ": "
-                            + f.getKey() + " has sha256 " + actual + " but livetune.json says " + f.getValue().asText());
+                            + f.getKey() + " has sha256 " + actual + " but " + ArtifactLayout.ADAPTER_MANIFEST + " says "
+                            + f.getValue());
                 }
             }
+            return manifest.weightsSha256();
         } catch (IOException e) {
             throw new AdapterException(Status.Code.FAILED_PRECONDITION, "adapter " + version
-                    + ": cannot read livetune.json or its files: " + e.getMessage(), e);
+                    + ": cannot read " + ArtifactLayout.ADAPTER_MANIFEST + " or its files: " + e.getMessage(), e);
         }
     }
 

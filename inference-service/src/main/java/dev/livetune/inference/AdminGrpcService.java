@@ -35,7 +35,9 @@ public class AdminGrpcService extends InferenceAdminGrpc.InferenceAdminImplBase 
         answer(out, () -> {
             AdapterRef ref = version(request.getTenant(), request.getName(), request.getVersion());
             Optional<Path> path = request.getPath().isEmpty() ? Optional.empty() : Optional.of(Path.of(request.getPath()));
-            AdapterRegistry.LoadResult r = engine.registry().load(ref, path, request.getActivate(), request.getPin());
+            Optional<String> expected = request.getExpectedSha256().isEmpty() ? Optional.empty()
+                    : Optional.of(request.getExpectedSha256());
+            AdapterRegistry.LoadResult r = engine.registry().load(ref, path, request.getActivate(), request.getPin(), expected);
             return LoadAdapterResponse.newBuilder().setAdapter(r.ref().toString()).setLoadSeconds(r.loadSeconds())
                     .setAlreadyResident(r.alreadyResident()).setAliasVersion(r.aliasVersion()).build();
         });

@@ -77,6 +77,17 @@ class ErrorsTest {
         Clients.Reply stillServing = Clients.collect(Clients.inference().generate(Clients.greedy("acme/support", "Hi", 4)));
         assertThat(stillServing.servedBy()).isEqualTo(liveBefore);
 
+        // A release naming other weights than the version's is refused, resident or not; the alias stays.
+        Path v2 = ServedModel.adapterDir(ServedModel.root.resolve("store"), "acme", "support", 2);
+        String v2Weights = dev.livetune.api.artifact.AdapterManifest.read(v2).weightsSha256();
+        assertThat(code(() -> Clients.admin().loadAdapter(LoadAdapterRequest.newBuilder().setTenant("acme").setName("support")
+                .setVersion(2).setActivate(true).setExpectedSha256("0".repeat(64)).build())))
+                .isEqualTo(Status.Code.FAILED_PRECONDITION);
+        assertThat(Clients.admin().listAdapters(ListAdaptersRequest.getDefaultInstance()).getAliasesMap()
+                .get("acme/support")).isEqualTo(liveBefore);
+        assertThat(Clients.admin().loadAdapter(LoadAdapterRequest.newBuilder().setTenant("acme").setName("support")
+                .setVersion(2).setExpectedSha256(v2Weights).build()).getAdapter()).isEqualTo("acme/support@v2");
+
         // Unknown adapters and versions.
         assertThat(generate(Clients.greedy("nobody/nothing", "Hi", 4))).isEqualTo(Status.Code.NOT_FOUND);
         assertThat(generate(Clients.greedy("acme/support@v77", "Hi", 4))).isEqualTo(Status.Code.NOT_FOUND);

@@ -13,7 +13,8 @@ import org.jboss.logging.Logger;
 
 /**
  * Takes learn requests off the durable queue: a request is acknowledged only once its job is
- * durable in Redis; a request id seen before is acknowledged without a second job; a message that is
+ * durable in Redis; a request id seen before is acknowledged without a second job; a request the
+ * gateway rejected (its client was told 503) is acknowledged and dropped; a message that is
  * not a learn request goes to the dead-letter queue ({@code <learn-queue>.dead}), so the queue keeps
  * flowing. At startup every unfinished job is resumed from its persisted phase, before new requests
  * are taken.
@@ -70,6 +71,12 @@ public class Intake {
             return;
         }
         try {
+            if (!jobs.accept(r.jobId())) {
+                LOG.infof("dropping learn request %s: the gateway rejected job %s (its publish was not confirmed in time"
+                        + " and the client was told so)", r.requestId(), r.jobId());
+                delivery.ack();
+                return;
+            }
             if (jobs.claim(r)) {
                 Failpoints.hit("after-claim");
                 pipeline.submit(r.jobId(), r.tenant(), r.adapter());

@@ -31,6 +31,11 @@ public class Jobs {
         this.metrics = metrics;
     }
 
+    /** @return false when the gateway rejected the job's request: drop it (see {@link JobStore#reject}) */
+    public boolean accept(String jobId) {
+        return store.accept(jobId);
+    }
+
     /** @return false when this request was claimed before (a duplicate delivery) */
     public boolean claim(LearnRequest r) throws JsonProcessingException {
         if (!store.claimRequest(r.requestId(), r.jobId())) {

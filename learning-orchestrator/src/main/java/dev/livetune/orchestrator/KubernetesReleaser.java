@@ -1,7 +1,7 @@
 package dev.livetune.orchestrator;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.livetune.api.adapter.Sha256;
+import dev.livetune.api.artifact.AdapterManifest;
 import dev.livetune.api.artifact.ArtifactLayout;
 import dev.livetune.api.k8s.AdapterRelease;
 import dev.livetune.api.k8s.AdapterReleaseSpec;
@@ -32,7 +32,6 @@ public class KubernetesReleaser implements AdapterReleaser {
     private final OrchestratorConfig config;
     private final Instance<KubernetesClient> clients;
     private final ClusterEvents events;
-    private final ObjectMapper json = new ObjectMapper();
 
     KubernetesReleaser(OrchestratorConfig config, Instance<KubernetesClient> clients, ClusterEvents events) {
         this.config = config;
@@ -136,8 +135,7 @@ public class KubernetesReleaser implements AdapterReleaser {
         spec.version = version;
         spec.uri = uri;
         try {
-            spec.sha256 = json.readTree(config.artifactsDir().resolve(uri).resolve(ArtifactLayout.ADAPTER_MANIFEST).toFile()).path("files")
-                    .path("adapter_model.safetensors").asText(null);
+            spec.sha256 = AdapterManifest.read(config.artifactsDir().resolve(uri)).weightsSha256();
         } catch (IOException e) {
             throw new JobFailure("cannot read " + uri + "/" + ArtifactLayout.ADAPTER_MANIFEST + ": " + e.getMessage(), e);
         }

@@ -1,9 +1,9 @@
 package dev.livetune.orchestrator;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.livetune.api.artifact.ArtifactLayout;
+import dev.livetune.api.artifact.EvalReport;
 import dev.livetune.api.augment.AugmentResult;
 import dev.livetune.api.learn.JobPhase;
 import dev.livetune.api.learn.LearnRequest;
@@ -24,6 +24,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.OptionalDouble;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -265,26 +266,25 @@ public class Pipeline {
                 return JobPhase.EVALUATING;
             }
             case EVALUATING -> {
-                Path eval = adapterDir(r, version(r)).resolve(ArtifactLayout.EVAL_REPORT);
-                JsonNode recall = json.readTree(eval.toFile()).path("recall");
-                double fresh = recall.path("new").asDouble(1.0);
-                double kept = recall.path("retention").asDouble(1.0);
+                EvalReport eval = EvalReport.read(adapterDir(r, version(r)));
+                double fresh = eval.of("new").orElse(1.0);
+                double kept = eval.of("retention").orElse(1.0);
                 // The tenant's own policy overrides the defaults.
                 Map<String, String> policy = policies.get(r.tenant());
                 double minNew = threshold(policy, "min_new_recall", config.minNewRecall());
                 double minKept = threshold(policy, "min_retention", config.minRetention());
-                double general = recall.path("general").asDouble(1.0);
+                double general = eval.of("general").orElse(1.0);
                 double minGeneral = config.minGeneralRecall();
-                JsonNode paraphrase = recall.path("paraphrase");
+                OptionalDouble paraphrase = eval.of("paraphrase");
                 String scores = String.format(Locale.ROOT, "new-knowledge recall %.2f (at least %.2f), retention %.2f"
                         + " (at least %.2f), small talk %.2f (at least %.2f)%s", fresh, minNew, kept, minKept, general,
-                        minGeneral, paraphrase.isMissingNode() ? ""
-                                : String.format(Locale.ROOT, "; earlier items in held-out forms %.2f", paraphrase.asDouble()));
+                        minGeneral, paraphrase.isEmpty() ? ""
+                                : String.format(Locale.ROOT, "; earlier items in held-out forms %.2f", paraphrase.getAsDouble()));
                 jobs.set(id, Map.of("eval_new_recall", Double.toString(fresh), "eval_retention", Double.toString(kept)));
-                JsonNode forgotten = recall.path("forgotten");
-                if (!forgotten.isMissingNode() && forgotten.asDouble() > 0) {
+                OptionalDouble forgotten = eval.of("forgotten");
+                if (forgotten.isPresent() && forgotten.getAsDouble() > 0) {
                     throw new JobFailure(String.format(Locale.ROOT, "the eval gate kept the live adapter: the new version still"
-                            + " answers %.0f%% of the probes of what it was to forget; %s", 100 * forgotten.asDouble(), scores));
+                            + " answers %.0f%% of the probes of what it was to forget; %s", 100 * forgotten.getAsDouble(), scores));
                 }
                 if (fresh < minNew || kept < minKept || general < minGeneral) {
                     if (!dataset(r).consolidation()) {

@@ -32,7 +32,11 @@ final class LearnJobs {
 
     /** @return the new job's id, once its request is on the test queue */
     static String publish(String tenant, String mode, String text, List<String> fileIds) throws Exception {
-        String jobId = "ftjob-" + UUID.randomUUID().toString().replace("-", "");
+        return publish("ftjob-" + UUID.randomUUID().toString().replace("-", ""), tenant, mode, text, fileIds);
+    }
+
+    /** @return {@code jobId}, once its request is on the test queue */
+    static String publish(String jobId, String tenant, String mode, String text, List<String> fileIds) throws Exception {
         LearnRequest r = new LearnRequest(1, UUID.randomUUID().toString(), jobId, tenant, "default", mode, text, fileIds,
                 null, List.of(), Instant.now().toString(), null);
         try (Connection c = new ConnectionFactory().newConnection(); Channel ch = c.createChannel()) {

@@ -26,6 +26,12 @@ import java.util.function.Supplier;
  * <p>Owner: learning-orchestrator, from the claim on. Before that the gateway records the job as
  * queued (fields set only where absent, so a claim that came first is never set back), and it flags a
  * cancellation, which the orchestrator acts on.
+ *
+ * <p>Whether a request was accepted is settled once, by whichever side comes first
+ * ({@code acceptance} in the job): the gateway records the job before it publishes the request; if
+ * the broker does not confirm the publish in time, the gateway {@linkplain #reject rejects} it and
+ * tells the client 503, unless the orchestrator {@linkplain #accept accepted} it already; an
+ * orchestrator that receives a rejected request (the broker delivering it after all) drops it.
  */
 public final class JobStore {
 
@@ -35,6 +41,11 @@ public final class JobStore {
     private static final String ACTIVE = "livetune:jobs:active";
     private static final String REQUEST = "livetune:request:";
     private static final Duration CLAIM_KEPT = Duration.ofDays(30);
+    /** How long a job nobody accepted is kept: a gateway that died between recording and publishing. */
+    private static final Duration UNACCEPTED_KEPT = Duration.ofDays(1);
+    private static final String ACCEPTANCE = "acceptance";
+    private static final String ACCEPTED = "accepted";
+    private static final String REJECTED = "rejected";
 
     private final Supplier<RedisCommands<String, String>> redis;
     private final ObjectMapper json = new ObjectMapper();
@@ -61,6 +72,40 @@ public final class JobStore {
     public void setAbsent(String jobId, Map<String, String> fields) {
         RedisCommands<String, String> r = redis.get();
         fields.forEach((k, v) -> r.hsetnx(JOB + jobId, k, v));
+    }
+
+    /**
+     * Records a job about to be published (the gateway): its fields where absent, kept for a day
+     * unless the orchestrator accepts it, and not yet listed among the tenant's jobs.
+     */
+    public void recordQueued(String jobId, Map<String, String> fields) {
+        setAbsent(jobId, fields);
+        redis.get().expire(JOB + jobId, UNACCEPTED_KEPT.toSeconds());
+    }
+
+    /**
+     * Rejects a request whose publish was not confirmed (the gateway): an orchestrator that receives
+     * it later drops it.
+     *
+     * @return true when rejected; false when the orchestrator accepted it first (it runs)
+     */
+    public boolean reject(String jobId) {
+        RedisCommands<String, String> r = redis.get();
+        return r.hsetnx(JOB + jobId, ACCEPTANCE, REJECTED) || REJECTED.equals(r.hget(JOB + jobId, ACCEPTANCE));
+    }
+
+    /**
+     * Accepts a received request (the orchestrator), for good: the job is kept from now on.
+     *
+     * @return false when the gateway rejected it (its client was told 503): drop it
+     */
+    public boolean accept(String jobId) {
+        RedisCommands<String, String> r = redis.get();
+        if (!r.hsetnx(JOB + jobId, ACCEPTANCE, ACCEPTED) && REJECTED.equals(r.hget(JOB + jobId, ACCEPTANCE))) {
+            return false;
+        }
+        r.persist(JOB + jobId);
+        return true;
     }
 
     /** Lists the job among its tenant's, ordered by creation time. */
@@ -142,7 +187,8 @@ public final class JobStore {
             KeyScanCursor<String> page = r.scan(cursor, ScanArgs.Builder.matches(JOB + "*").limit(500));
             for (String key : page.getKeys()) {
                 Map<String, String> job = r.hgetall(key);
-                if (job.get("request") != null && !job.containsKey("phase") && "queued".equals(job.get("status"))) {
+                if (job.get("request") != null && !job.containsKey("phase") && "queued".equals(job.get("status"))
+                        && !REJECTED.equals(job.get(ACCEPTANCE))) {
                     out.add(job);
                 }
             }

@@ -73,6 +73,28 @@ class StateTest {
     }
 
     @Test
+    void whicheverSideComesFirstSettlesWhetherARequestWasAccepted() {
+        JobStore jobs = new JobStore(redis::sync);
+        String late = unique("ftjob-");
+        jobs.recordQueued(late, Map.of("id", late, "status", "queued", "request", "{}"));
+        assertThat(redis.sync().ttl("livetune:job:" + late)).as("a queued record nobody accepted expires").isPositive();
+        assertThat(jobs.reject(late)).isTrue();
+        assertThat(jobs.reject(late)).as("again").isTrue();
+        assertThat(jobs.accept(late)).as("the broker delivers it after all").isFalse();
+        assertThat(jobs.unclaimed()).noneMatch(j -> late.equals(j.get("id")));
+
+        String early = unique("ftjob-");
+        jobs.recordQueued(early, Map.of("id", early, "status", "queued", "request", "{}"));
+        assertThat(jobs.accept(early)).isTrue();
+        assertThat(redis.sync().ttl("livetune:job:" + early)).as("an accepted job is kept").isEqualTo(-1L);
+        assertThat(jobs.reject(early)).as("the confirm was late, but the orchestrator has it").isFalse();
+        assertThat(jobs.accept(early)).as("a redelivery").isTrue();
+
+        String direct = unique("ftjob-");
+        assertThat(jobs.accept(direct)).as("a request with no queued record (published by another producer)").isTrue();
+    }
+
+    @Test
     void eventsAreOpenAiJobEventsInTheOrderWritten() throws Exception {
         JobStore jobs = new JobStore(redis::sync);
         String id = unique("ftjob-");

@@ -1,6 +1,7 @@
 package dev.livetune.trainer;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.livetune.api.artifact.ArtifactLayout;
 import dev.livetune.llm.model.ModelFormatException;
 import dev.livetune.llm.tokenizer.TokenizerException;
 import dev.livetune.llm.train.InvalidTrainingInputException;
@@ -35,7 +36,8 @@ public final class TrainerCli {
 
     @Command(name = "train", mixinStandardHelpOptions = true,
             description = {"Trains on chat samples (OpenAI fine-tuning JSONL) and writes a PEFT adapter (or a whole"
-                    + " model with full_finetune) plus livetune.json and, with --probes, eval.json.",
+                    + " model with full_finetune) plus " + ArtifactLayout.ADAPTER_MANIFEST + " and, with --probes, "
+                    + ArtifactLayout.EVAL_REPORT + ".",
                     "Progress: JSON lines on stdout. Logs: stderr. Exit: 0 done, 64 invalid input (never retry),"
                     + " 70 internal error, 75 transient failure (retry: it resumes from the last checkpoint)."})
     static final class Train implements Callable<Integer> {

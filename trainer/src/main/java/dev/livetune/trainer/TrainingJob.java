@@ -327,7 +327,7 @@ final class TrainingJob {
         }
         ObjectNode f = m.putObject("files");
         files.forEach(f::put);
-        Path tmp = partial.resolve(".livetune.json.tmp");
+        Path tmp = partial.resolve("." + ArtifactLayout.ADAPTER_MANIFEST + ".tmp");
         json.writeValue(tmp.toFile(), m);
         Files.move(tmp, partial.resolve(ArtifactLayout.ADAPTER_MANIFEST), StandardCopyOption.ATOMIC_MOVE);
     }

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.livetune.api.adapter.Sha256;
+import dev.livetune.api.artifact.AdapterManifest;
+import dev.livetune.api.artifact.EvalReport;
 import dev.livetune.llm.LanguageModel;
 import dev.livetune.llm.engine.TorchRuntime;
 import dev.livetune.llm.tokenizer.ChatMessage;
@@ -88,6 +90,14 @@ class TrainCommandTest {
             assertThat(f.getValue().asText()).as(f.getKey()).isEqualTo(Sha256.of(out.resolve(f.getKey())));
         }
         assertThat(listed).containsExactlyInAnyOrder("adapter_config.json", "adapter_model.safetensors", "eval.json");
+        // the typed view the services read, over the same file
+        AdapterManifest typed = AdapterManifest.read(out);
+        assertThat(typed.schemaVersion()).isEqualTo(1);
+        assertThat(typed.kind()).isEqualTo("lora");
+        assertThat(typed.files()).containsOnlyKeys(listed);
+        assertThat(typed.weightsSha256()).isEqualTo(Sha256.of(out.resolve("adapter_model.safetensors")));
+        assertThat(typed.metrics().get("steps").asInt()).isEqualTo(6);
+        assertThat(typed.eval()).isEqualTo(EvalReport.read(out).recall()).containsKeys("new", "retention");
 
         List<JsonNode> steps = run.events("step");
         assertThat(steps).hasSize(6);

@@ -1,6 +1,7 @@
 package dev.livetune.operator;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.livetune.api.artifact.ArtifactLayout;
 import dev.livetune.api.inference.v1.LoadAdapterRequest;
 import dev.livetune.api.k8s.AdapterRelease;
 import dev.livetune.api.k8s.AdapterReleaseStatus;
@@ -129,6 +130,11 @@ public class AdapterReleaseReconciler implements Reconciler<AdapterRelease>, Aut
         s.observedGeneration = generation;
         var spec = release.getSpec();
         String ref = spec.tenant + "/" + spec.adapter + "@v" + spec.version;
+        String where = where(spec.tenant, spec.adapter, spec.version);
+        if (spec.uri != null && !spec.uri.equals(where)) {
+            return set(s, AdapterReleaseStatus.DEGRADED, "False", "InvalidSpec", "spec.uri " + spec.uri + " is not where "
+                    + ref + " lives (" + where + "); nothing was loaded", generation);
+        }
         List<String> targets = replicas.ready(client, release.getMetadata().getNamespace());
         s.targetReplicas = targets.size();
         if (targets.isEmpty()) {
@@ -137,7 +143,7 @@ public class AdapterReleaseReconciler implements Reconciler<AdapterRelease>, Aut
                     + settings.inferenceService(), generation);
         }
         // Step 1: every replica loads the version; nothing is switched yet.
-        List<String> refused = call(targets, spec.tenant, spec.adapter, spec.version, false);
+        List<String> refused = call(targets, spec.tenant, spec.adapter, spec.version, spec.sha256, false);
         s.readyReplicas = targets.size() - refused.size();
         if (!refused.isEmpty()) {
             return set(s, AdapterReleaseStatus.DEGRADED, "False", "LoadFailed", ref + " is not live: " + refused.size() + " of "
@@ -145,7 +151,7 @@ public class AdapterReleaseReconciler implements Reconciler<AdapterRelease>, Aut
                     + (s.liveVersion == null ? "nothing" : "v" + s.liveVersion) + " stays live", generation);
         }
         // Step 2: all have it; switch the alias on each.
-        List<String> unswitched = call(targets, spec.tenant, spec.adapter, spec.version, true);
+        List<String> unswitched = call(targets, spec.tenant, spec.adapter, spec.version, spec.sha256, true);
         if (!unswitched.isEmpty()) {
             s.readyReplicas = targets.size() - unswitched.size();
             return set(s, AdapterReleaseStatus.DEGRADED, "False", "SwitchFailed", "the alias could not be switched to " + ref
@@ -157,10 +163,28 @@ public class AdapterReleaseReconciler implements Reconciler<AdapterRelease>, Aut
                 generation);
     }
 
-    /** @return {@code replica: reason} for every replica that did not do it */
-    private List<String> call(List<String> targets, String tenant, String name, int version, boolean activate) {
-        LoadAdapterRequest request = LoadAdapterRequest.newBuilder().setTenant(tenant).setName(name).setVersion(version)
-                .setActivate(activate).build();
+    /** @return the version's uri in the artifact store, or a sentence saying why it has none */
+    private static String where(String tenant, String adapter, int version) {
+        try {
+            return ArtifactLayout.versionUri(tenant, adapter, version);
+        } catch (IllegalArgumentException e) {
+            return "none: " + e.getMessage();
+        }
+    }
+
+    /**
+     * @param sha256 the weights' sha256 the release names (each replica refuses a version whose verified
+     *               weights differ), or null
+     * @return {@code replica: reason} for every replica that did not do it
+     */
+    private List<String> call(List<String> targets, String tenant, String name, int version, String sha256,
+            boolean activate) {
+        LoadAdapterRequest.Builder b = LoadAdapterRequest.newBuilder().setTenant(tenant).setName(name).setVersion(version)
+                .setActivate(activate);
+        if (sha256 != null) {
+            b.setExpectedSha256(sha256);
+        }
+        LoadAdapterRequest request = b.build();
         List<CompletableFuture<String>> each = new ArrayList<>();
         for (String target : targets) {
             each.add(CompletableFuture.supplyAsync(() -> {

@@ -2,7 +2,9 @@ package dev.livetune.operator;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.livetune.api.artifact.AdapterManifest;
 import dev.livetune.api.artifact.ArtifactLayout;
+import dev.livetune.api.artifact.EvalReport;
 import dev.livetune.api.k8s.TrainingRun;
 import dev.livetune.api.k8s.TrainingRunStatus;
 import dev.livetune.api.trace.TraceContext;
@@ -188,16 +190,17 @@ public class TrainingRunReconciler implements Reconciler<TrainingRun> {
         }
         Path out = settings.artifactsRoot().get().resolve(run.getSpec().output);
         try {
-            JsonNode manifest = json.readTree(out.resolve(ArtifactLayout.ADAPTER_MANIFEST).toFile());
-            s.adapterSha256 = manifest.path("files").path("adapter_model.safetensors").asText(null);
-            s.metrics = flatten(manifest.path("metrics"));
-            Path eval = out.resolve(ArtifactLayout.EVAL_REPORT);
-            if (Files.isRegularFile(eval)) {
-                s.eval = flatten(json.readTree(eval.toFile()).path("recall"));
+            AdapterManifest manifest = AdapterManifest.read(out);
+            s.adapterSha256 = manifest.weightsSha256();
+            s.metrics = flatten(manifest.metrics());
+            if (Files.isRegularFile(out.resolve(ArtifactLayout.EVAL_REPORT))) {
+                Map<String, String> eval = new LinkedHashMap<>();
+                EvalReport.read(out).recall().forEach((kind, recall) -> eval.put(kind, Double.toString(recall)));
+                s.eval = eval;
             }
         } catch (IOException e) {
-            return end(s, TrainingRunStatus.FAILED, "OutputMissing", "the Job completed but " + out
-                    + "/livetune.json cannot be read: " + e.getMessage(), generation);
+            return end(s, TrainingRunStatus.FAILED, "OutputMissing", "the Job completed but " + out + "/"
+                    + ArtifactLayout.ADAPTER_MANIFEST + " cannot be read: " + e.getMessage(), generation);
         }
         return end(s, TrainingRunStatus.SUCCEEDED, "Completed", "adapter written to " + s.adapterUri, generation);
     }
@@ -213,6 +216,9 @@ public class TrainingRunReconciler implements Reconciler<TrainingRun> {
 
     private static Map<String, String> flatten(JsonNode node) {
         Map<String, String> out = new LinkedHashMap<>();
+        if (node == null) {
+            return out;
+        }
         node.fields().forEachRemaining(e -> out.put(e.getKey(), e.getValue().isValueNode() ? e.getValue().asText()
                 : e.getValue().toString()));
         return out;
