@@ -2,7 +2,6 @@ package dev.livetune.gateway;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.livetune.api.adapter.AdapterRef;
 import dev.livetune.api.chat.v1.AdapterVersions;
 import dev.livetune.api.chat.v1.ChatChunk;
 import dev.livetune.api.chat.v1.ChatGrpc;
@@ -15,7 +14,6 @@ import dev.livetune.api.chat.v1.ListAdaptersResponse;
 import dev.livetune.api.chat.v1.RollbackRequest;
 import dev.livetune.api.chat.v1.RollbackResponse;
 import dev.livetune.api.chat.v1.WatchLearnJobRequest;
-import dev.livetune.api.inference.v1.FinishReason;
 import dev.livetune.state.AdapterStore;
 import dev.livetune.state.FileIndex;
 import dev.livetune.state.JobStore;
@@ -62,7 +60,7 @@ public class ChatGrpcService extends ChatGrpc.ChatImplBase {
     private final Quotas quotas;
     private final Sessions sessions;
     private final Learning learning;
-    private final Completions completions;
+    private final ChatFlow flow;
     private final JobStore jobs;
     private final AdapterStore adapters;
     private final FileIndex files;
@@ -70,14 +68,14 @@ public class ChatGrpcService extends ChatGrpc.ChatImplBase {
     private final JobWatch watch;
     private final ObjectMapper json = new ObjectMapper();
 
-    ChatGrpcService(Auth auth, Quotas quotas, Sessions sessions, Learning learning, Completions completions,
+    ChatGrpcService(Auth auth, Quotas quotas, Sessions sessions, Learning learning, ChatFlow flow,
             JobStore jobs, AdapterStore adapters, FileIndex files, GatewayConfig config, JobWatch watch) {
         this.auth = auth;
         this.watch = watch;
         this.quotas = quotas;
         this.sessions = sessions;
         this.learning = learning;
-        this.completions = completions;
+        this.flow = flow;
         this.jobs = jobs;
         this.adapters = adapters;
         this.files = files;
@@ -104,39 +102,28 @@ public class ChatGrpcService extends ChatGrpc.ChatImplBase {
                 throw OpenAiException.invalid("max_tokens", "max_tokens must be from 0 to " + config.maxTokensLimit());
             }
             String model = request.getModel().isEmpty() ? "default" : request.getModel();
-            quotas.admit(tenant);
+            // the model sees the session's history and the new message; the flow records both turns
             List<String[]> messages = new ArrayList<>(sessions.history(tenant, session));
             messages.add(new String[] {"user", request.getMessage()});
-            Trigger trigger = Trigger.of(request.getMessage());
-            if (trigger != null) {
-                trigger.requireText("message");
-                String alias = alias(tenant, model);
-                var r = learning.start(tenant, alias, trigger.mode(), trigger.text(), List.of(), session,
-                        sessions.recent(tenant, session, 10));
-                String reply = (trigger.forget() ? "Forgetting started (job " : "Learning started (job ") + r.jobId() + ").";
-                sessions.record(tenant, session, messages, reply);
-                out.onNext(ChatChunk.newBuilder().setText(reply).setServedBy("learn").setFinishReason("stop")
-                        .setLearnJobId(r.jobId()).build());
-                return null;
-            }
-            String adapter = completions.adapterFor(tenant, model);
-            var up = completions.open(Completions.request(messages, request.getMaxTokens() == 0 ? null : request.getMaxTokens(),
+            ChatFlow.Answer answer = flow.start(new ChatFlow.Turn(tenant, session, model, messages, "message",
+                    request.getMaxTokens() == 0 ? null : request.getMaxTokens(),
                     request.hasTemperature() ? (double) request.getTemperature() : null,
                     request.hasTopP() ? (double) request.getTopP() : null, request.hasSeed() ? request.getSeed() : null,
-                    request.getStopList(), adapter), adapter, model);
-            StringBuilder text = new StringBuilder();
-            completions.consume(up, c -> {
-                text.append(c.getText());
-                ChatChunk.Builder b = ChatChunk.newBuilder().setText(c.getText()).setServedBy(up.servedBy);
-                if (c.getFinishReason() != FinishReason.FINISH_REASON_UNSPECIFIED) {
-                    b.setFinishReason(c.getFinishReason() == FinishReason.FINISH_REASON_LENGTH ? "length" : "stop")
-                            .setPromptTokens(c.getUsage().getPromptTokens())
-                            .setCompletionTokens(c.getUsage().getCompletionTokens());
+                    request.getStopList()));
+            if (answer instanceof ChatFlow.LearnStarted learn) {
+                out.onNext(ChatChunk.newBuilder().setText(learn.reply()).setServedBy("learn").setFinishReason("stop")
+                        .setLearnJobId(learn.jobId()).build());
+                return null;
+            }
+            ChatFlow.Generation g = (ChatFlow.Generation) answer;
+            g.stream(p -> {
+                ChatChunk.Builder b = ChatChunk.newBuilder().setText(p.text()).setServedBy(g.servedBy());
+                if (p.finishReason() != null) {
+                    b.setFinishReason(p.finishReason()).setPromptTokens(p.promptTokens())
+                            .setCompletionTokens(p.completionTokens());
                 }
                 out.onNext(b.build());
             });
-            quotas.charge(tenant, up.last.getUsage().getPromptTokens() + up.last.getUsage().getCompletionTokens());
-            sessions.record(tenant, session, messages, text.toString());
             return null;
         });
     }
@@ -257,14 +244,7 @@ public class ChatGrpcService extends ChatGrpc.ChatImplBase {
     }
 
     private String alias(String tenant, String model) {
-        if (model.equals(config.baseModel())) {
-            return "default";
-        }
-        try {
-            return AdapterRef.parseModel(tenant, model).name();
-        } catch (IllegalArgumentException e) {
-            throw OpenAiException.invalid("model", e.getMessage());
-        }
+        return flow.alias(tenant, model);
     }
 
     /** Runs a call body, mapping failures to gRPC statuses as the HTTP API maps them to HTTP ones. */

@@ -5,12 +5,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.livetune.api.adapter.AdapterRef;
-import dev.livetune.api.inference.v1.FinishReason;
-import dev.livetune.api.inference.v1.GenerateChunk;
-import dev.livetune.api.inference.v1.GenerateRequest;
-import dev.livetune.api.learn.LearnRequest;
-import io.grpc.Status;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
@@ -25,7 +19,6 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.util.List;
 import java.util.UUID;
 
 /** {@code POST /v1/chat/completions}, streaming (SSE) and not, in OpenAI's shapes. */
@@ -36,20 +29,12 @@ public class ChatResource {
 
     private final ObjectMapper json = new ObjectMapper();
     private final Auth auth;
-    private final Quotas quotas;
-    private final Sessions sessions;
-    private final Learning learning;
+    private final ChatFlow flow;
     private final GatewayConfig config;
 
-    private final Completions completions;
-
-    ChatResource(Auth auth, Quotas quotas, Sessions sessions, Learning learning, GatewayConfig config,
-            Completions completions) {
-        this.completions = completions;
+    ChatResource(Auth auth, ChatFlow flow, GatewayConfig config) {
         this.auth = auth;
-        this.quotas = quotas;
-        this.sessions = sessions;
-        this.learning = learning;
+        this.flow = flow;
         this.config = config;
     }
 
@@ -63,35 +48,24 @@ public class ChatResource {
         }
         ChatRequest req = ChatRequest.parse(parse(body), config.maxTokensLimit());
         String session = sessionHeader == null ? null : Sessions.validId(sessionHeader);
-        quotas.admit(tenant);
-        String adapter = completions.adapterFor(tenant, req.model());
-        String[] last = req.messages().get(req.messages().size() - 1);
-        Trigger trigger = Trigger.of(last[1]);
-        if (trigger != null) {
-            return learn(tenant, session, req, trigger.requireText("messages"));
-        }
-        GenerateRequest grpc = Completions.request(req.messages(), req.maxTokens(), req.temperature(), req.topP(), req.seed(),
-                req.stop(), adapter);
+        // Over HTTP the model sees exactly the request's messages; the session only records them.
+        ChatFlow.Answer answer = flow.start(new ChatFlow.Turn(tenant, session, req.model(), req.messages(), "messages",
+                req.maxTokens(), req.temperature(), req.topP(), req.seed(), req.stop()));
         String id = "chatcmpl-" + UUID.randomUUID().toString().replace("-", "");
         long created = Instant.now().getEpochSecond();
+        if (answer instanceof ChatFlow.LearnStarted learn) {
+            return learn(req, learn, id, created);
+        }
+        ChatFlow.Generation g = (ChatFlow.Generation) answer;
         if (req.stream()) {
-            // Open the upstream stream before answering, so that errors before the first token are
-            // still proper HTTP errors; after that, the SSE stream carries them.
-            Completions.Upstream up = completions.open(grpc, adapter, req.model());
-            StreamingOutput out = os -> stream(os, up, req, id, created, tenant, session);
+            // The upstream stream is open (its first token in) before answering, so that errors before
+            // it are still proper HTTP errors; after that, the SSE stream carries them.
+            StreamingOutput out = os -> stream(os, g, req, id, created);
             return Response.ok(out).type("text/event-stream; charset=utf-8").header("Cache-Control", "no-cache").build();
         }
-        Completions.Upstream up = completions.open(grpc, adapter, req.model());
         StringBuilder text = new StringBuilder();
-        completions.consume(up, c -> text.append(c.getText()));
-        GenerateChunk last1 = up.last;
-        int prompt = last1.getUsage().getPromptTokens();
-        int completion = last1.getUsage().getCompletionTokens();
-        quotas.charge(tenant, prompt + completion);
-        if (session != null) {
-            sessions.record(tenant, session, req.messages(), text.toString());
-        }
-        ObjectNode root = base(id, "chat.completion", created, req.model(), up.servedBy);
+        ChatFlow.Piece end = g.stream(p -> text.append(p.text()));
+        ObjectNode root = base(id, "chat.completion", created, req.model(), g.servedBy());
         ObjectNode choice = root.putArray("choices").addObject();
         choice.put("index", 0);
         ObjectNode message = choice.putObject("message");
@@ -99,8 +73,8 @@ public class ChatResource {
         message.put("content", text.toString());
         message.putNull("refusal");
         choice.putNull("logprobs");
-        choice.put("finish_reason", finish(last1.getFinishReason()));
-        usage(root.putObject("usage"), prompt, completion);
+        choice.put("finish_reason", end.finishReason());
+        usage(root.putObject("usage"), end.promptTokens(), end.completionTokens());
         return Response.ok(root.toString(), MediaType.APPLICATION_JSON).build();
     }
 
@@ -122,20 +96,18 @@ public class ChatResource {
         }
     }
 
-    private void stream(OutputStream os, Completions.Upstream up, ChatRequest req, String id, long created, String tenant,
-            String session) throws IOException {
-        StringBuilder text = new StringBuilder();
-        ObjectNode first = chunk(id, created, req.model(), up.servedBy);
+    private void stream(OutputStream os, ChatFlow.Generation g, ChatRequest req, String id, long created) throws IOException {
+        ObjectNode first = chunk(id, created, req.model(), g.servedBy());
         ObjectNode delta = ((ObjectNode) first.get("choices").get(0)).putObject("delta");
         delta.put("role", "assistant");
         delta.put("content", "");
         write(os, first.toString());
+        ChatFlow.Piece end;
         try {
-            completions.consume(up, c -> {
-                if (!c.getText().isEmpty()) {
-                    text.append(c.getText());
-                    ObjectNode ch = chunk(id, created, req.model(), up.servedBy);
-                    ((ObjectNode) ch.get("choices").get(0)).putObject("delta").put("content", c.getText());
+            end = g.stream(p -> {
+                if (!p.text().isEmpty()) {
+                    ObjectNode ch = chunk(id, created, req.model(), g.servedBy());
+                    ((ObjectNode) ch.get("choices").get(0)).putObject("delta").put("content", p.text());
                     writeUnchecked(os, ch.toString());
                 }
             });
@@ -148,39 +120,24 @@ public class ChatResource {
             write(os, "[DONE]");
             return;
         }
-        ObjectNode end = chunk(id, created, req.model(), up.servedBy);
-        ObjectNode choice = (ObjectNode) end.get("choices").get(0);
+        ObjectNode last = chunk(id, created, req.model(), g.servedBy());
+        ObjectNode choice = (ObjectNode) last.get("choices").get(0);
         choice.putObject("delta");
-        choice.put("finish_reason", finish(up.last.getFinishReason()));
-        write(os, end.toString());
-        int prompt = up.last.getUsage().getPromptTokens();
-        int completion = up.last.getUsage().getCompletionTokens();
+        choice.put("finish_reason", end.finishReason());
+        write(os, last.toString());
         if (req.includeUsage()) {
-            ObjectNode u = base(id, "chat.completion.chunk", created, req.model(), up.servedBy);
+            ObjectNode u = base(id, "chat.completion.chunk", created, req.model(), g.servedBy());
             u.putArray("choices");
-            usage(u.putObject("usage"), prompt, completion);
+            usage(u.putObject("usage"), end.promptTokens(), end.completionTokens());
             write(os, u.toString());
         }
         write(os, "[DONE]");
-        quotas.charge(tenant, prompt + completion);
-        if (session != null) {
-            sessions.record(tenant, session, req.messages(), text.toString());
-        }
     }
 
-    /** Publishes the learn request (confirmed by the broker), records the job, and answers at once. */
-    private Response learn(String tenant, String session, ChatRequest req, Trigger trigger) {
-        String alias = req.model().equals(config.baseModel()) ? "default"
-                : AdapterRef.parseModel(tenant, req.model()).name();
-        List<String> context = session == null ? List.of() : sessions.recent(tenant, session, 10);
-        LearnRequest r = learning.start(tenant, alias, trigger.mode(), trigger.text(), List.of(), session, context);
-        String jobId = r.jobId();
-        String reply = trigger.reply(jobId, alias);
-        if (session != null) {
-            sessions.record(tenant, session, req.messages(), reply);
-        }
-        String id = "chatcmpl-" + UUID.randomUUID().toString().replace("-", "");
-        long created = Instant.now().getEpochSecond();
+    /** The job started: answered at once, with its id. */
+    private Response learn(ChatRequest req, ChatFlow.LearnStarted learn, String id, long created) {
+        String jobId = learn.jobId();
+        String reply = learn.reply();
         if (req.stream()) {
             StreamingOutput out = os -> {
                 ObjectNode c = chunk(id, created, req.model(), "learn");
@@ -240,10 +197,6 @@ public class ChatResource {
         u.put("prompt_tokens", prompt);
         u.put("completion_tokens", completion);
         u.put("total_tokens", prompt + completion);
-    }
-
-    private static String finish(FinishReason r) {
-        return r == FinishReason.FINISH_REASON_LENGTH ? "length" : "stop";
     }
 
     private static void write(OutputStream os, String data) throws IOException {

@@ -169,4 +169,34 @@ class AdapterReleaseReconcilerTest {
         assertThat(late.aliases).containsEntry("acme/default", "acme/default@v4");
         assertThat(aliases()).containsOnly("acme/default@v4");
     }
+
+    @Test
+    void everyReplicaIsAskedForTheWeightsTheReleaseNamesAndABadUriLoadsNothing() {
+        AdapterRelease r = new AdapterRelease();
+        r.setMetadata(new ObjectMetaBuilder().withName("acme-default").withNamespace(NS).build());
+        AdapterReleaseSpec spec = new AdapterReleaseSpec();
+        spec.tenant = "acme";
+        spec.adapter = "default";
+        spec.version = 3;
+        spec.uri = "tenants/acme/adapters/default/v3";
+        spec.sha256 = "ab".repeat(32);
+        r.setSpec(spec);
+        client.resource(r).create();
+        awaitStatus(s -> AdapterReleaseStatus.LIVE.equals(s.phase) && Integer.valueOf(3).equals(s.liveVersion));
+        assertThat(replicas).allSatisfy(replica -> assertThat(replica.shas).isNotEmpty().containsOnly("ab".repeat(32)));
+
+        // a uri that is not where acme/default@v4 lives: nothing is loaded, and the status says why
+        AdapterRelease existing = client.resources(AdapterRelease.class).inNamespace(NS).withName("acme-default").get();
+        existing.getSpec().version = 4;
+        existing.getSpec().uri = "tenants/other/adapters/default/v4";
+        client.resource(existing).update();
+        AdapterReleaseStatus refused = awaitStatus(s -> AdapterReleaseStatus.DEGRADED.equals(s.phase));
+        assertThat(refused.conditions).singleElement().satisfies(c -> {
+            assertThat(c.reason()).isEqualTo("InvalidSpec");
+            assertThat(c.message()).contains("tenants/other/adapters/default/v4").contains("tenants/acme/adapters/default/v4");
+        });
+        assertThat(refused.liveVersion).isEqualTo(3);
+        assertThat(replicas).allSatisfy(replica -> assertThat(replica.loaded).doesNotContain("acme/default@v4"));
+        assertThat(aliases()).containsOnly("acme/default@v3");
+    }
 }

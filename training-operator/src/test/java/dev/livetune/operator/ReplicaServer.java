@@ -29,6 +29,8 @@ import java.util.concurrent.ConcurrentHashMap;
 final class ReplicaServer implements AutoCloseable {
 
     final Set<String> loaded = ConcurrentHashMap.newKeySet();
+    /** The weights' sha256 each load asked for ("" when it named none), in order. */
+    final java.util.List<String> shas = new java.util.concurrent.CopyOnWriteArrayList<>();
     final Map<String, String> aliases = new ConcurrentHashMap<>();
     volatile String refuse;
     volatile String authorization;
@@ -51,6 +53,7 @@ final class ReplicaServer implements AutoCloseable {
                     out.onError(Status.FAILED_PRECONDITION.withDescription(refuse).asRuntimeException());
                     return;
                 }
+                shas.add(r.getExpectedSha256());
                 boolean already = !loaded.add(version);
                 if (r.getActivate()) {
                     aliases.put(alias, version);

@@ -1,0 +1,143 @@
+package dev.livetune.gateway;
+
+import dev.livetune.api.adapter.AdapterRef;
+import dev.livetune.api.inference.v1.FinishReason;
+import dev.livetune.api.learn.LearnRequest;
+import jakarta.inject.Singleton;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * One chat turn, whatever the transport: admitted against the tenant's quota; a {@code [Learn]} or
+ * {@code [Forget]} message starts a learn job and is answered at once; any other is answered by
+ * inference-service with the model's adapter, its tokens charged to the tenant and the exchange
+ * recorded in the session. {@link ChatResource} (HTTP, SSE) and {@link ChatGrpcService} only shape
+ * what it says for their clients.
+ */
+@Singleton
+public class ChatFlow {
+
+    /**
+     * A turn as a transport received it.
+     *
+     * @param session      the session to record it in, or null (HTTP without {@code X-Session-Id})
+     * @param messages     the conversation the model sees, {@code [role, content]}, the new message last
+     * @param messageParam the request field holding the new message, named in errors
+     * @param maxTokens    null: the gateway's default
+     */
+    public record Turn(String tenant, String session, String model, List<String[]> messages, String messageParam,
+            Integer maxTokens, Double temperature, Double topP, Long seed, List<String> stop) {
+    }
+
+    /** What the turn became. */
+    public sealed interface Answer permits LearnStarted, Generation {
+    }
+
+    /** A learn (or forget) job started; {@code reply} is what the chat answers. */
+    public record LearnStarted(String jobId, String alias, String reply) implements Answer {
+    }
+
+    /** A piece of the answer as it arrives; the last one has a finish reason and the token counts. */
+    public record Piece(String text, String finishReason, int promptTokens, int completionTokens) {
+    }
+
+    /** An answer being generated: the first token is in, so failures from here on are the stream's. */
+    public final class Generation implements Answer {
+        private final Turn turn;
+        private final Completions.Upstream up;
+
+        private Generation(Turn turn, Completions.Upstream up) {
+            this.turn = turn;
+            this.up = up;
+        }
+
+        /** @return the adapter version (or {@code base}) that answers */
+        public String servedBy() {
+            return up.servedBy;
+        }
+
+        /**
+         * Streams the answer to {@code each}, then charges its tokens and records the turn.
+         *
+         * @return the last piece (finish reason and token counts)
+         * @throws OpenAiException when the stream fails midway (nothing is charged or recorded)
+         */
+        public Piece stream(Consumer<Piece> each) {
+            StringBuilder text = new StringBuilder();
+            Piece[] last = new Piece[1];
+            completions.consume(up, c -> {
+                text.append(c.getText());
+                boolean end = c.getFinishReason() != FinishReason.FINISH_REASON_UNSPECIFIED;
+                Piece p = new Piece(c.getText(), end ? finish(c.getFinishReason()) : null,
+                        end ? c.getUsage().getPromptTokens() : 0, end ? c.getUsage().getCompletionTokens() : 0);
+                last[0] = p;
+                each.accept(p);
+            });
+            Piece end = last[0].finishReason() != null ? last[0]
+                    : new Piece("", finish(up.last.getFinishReason()), up.last.getUsage().getPromptTokens(),
+                            up.last.getUsage().getCompletionTokens());
+            quotas.charge(turn.tenant(), end.promptTokens() + end.completionTokens());
+            if (turn.session() != null) {
+                sessions.record(turn.tenant(), turn.session(), turn.messages(), text.toString());
+            }
+            return end;
+        }
+    }
+
+    private final Quotas quotas;
+    private final Sessions sessions;
+    private final Learning learning;
+    private final Completions completions;
+    private final GatewayConfig config;
+
+    ChatFlow(Quotas quotas, Sessions sessions, Learning learning, Completions completions,
+            GatewayConfig config) {
+        this.quotas = quotas;
+        this.sessions = sessions;
+        this.learning = learning;
+        this.completions = completions;
+        this.config = config;
+    }
+
+    /**
+     * Admits the turn and starts it: a learn job, or the generation (open, its first token in).
+     *
+     * @throws OpenAiException for anything refused before an answer begins
+     */
+    public Answer start(Turn turn) {
+        quotas.admit(turn.tenant());
+        String message = turn.messages().get(turn.messages().size() - 1)[1];
+        Trigger trigger = Trigger.of(message);
+        if (trigger != null) {
+            trigger.requireText(turn.messageParam());
+            String alias = alias(turn.tenant(), turn.model());
+            List<String> context = turn.session() == null ? List.of() : sessions.recent(turn.tenant(), turn.session(), 10);
+            LearnRequest r = learning.start(turn.tenant(), alias, trigger.mode(), trigger.text(), List.of(), turn.session(),
+                    context);
+            String reply = trigger.reply(r.jobId(), alias);
+            if (turn.session() != null) {
+                sessions.record(turn.tenant(), turn.session(), turn.messages(), reply);
+            }
+            return new LearnStarted(r.jobId(), alias, reply);
+        }
+        String adapter = completions.adapterFor(turn.tenant(), turn.model());
+        return new Generation(turn, completions.open(Completions.request(turn.messages(), turn.maxTokens(), turn.temperature(),
+                turn.topP(), turn.seed(), turn.stop(), adapter), adapter, turn.model()));
+    }
+
+    /** @return the alias a model name teaches: {@code default} for the base model */
+    String alias(String tenant, String model) {
+        if (model.equals(config.baseModel())) {
+            return "default";
+        }
+        try {
+            return AdapterRef.parseModel(tenant, model).name();
+        } catch (IllegalArgumentException e) {
+            throw OpenAiException.invalid("model", "'" + model + "' is not an adapter name: " + e.getMessage());
+        }
+    }
+
+    private static String finish(FinishReason r) {
+        return r == FinishReason.FINISH_REASON_LENGTH ? "length" : "stop";
+    }
+}
