@@ -53,6 +53,12 @@ public final class AmqpBroker implements Broker {
         }
         factory.setAutomaticRecoveryEnabled(recovering);
         factory.setConnectionTimeout((int) Math.min(Integer.MAX_VALUE, confirmTimeout.toMillis()));
+        if (!recovering) {
+            // An on-demand publisher answers its caller within the timeout: every channel call is bounded
+            // by it too (declaring a queue, and closing the channel after a confirm did not come, which
+            // otherwise waits for the broker's close-ok up to the client's default of ten minutes).
+            factory.setChannelRpcTimeout((int) Math.min(Integer.MAX_VALUE, confirmTimeout.toMillis()));
+        }
         this.connectionName = connectionName;
         this.recovering = recovering;
         this.confirmTimeout = confirmTimeout;
