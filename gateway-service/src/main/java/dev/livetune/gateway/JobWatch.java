@@ -4,15 +4,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.livetune.api.learn.LearnEvent;
 import dev.livetune.broker.Broker;
 import dev.livetune.broker.Brokers;
+import dev.livetune.broker.Wakeups;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Singleton;
 import java.io.IOException;
 import java.time.Duration;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
 import org.jboss.logging.Logger;
 
 /**
@@ -30,7 +28,7 @@ public class JobWatch {
 
     private final GatewayConfig config;
     private final ObjectMapper json = new ObjectMapper();
-    private final Map<String, AtomicLong> signals = new ConcurrentHashMap<>();
+    private final Wakeups signals = new Wakeups();
     private volatile Broker broker;
     private Broker.Subscription subscription;
 
@@ -56,18 +54,12 @@ public class JobWatch {
 
     /** Wakes every stream waiting on this job. */
     void wake(String jobId) {
-        AtomicLong seen = signals.get(jobId);
-        if (seen != null) {
-            synchronized (seen) {
-                seen.incrementAndGet();
-                seen.notifyAll();
-            }
-        }
+        signals.wake(jobId);
     }
 
     /** @return the job's event count so far, to pass to {@link #await} after reading its history */
     public long mark(String jobId) {
-        return signals.computeIfAbsent(jobId, k -> new AtomicLong()).get();
+        return signals.mark(jobId);
     }
 
     /**
@@ -77,19 +69,8 @@ public class JobWatch {
      * @return true when an event arrived
      */
     public boolean await(String jobId, long mark, Duration max) throws InterruptedException {
-        long wait = connected() ? max.toMillis() : Math.min(max.toMillis(), FALLBACK_MILLIS);
-        AtomicLong seen = signals.computeIfAbsent(jobId, k -> new AtomicLong());
-        long until = System.currentTimeMillis() + wait;
-        synchronized (seen) {
-            while (seen.get() == mark) {
-                long left = until - System.currentTimeMillis();
-                if (left <= 0) {
-                    return false;
-                }
-                seen.wait(left);
-            }
-        }
-        return true;
+        Duration wait = connected() ? max : Duration.ofMillis(Math.min(max.toMillis(), FALLBACK_MILLIS));
+        return signals.await(jobId, mark, wait);
     }
 
     public boolean connected() {

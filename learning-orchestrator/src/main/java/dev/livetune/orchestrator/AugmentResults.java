@@ -1,10 +1,9 @@
 package dev.livetune.orchestrator;
 
+import dev.livetune.broker.Wakeups;
 import jakarta.inject.Singleton;
 import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A job's augmentation results as they come back: {@code livetune:augment-results:<job>} in Redis,
@@ -19,7 +18,7 @@ public class AugmentResults {
     private static final long KEPT_SECONDS = 7 * 86400;
 
     private final Redis redis;
-    private final Map<String, AtomicLong> arrivals = new ConcurrentHashMap<>();
+    private final Wakeups arrivals = new Wakeups();
 
     AugmentResults(Redis redis) {
         this.redis = redis;
@@ -29,13 +28,7 @@ public class AugmentResults {
     void put(String jobId, String taskId, String result) {
         redis.sync().hsetnx(RESULTS + jobId, taskId, result);
         redis.sync().expire(RESULTS + jobId, KEPT_SECONDS);
-        AtomicLong a = arrivals.get(jobId);
-        if (a != null) {
-            synchronized (a) {
-                a.incrementAndGet();
-                a.notifyAll();
-            }
-        }
+        arrivals.wake(jobId);
     }
 
     /** @return how many of the job's tasks came back */
@@ -50,26 +43,16 @@ public class AugmentResults {
 
     /** @return a mark to pass to {@link #await}, taken before looking at {@link #count} */
     long mark(String jobId) {
-        return arrivals.computeIfAbsent(jobId, k -> new AtomicLong()).get();
+        return arrivals.mark(jobId);
     }
 
     /** Waits until a result for the job arrives here after {@code mark}, or {@code max} passes. */
     void await(String jobId, long mark, Duration max) throws InterruptedException {
-        AtomicLong a = arrivals.computeIfAbsent(jobId, k -> new AtomicLong());
-        long until = System.nanoTime() + max.toNanos();
-        synchronized (a) {
-            while (a.get() == mark) {
-                long left = until - System.nanoTime();
-                if (left <= 0) {
-                    return;
-                }
-                a.wait(Math.max(1, left / 1_000_000));
-            }
-        }
+        arrivals.await(jobId, mark, max);
     }
 
     /** Forgets the job's wake-ups (its results stay in Redis until they expire). */
     void done(String jobId) {
-        arrivals.remove(jobId);
+        arrivals.forget(jobId);
     }
 }

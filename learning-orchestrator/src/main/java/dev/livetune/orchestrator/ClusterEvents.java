@@ -2,6 +2,7 @@ package dev.livetune.orchestrator;
 
 import dev.livetune.api.k8s.AdapterRelease;
 import dev.livetune.api.k8s.TrainingRun;
+import dev.livetune.broker.Wakeups;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
@@ -11,9 +12,6 @@ import jakarta.inject.Singleton;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
 import org.jboss.logging.Logger;
 
 /**
@@ -27,7 +25,7 @@ class ClusterEvents {
 
     private static final Logger LOG = Logger.getLogger(ClusterEvents.class);
 
-    private final Map<String, AtomicLong> changes = new ConcurrentHashMap<>();
+    private final Wakeups changes = new Wakeups();
     private final List<SharedIndexInformer<?>> informers = new ArrayList<>();
     private String watching;
 
@@ -69,38 +67,22 @@ class ClusterEvents {
     }
 
     private void changed(HasMetadata obj) {
-        AtomicLong c = changes.get(key(obj.getClass(), obj.getMetadata().getName()));
-        if (c != null) {
-            synchronized (c) {
-                c.incrementAndGet();
-                c.notifyAll();
-            }
-        }
+        changes.wake(key(obj.getClass(), obj.getMetadata().getName()));
     }
 
     /** @return a mark to pass to {@link #await}, taken before reading the object */
     long mark(Class<? extends HasMetadata> kind, String name) {
-        return changes.computeIfAbsent(key(kind, name), k -> new AtomicLong()).get();
+        return changes.mark(key(kind, name));
     }
 
     /** Waits until the object changes after {@code mark}, or {@code max} passes. */
     void await(Class<? extends HasMetadata> kind, String name, long mark, Duration max) throws InterruptedException {
-        AtomicLong c = changes.computeIfAbsent(key(kind, name), k -> new AtomicLong());
-        long until = System.nanoTime() + max.toNanos();
-        synchronized (c) {
-            while (c.get() == mark) {
-                long left = until - System.nanoTime();
-                if (left <= 0) {
-                    return;
-                }
-                c.wait(Math.max(1, left / 1_000_000));
-            }
-        }
+        changes.await(key(kind, name), mark, max);
     }
 
     /** Forgets an object no job waits on any more. */
     void done(Class<? extends HasMetadata> kind, String name) {
-        changes.remove(key(kind, name));
+        changes.forget(key(kind, name));
     }
 
     private static String key(Class<?> kind, String name) {
