@@ -15,7 +15,9 @@ import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.context.Scope;
+import io.quarkus.runtime.ShutdownEvent;
 import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.event.Observes;
 import jakarta.inject.Singleton;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -67,6 +69,7 @@ public class Pipeline {
     private final ExecutorService workers;
     private final AdapterLanes lanes;
     private final Map<String, Boolean> running = new ConcurrentHashMap<>();
+    private volatile boolean stopping;
     private final ObjectMapper json = new ObjectMapper();
     private final Tracer tracer;
 
@@ -161,6 +164,10 @@ public class Pipeline {
                     phase = traced(r, phase);
                 }
             } catch (JobFailure e) {
+                if (stopping) {
+                    paused(jobId, phase);
+                    return;
+                }
                 if (jobs.cancelRequested(jobId)) {
                     jobs.enter(jobId, JobPhase.CANCELLED, "Cancelled");
                 } else {
@@ -168,17 +175,34 @@ public class Pipeline {
                     jobs.enter(jobId, JobPhase.FAILED, "Failed: " + e.getMessage());
                 }
             } catch (Exception e) {
+                if (stopping) {
+                    paused(jobId, phase);
+                    return;
+                }
                 LOG.errorf(e, "job %s failed in phase %s", jobId, phase);
                 jobs.set(jobId, Map.of("error", e.toString()));
                 jobs.enter(jobId, JobPhase.FAILED, "Failed in " + phase.wire() + ": " + e.getMessage());
             }
         } finally {
-            String coalesced = jobs.get(jobId).get("coalesced");
+            String coalesced = stopping ? null : jobs.get(jobId).get("coalesced");
             if (coalesced != null && jobs.phase(jobId).isFinal()) {
                 for (String follower : coalesced.split(",")) {
                     settle(follower, jobId);
                 }
             }
+        }
+    }
+
+    /**
+     * A job the shutdown interrupted is not failed: it stays in its phase, and the next orchestrator
+     * to start resumes it there (as after a crash).
+     */
+    private void paused(String jobId, JobPhase phase) {
+        LOG.infof("job %s: stopped in phase %s by the shutdown; it resumes at the next start", jobId, phase.wire());
+        try {
+            jobs.event(jobId, "info", "Paused in " + phase.wire() + " by a restart of the orchestrator; resumes when it is back");
+        } catch (RuntimeException e) {
+            LOG.debugf("job %s: its pause is not in its events (%s)", jobId, e);
         }
     }
 
@@ -469,8 +493,14 @@ public class Pipeline {
         return new ArtifactLayout(config.artifactsDir()).version(r.tenant(), r.adapter(), version);
     }
 
+    /** From here on an interrupted job is paused, not failed. */
+    void stopping(@Observes ShutdownEvent event) {
+        stopping = true;
+    }
+
     @PreDestroy
     void stop() {
+        stopping = true;
         workers.shutdownNow();
     }
 }
