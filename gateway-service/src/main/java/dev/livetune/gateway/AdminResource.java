@@ -7,7 +7,6 @@ import dev.livetune.api.adapter.AdapterRef;
 import dev.livetune.state.TenantPolicies;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
-import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
@@ -23,13 +22,13 @@ import jakarta.ws.rs.core.Response;
 @Produces(MediaType.APPLICATION_JSON)
 public class AdminResource {
 
-    private final Auth auth;
+    private final Caller caller;
     private final ApiKeys keys;
     private final TenantPolicies policies;
     private final ObjectMapper json = new ObjectMapper();
 
-    AdminResource(Auth auth, ApiKeys keys, TenantPolicies policies) {
-        this.auth = auth;
+    AdminResource(Caller caller, ApiKeys keys, TenantPolicies policies) {
+        this.caller = caller;
         this.keys = keys;
         this.policies = policies;
     }
@@ -41,9 +40,8 @@ public class AdminResource {
     @jakarta.ws.rs.PUT
     @Path("/tenants/{tenant}/policy")
     @jakarta.ws.rs.Consumes(MediaType.WILDCARD)
-    public String setPolicy(@HeaderParam("Authorization") String authorization, @PathParam("tenant") String tenant,
-            String body) {
-        auth.admin(authorization);
+    public String setPolicy(@PathParam("tenant") String tenant, String body) {
+        caller.admin();
         validTenant(tenant);
         com.fasterxml.jackson.databind.JsonNode p;
         try {
@@ -67,13 +65,13 @@ public class AdminResource {
             values.put(k, Double.toString(v.asDouble()));
         }
         policies.put(tenant, values);
-        return getPolicy(authorization, tenant);
+        return getPolicy(tenant);
     }
 
     @GET
     @Path("/tenants/{tenant}/policy")
-    public String getPolicy(@HeaderParam("Authorization") String authorization, @PathParam("tenant") String tenant) {
-        auth.admin(authorization);
+    public String getPolicy(@PathParam("tenant") String tenant) {
+        caller.admin();
         validTenant(tenant);
         ObjectNode o = json.createObjectNode();
         o.put("tenant", tenant);
@@ -83,8 +81,8 @@ public class AdminResource {
 
     @POST
     @Path("/tenants/{tenant}/keys")
-    public Response create(@HeaderParam("Authorization") String authorization, @PathParam("tenant") String tenant) {
-        auth.admin(authorization);
+    public Response create(@PathParam("tenant") String tenant) {
+        caller.admin();
         validTenant(tenant);
         String key = keys.create(tenant);
         ObjectNode o = json.createObjectNode();
@@ -96,8 +94,8 @@ public class AdminResource {
 
     @GET
     @Path("/tenants/{tenant}/keys")
-    public String list(@HeaderParam("Authorization") String authorization, @PathParam("tenant") String tenant) {
-        auth.admin(authorization);
+    public String list(@PathParam("tenant") String tenant) {
+        caller.admin();
         validTenant(tenant);
         ObjectNode o = json.createObjectNode();
         o.put("object", "list");
@@ -110,8 +108,8 @@ public class AdminResource {
 
     @DELETE
     @Path("/keys/{id}")
-    public String revoke(@HeaderParam("Authorization") String authorization, @PathParam("id") String id) {
-        auth.admin(authorization);
+    public String revoke(@PathParam("id") String id) {
+        caller.admin();
         if (!keys.revoke(id)) {
             throw OpenAiException.notFound("key_not_found", "no key with id '" + id + "'");
         }

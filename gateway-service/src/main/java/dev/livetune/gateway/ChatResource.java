@@ -28,21 +28,20 @@ public class ChatResource {
     static final int MAX_BODY_BYTES = 1 << 20;
 
     private final ObjectMapper json = new ObjectMapper();
-    private final Auth auth;
+    private final Caller caller;
     private final ChatFlow flow;
     private final GatewayConfig config;
 
-    ChatResource(Auth auth, ChatFlow flow, GatewayConfig config) {
-        this.auth = auth;
+    ChatResource(Caller caller, ChatFlow flow, GatewayConfig config) {
+        this.caller = caller;
         this.flow = flow;
         this.config = config;
     }
 
     @POST
     @Consumes(MediaType.WILDCARD)
-    public Response complete(@HeaderParam("Authorization") String authorization,
-            @HeaderParam("X-Session-Id") String sessionHeader, byte[] body) {
-        String tenant = auth.tenant(authorization);
+    public Response complete(@HeaderParam("X-Session-Id") String sessionHeader, byte[] body) {
+        String tenant = caller.tenant();
         if (body.length > MAX_BODY_BYTES) {
             throw OpenAiException.tooLarge("request body of " + body.length + " bytes exceeds " + MAX_BODY_BYTES);
         }

@@ -7,7 +7,6 @@ import dev.livetune.state.FileIndex;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
-import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
@@ -38,22 +37,22 @@ public class FilesResource {
 
     private static final Set<String> TYPES = Set.of("txt", "md", "markdown", "html", "htm", "pdf");
 
-    private final Auth auth;
+    private final Caller caller;
     private final FileIndex index;
     private final GatewayConfig config;
     private final ObjectMapper json = new ObjectMapper();
 
-    FilesResource(Auth auth, FileIndex index, GatewayConfig config) {
-        this.auth = auth;
+    FilesResource(Caller caller, FileIndex index, GatewayConfig config) {
+        this.caller = caller;
         this.index = index;
         this.config = config;
     }
 
     @POST
     @Consumes(MediaType.MULTIPART_FORM_DATA)
-    public Response upload(@HeaderParam("Authorization") String authorization, @RestForm("file") FileUpload file,
+    public Response upload(@RestForm("file") FileUpload file,
             @RestForm("purpose") String purpose) {
-        String tenant = auth.tenant(authorization);
+        String tenant = caller.tenant();
         if (file == null) {
             throw OpenAiException.invalid("file", "'file' is required (multipart form field)");
         }
@@ -93,8 +92,8 @@ public class FilesResource {
     }
 
     @GET
-    public String list(@HeaderParam("Authorization") String authorization) {
-        String tenant = auth.tenant(authorization);
+    public String list() {
+        String tenant = caller.tenant();
         ObjectNode root = json.createObjectNode();
         root.put("object", "list");
         ArrayNode data = root.putArray("data");
@@ -111,15 +110,15 @@ public class FilesResource {
 
     @GET
     @Path("/{id}")
-    public String get(@HeaderParam("Authorization") String authorization, @PathParam("id") String id) {
-        String tenant = auth.tenant(authorization);
+    public String get(@PathParam("id") String id) {
+        String tenant = caller.tenant();
         return shape(id, owned(tenant, id)).toString();
     }
 
     @DELETE
     @Path("/{id}")
-    public String delete(@HeaderParam("Authorization") String authorization, @PathParam("id") String id) {
-        String tenant = auth.tenant(authorization);
+    public String delete(@PathParam("id") String id) {
+        String tenant = caller.tenant();
         owned(tenant, id);
         index.delete(tenant, id);
         try {

@@ -10,7 +10,6 @@ import dev.livetune.api.learn.LearnRequest;
 import dev.livetune.state.JobStore;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
-import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
@@ -34,7 +33,7 @@ public class JobsResource {
 
     private static final Set<String> TERMINAL = Set.of("succeeded", "failed", "cancelled");
 
-    private final Auth auth;
+    private final Caller caller;
     private final JobStore jobs;
     private final Learning learning;
     private final FilesResource files;
@@ -43,9 +42,9 @@ public class JobsResource {
     private final JobWatch watch;
     private final ObjectMapper json = new ObjectMapper();
 
-    JobsResource(Auth auth, JobStore jobs, Learning learning, FilesResource files, GatewayConfig config, Quotas quotas,
+    JobsResource(Caller caller, JobStore jobs, Learning learning, FilesResource files, GatewayConfig config, Quotas quotas,
             JobWatch watch) {
-        this.auth = auth;
+        this.caller = caller;
         this.watch = watch;
         this.jobs = jobs;
         this.learning = learning;
@@ -57,8 +56,8 @@ public class JobsResource {
     @POST
     @Path("/fine_tuning/jobs")
     @Consumes(MediaType.WILDCARD)
-    public String create(@HeaderParam("Authorization") String authorization, String body) {
-        String tenant = auth.tenant(authorization);
+    public String create(String body) {
+        String tenant = caller.tenant();
         JsonNode req = object(body);
         String file = text(req, "training_file", true);
         files.owned(tenant, file);
@@ -71,8 +70,8 @@ public class JobsResource {
     @POST
     @Path("/learn")
     @Consumes(MediaType.WILDCARD)
-    public String learn(@HeaderParam("Authorization") String authorization, String body) {
-        String tenant = auth.tenant(authorization);
+    public String learn(String body) {
+        String tenant = caller.tenant();
         JsonNode req = object(body);
         String alias = alias(tenant, req.has("model") ? text(req, "model", true) : "default");
         String mode = req.has("mode") ? text(req, "mode", true) : "auto";
@@ -90,9 +89,9 @@ public class JobsResource {
 
     @GET
     @Path("/fine_tuning/jobs")
-    public String list(@HeaderParam("Authorization") String authorization, @QueryParam("after") String after,
+    public String list(@QueryParam("after") String after,
             @QueryParam("limit") Integer limit) {
-        String tenant = auth.tenant(authorization);
+        String tenant = caller.tenant();
         int n = limit(limit);
         List<String> ids = jobs.ofTenant(tenant);
         int from = 0;
@@ -115,14 +114,14 @@ public class JobsResource {
 
     @GET
     @Path("/fine_tuning/jobs/{id}")
-    public String get(@HeaderParam("Authorization") String authorization, @PathParam("id") String id) {
-        return job(auth.tenant(authorization), id).toString();
+    public String get(@PathParam("id") String id) {
+        return job(caller.tenant(), id).toString();
     }
 
     @POST
     @Path("/fine_tuning/jobs/{id}/cancel")
-    public String cancel(@HeaderParam("Authorization") String authorization, @PathParam("id") String id) {
-        String tenant = auth.tenant(authorization);
+    public String cancel(@PathParam("id") String id) {
+        String tenant = caller.tenant();
         Map<String, String> j = owned(tenant, id);
         if (TERMINAL.contains(j.get("status"))) {
             throw new OpenAiException(409, "invalid_request_error", "job_finished", null,
@@ -136,9 +135,9 @@ public class JobsResource {
 
     @GET
     @Path("/fine_tuning/jobs/{id}/events")
-    public jakarta.ws.rs.core.Response events(@HeaderParam("Authorization") String authorization, @PathParam("id") String id,
+    public jakarta.ws.rs.core.Response events(@PathParam("id") String id,
             @QueryParam("after") String after, @QueryParam("limit") Integer limit, @QueryParam("stream") boolean stream) {
-        String tenant = auth.tenant(authorization);
+        String tenant = caller.tenant();
         owned(tenant, id);
         if (stream) {
             return jakarta.ws.rs.core.Response.ok((jakarta.ws.rs.core.StreamingOutput) os -> live(os, tenant, id))

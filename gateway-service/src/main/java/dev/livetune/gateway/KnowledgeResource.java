@@ -11,7 +11,6 @@ import dev.livetune.state.AdapterStore;
 import dev.livetune.state.KnowledgeIndex;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
-import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
@@ -33,15 +32,15 @@ import java.util.Map;
 @Produces(MediaType.APPLICATION_JSON)
 public class KnowledgeResource {
 
-    private final Auth auth;
+    private final Caller caller;
     private final KnowledgeIndex index;
     private final AdapterStore adapters;
     private final Quotas quotas;
     private final Learning learning;
     private final ObjectMapper json = new ObjectMapper();
 
-    KnowledgeResource(Auth auth, KnowledgeIndex index, AdapterStore adapters, Quotas quotas, Learning learning) {
-        this.auth = auth;
+    KnowledgeResource(Caller caller, KnowledgeIndex index, AdapterStore adapters, Quotas quotas, Learning learning) {
+        this.caller = caller;
         this.index = index;
         this.adapters = adapters;
         this.quotas = quotas;
@@ -49,9 +48,9 @@ public class KnowledgeResource {
     }
 
     @GET
-    public String list(@HeaderParam("Authorization") String authorization, @PathParam("alias") String alias,
+    public String list(@PathParam("alias") String alias,
             @QueryParam("status") String status) {
-        String tenant = auth.tenant(authorization);
+        String tenant = caller.tenant();
         boolean all = "all".equals(status);
         if (status != null && !all && !status.equals("live")) {
             throw OpenAiException.invalid("status", "'status' must be live (the default) or all");
@@ -75,9 +74,9 @@ public class KnowledgeResource {
 
     @DELETE
     @Path("/{id}")
-    public String forget(@HeaderParam("Authorization") String authorization, @PathParam("alias") String alias,
+    public String forget(@PathParam("alias") String alias,
             @PathParam("id") String id) {
-        String tenant = auth.tenant(authorization);
+        String tenant = caller.tenant();
         String name = name(tenant, alias);
         String summary = items(tenant, name).get(id);
         if (summary == null) {

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.livetune.state.AdapterStore;
 import jakarta.ws.rs.GET;
-import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
@@ -23,20 +22,20 @@ import java.util.TreeSet;
 @Produces(MediaType.APPLICATION_JSON)
 public class ModelsResource {
 
-    private final Auth auth;
+    private final Caller caller;
     private final AdapterStore adapters;
     private final GatewayConfig config;
     private final ObjectMapper json = new ObjectMapper();
 
-    ModelsResource(Auth auth, AdapterStore adapters, GatewayConfig config) {
-        this.auth = auth;
+    ModelsResource(Caller caller, AdapterStore adapters, GatewayConfig config) {
+        this.caller = caller;
         this.adapters = adapters;
         this.config = config;
     }
 
     @GET
-    public String list(@HeaderParam("Authorization") String authorization) {
-        String tenant = auth.tenant(authorization);
+    public String list() {
+        String tenant = caller.tenant();
         ObjectNode root = json.createObjectNode();
         root.put("object", "list");
         ArrayNode data = root.putArray("data");
@@ -48,8 +47,8 @@ public class ModelsResource {
 
     @GET
     @Path("/{model}")
-    public String get(@HeaderParam("Authorization") String authorization, @PathParam("model") String model) {
-        String tenant = auth.tenant(authorization);
+    public String get(@PathParam("model") String model) {
+        String tenant = caller.tenant();
         if (!ids(tenant).contains(model)) {
             throw OpenAiException.notFound("model_not_found", "the model '" + model + "' does not exist");
         }
