@@ -65,6 +65,13 @@ public interface OperatorConfig {
     /** The lease's namespace; unset: the operator's own. */
     Optional<String> leaseNamespace();
 
+    /**
+     * End the process (exit 1) when the Lease is lost, so that the replica restarts and competes again;
+     * off in tests, where the mock API server goes away before the test JVM does.
+     */
+    @WithDefault("true")
+    boolean exitOnLostLease();
+
     /** The inference Service whose EndpointSlices list the replicas an AdapterRelease must reach. */
     @WithDefault("livetune-inference")
     String inferenceService();

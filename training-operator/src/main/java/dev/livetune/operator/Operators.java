@@ -2,7 +2,7 @@ package dev.livetune.operator;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.Operator;
-import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
+import io.javaoperatorsdk.operator.api.config.LeaderElectionConfigurationBuilder;
 import io.opentelemetry.api.trace.Tracer;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -36,9 +36,11 @@ public class Operators {
         operator = new Operator(o -> {
             o.withKubernetesClient(client).withCloseClientOnStop(false).withUseSSAToPatchPrimaryResource(config.serverSideApply());
             if (config.leaderElection()) {
-                o.withLeaderElectionConfiguration(config.leaseNamespace()
-                        .map(ns -> new LeaderElectionConfiguration(config.leaseName(), ns))
-                        .orElseGet(() -> new LeaderElectionConfiguration(config.leaseName())));
+                LeaderElectionConfigurationBuilder lease = LeaderElectionConfigurationBuilder
+                        .aLeaderElectionConfiguration(config.leaseName());
+                config.leaseNamespace().ifPresent(lease::withLeaseNamespace);
+                // JOSDK allows staying up after losing the Lease only through its test builder
+                o.withLeaderElectionConfiguration(config.exitOnLostLease() ? lease.build() : lease.buildForTest(false));
             }
         });
         // One namespace, as the Role in k8s/ allows (no cluster-wide lists).
@@ -53,9 +55,10 @@ public class Operators {
     }
 
     void stop(@Observes ShutdownEvent event) {
-        // With leader election JOSDK ends the process (exit 1) when it stops leading, so that a replica
-        // that lost the Lease restarts; stopping it here would turn every graceful stop into that. The
-        // Lease expires instead, and the reconcilers, which are idempotent, end with the process.
+        // With leader election JOSDK ends the process (exit 1) when it stops leading (exit-on-lost-lease),
+        // so that a replica that lost the Lease restarts; stopping it here would turn every graceful stop
+        // into that. The Lease expires instead, and the reconcilers, which are idempotent, end with the
+        // process.
         if (operator != null && !config.leaderElection()) {
             operator.stop();
         }
