@@ -2,54 +2,48 @@ package dev.livetune.gateway;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.livetune.api.learn.LearnEvent;
-import dev.livetune.broker.Broker;
-import dev.livetune.broker.Brokers;
+import dev.livetune.broker.InProcessConnector;
 import dev.livetune.broker.Wakeups;
-import io.quarkus.runtime.ShutdownEvent;
-import io.quarkus.runtime.StartupEvent;
-import jakarta.enterprise.event.Observes;
+import io.smallrye.reactive.messaging.health.HealthReport;
+import io.smallrye.reactive.messaging.providers.extension.HealthCenter;
 import jakarta.inject.Singleton;
-import java.io.IOException;
 import java.time.Duration;
+import java.util.concurrent.CompletionStage;
+import org.eclipse.microprofile.reactive.messaging.Incoming;
+import org.eclipse.microprofile.reactive.messaging.Message;
 import org.jboss.logging.Logger;
 
 /**
- * Wakes the gateway's live job streams when the orchestrator publishes on {@code learn-events}. The
- * job's history in Redis stays the record a stream reads (ordered, complete, the same after a
- * reconnect); an event only says "read again now". This replica listens to every tenant's events
- * (on RabbitMQ: its own exclusive, auto-deleted queue bound to the topic; the connection recovers). While the broker is away, streams fall back to
- * reading Redis every two seconds.
+ * Wakes the gateway's live job streams when the orchestrator publishes on {@code learn-events} (the
+ * SmallRye channel of that name). The job's history in Redis stays the record a stream reads
+ * (ordered, complete, the same after a reconnect); an event only says "read again now". This replica
+ * listens to every tenant's events (on RabbitMQ: its own exclusive, auto-deleted queue bound to the
+ * topic; the connection is retried while RabbitMQ is away). While the channel is not connected,
+ * streams fall back to reading Redis every two seconds.
  */
 @Singleton
 public class JobWatch {
 
     private static final Logger LOG = Logger.getLogger(JobWatch.class);
+    private static final String CHANNEL = "learn-events";
     private static final long FALLBACK_MILLIS = 2000;
 
-    private final GatewayConfig config;
     private final ObjectMapper json = new ObjectMapper();
     private final Wakeups signals = new Wakeups();
-    private volatile Broker broker;
-    private Broker.Subscription subscription;
+    private final HealthCenter health;
 
-    JobWatch(GatewayConfig config) {
-        this.config = config;
+    JobWatch(HealthCenter health) {
+        this.health = health;
     }
 
-    void start(@Observes StartupEvent event) {
+    @Incoming(CHANNEL)
+    CompletionStage<Void> onEvent(Message<byte[]> event) {
         try {
-            broker = Brokers.open(config.rabbitmqUri(), "livetune-gateway-job-watch");
-            subscription = broker.listen(LearnEvent.EXCHANGE, "#", body -> {
-                try {
-                    wake(json.readValue(body, LearnEvent.class).jobId());
-                } catch (Exception e) {
-                    LOG.debugf("ignoring an unreadable learn event: %s", e.getMessage());
-                }
-            });
-        } catch (IOException | RuntimeException e) {
-            LOG.warnf("not watching %s (%s); live job streams read Redis every %d ms instead", LearnEvent.EXCHANGE,
-                    e.getMessage(), FALLBACK_MILLIS);
+            wake(json.readValue(InProcessConnector.bytes(event.getPayload()), LearnEvent.class).jobId());
+        } catch (Exception e) {
+            LOG.debugf("ignoring an unreadable learn event: %s", e.getMessage());
         }
+        return event.ack();
     }
 
     /** Wakes every stream waiting on this job. */
@@ -73,17 +67,9 @@ public class JobWatch {
         return signals.await(jobId, mark, wait);
     }
 
+    /** @return whether the events channel is connected (the in-process connector always is) */
     public boolean connected() {
-        Broker b = broker;
-        return b != null && b.healthy();
-    }
-
-    void stop(@Observes ShutdownEvent event) {
-        if (subscription != null) {
-            subscription.close();
-        }
-        if (broker != null) {
-            broker.close();
-        }
+        HealthReport report = health.getLiveness();
+        return report.getChannels().stream().filter(c -> c.getChannel().equals(CHANNEL)).allMatch(HealthReport.ChannelInfo::isOk);
     }
 }

@@ -1,6 +1,7 @@
 package dev.livetune.standalone;
 
 import dev.livetune.broker.Brokers;
+import dev.livetune.broker.InProcessConnector;
 import dev.livetune.gateway.ApiKeys;
 import dev.livetune.state.AdapterStore;
 import io.lettuce.core.RedisClient;
@@ -163,6 +164,10 @@ final class Up {
         for (String role : List.of("gateway", "orchestrator", "augment")) {
             p.put("livetune." + role + ".rabbitmq-uri", broker);
         }
+        // The services' SmallRye channels, on the in-process broker too.
+        p.put("mp.messaging.connector." + InProcessConnector.NAME + ".broker", broker);
+        p.put("mp.messaging.outgoing.learn-events-out.connector", InProcessConnector.NAME);
+        p.put("mp.messaging.incoming.learn-events.connector", InProcessConnector.NAME);
         p.put("livetune.gateway.redis-uri", redisUri);
         p.put("livetune.orchestrator.redis-uri", redisUri);
         p.put("livetune.inference.admin-token", adminToken);
