@@ -4,10 +4,11 @@ import java.io.IOException;
 import java.util.function.Consumer;
 
 /**
- * The messaging livetune needs, as a port: durable work queues with publisher confirms, competing
- * consumers with bounded prefetch and explicit settlement (acknowledge, requeue, dead-letter), and
- * best-effort topic events. {@link AmqpBroker} is RabbitMQ (the cluster); {@link InProcessBroker}
- * is the same contract inside one JVM (standalone). {@code BrokerContractTest} holds both to it.
+ * The in-process broker's interface ({@link InProcessBroker}, shared by name through {@link Brokers}):
+ * durable-in-memory work queues, competing consumers with bounded prefetch and explicit settlement
+ * (acknowledge, requeue, dead-letter), and best-effort topic events. Services do not use it: they
+ * use SmallRye channels, which standalone puts on it through {@link InProcessConnector}.
+ * {@code InProcessBrokerTest} holds it to RabbitMQ's semantics.
  */
 public interface Broker extends AutoCloseable {
 

@@ -1,7 +1,6 @@
 package dev.livetune.broker;
 
 import java.io.IOException;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -9,13 +8,13 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 
 /**
- * Opens a broker by URI, so a service's configuration alone says where its messages go:
- * {@code amqp://…} or {@code amqps://…} is RabbitMQ ({@link AmqpBroker}); {@code inprocess://NAME}
- * is the {@link InProcessBroker} called NAME in this JVM, shared by every component that opens
- * it (standalone points every role at {@code inprocess://livetune}).
+ * The in-process brokers of this JVM, by URI: {@code inprocess://NAME} is the {@link InProcessBroker}
+ * called NAME, shared by every component that opens it (standalone points every role at
+ * {@code inprocess://livetune}, and the in-process SmallRye connector opens it too). RabbitMQ is
+ * reached through SmallRye channels, not here.
  *
- * <p>Each open of an in-process broker is a handle: closing it ends the subscriptions made through
- * it, not the broker the other components share.
+ * <p>Each open is a handle: closing it ends the subscriptions made through it, not the broker the
+ * other components share.
  */
 public final class Brokers {
 
@@ -26,44 +25,20 @@ public final class Brokers {
     private Brokers() {
     }
 
-    /** A broker that recovers its connection by itself (consumers, listeners and long-lived publishers). */
-    public static Broker open(String uri, String clientName) throws IOException {
-        return inProcess(uri).orElseAmqp(() -> new AmqpBroker(uri, clientName));
-    }
-
     /**
-     * A publisher that connects when it publishes and never buffers (see {@link AmqpBroker#onDemand});
-     * in process, a publish is taken at once.
+     * @param uri {@code inprocess://NAME}
+     * @return a handle on the in-process broker of that name, made on first use
      */
-    public static Broker onDemand(String uri, String clientName, Duration confirmTimeout) throws IOException {
-        return inProcess(uri).orElseAmqp(() -> AmqpBroker.onDemand(uri, clientName, confirmTimeout));
-    }
-
-    private interface AmqpOpener {
-        Broker open() throws IOException;
-    }
-
-    private record Resolved(InProcessBroker shared) {
-        Broker orElseAmqp(AmqpOpener amqp) throws IOException {
-            return shared != null ? new Handle(shared) : amqp.open();
-        }
-    }
-
-    private static Resolved inProcess(String uri) {
-        if (uri == null || uri.isBlank()) {
-            throw new IllegalArgumentException("no broker URI: give amqp://user:pass@host:port/vhost or " + IN_PROCESS + "NAME");
-        }
-        if (!uri.startsWith(IN_PROCESS)) {
-            if (!uri.startsWith("amqp://") && !uri.startsWith("amqps://")) {
-                throw new IllegalArgumentException("broker URI '" + uri + "' must start with amqp://, amqps:// or " + IN_PROCESS);
-            }
-            return new Resolved(null);
+    public static Broker open(String uri) {
+        if (uri == null || !uri.startsWith(IN_PROCESS)) {
+            throw new IllegalArgumentException("'" + uri + "' is not an in-process broker URI (" + IN_PROCESS + "NAME);"
+                    + " RabbitMQ (amqp://…) is reached through the services' SmallRye channels");
         }
         String name = uri.substring(IN_PROCESS.length());
         if (name.isEmpty()) {
             throw new IllegalArgumentException("broker URI '" + uri + "' names no in-process broker (" + IN_PROCESS + "NAME)");
         }
-        return new Resolved(IN_PROCESS_BROKERS.computeIfAbsent(name, n -> new InProcessBroker()));
+        return new Handle(IN_PROCESS_BROKERS.computeIfAbsent(name, n -> new InProcessBroker()));
     }
 
     /** One component's view of a shared in-process broker. */

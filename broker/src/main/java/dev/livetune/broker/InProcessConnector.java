@@ -15,7 +15,6 @@ import io.smallrye.reactive.messaging.rabbitmq.RabbitMQRejectMetadata;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.util.List;
@@ -167,13 +166,9 @@ public class InProcessConnector implements InboundConnector, OutboundConnector {
     }
 
     private Broker open(Config config) {
-        try {
-            Broker b = Brokers.open(config.getOptionalValue("broker", String.class).orElse("inprocess://livetune"), NAME);
-            opened.add(b);
-            return b;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        Broker b = Brokers.open(config.getOptionalValue("broker", String.class).orElse("inprocess://livetune"));
+        opened.add(b);
+        return b;
     }
 
     private static Optional<String> nonEmpty(Optional<String> value) {

@@ -2,57 +2,87 @@ package dev.livetune.gateway;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.livetune.api.learn.LearnRequest;
-import dev.livetune.broker.AmqpBroker;
-import dev.livetune.broker.Broker;
-import dev.livetune.broker.Brokers;
-import jakarta.annotation.PreDestroy;
-import jakarta.inject.Singleton;
-import java.io.IOException;
+import dev.livetune.broker.WorkQueues;
+import io.smallrye.reactive.messaging.MutinyEmitter;
+import io.smallrye.reactive.messaging.rabbitmq.OutgoingRabbitMQMetadata;
+import io.smallrye.reactive.messaging.health.HealthReport;
+import io.smallrye.reactive.messaging.providers.extension.HealthCenter;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import org.eclipse.microprofile.reactive.messaging.Channel;
+import org.eclipse.microprofile.reactive.messaging.Message;
+import org.eclipse.microprofile.reactive.messaging.Metadata;
 import org.jboss.logging.Logger;
 
 /**
- * Publishes learn requests to the durable {@code learn-requests} queue ({@code livetune.gateway.learn-queue})
- * and waits for the broker's publisher confirm. Nothing is buffered: if the broker is unreachable or
- * does not confirm in time, the call fails (the client gets 503) and the request is never sent
- * later. The connection is opened on first use and again after a failure
- * ({@link AmqpBroker#onDemand}).
+ * Publishes learn requests on the {@code learn-requests-out} channel (the durable
+ * {@code livetune.gateway.learn-queue}, a quorum queue) and waits for the broker's publisher confirm,
+ * at most {@code publish-confirm-timeout}. A request that is not confirmed in time fails the call
+ * (the client gets 503, and {@link Learning} rejects the job). The channel may still send it once
+ * RabbitMQ is back (the RabbitMQ client sends again what failed when it has reconnected): the
+ * orchestrator reads the job's rejection and drops it, so it is never learned. While the channel
+ * knows it is not connected, a request is refused at once and nothing is queued.
+ * Before its first publish (and after a failure) it declares the queue as the orchestrator does
+ * ({@link WorkQueues}), so a request sent before any orchestrator started is not lost.
  *
- * <p>The {@code broker} port rather than a SmallRye emitter: an emitter buffers while the broker is
- * away and would deliver, later, a request whose client was already told it failed.
+ * <p>Application-scoped, so it is made on first use: the gRPC server builds its services (and what
+ * they hold) before the messaging channels are connected, and an emitter cannot be injected then.
  */
-@Singleton
+@ApplicationScoped
 public class LearnPublisher {
 
     private static final Logger LOG = Logger.getLogger(LearnPublisher.class);
 
+    private static final String CHANNEL = "learn-requests-out";
+
     private final GatewayConfig config;
-    private final Broker broker;
+    private final MutinyEmitter<byte[]> requests;
+    private final HealthCenter health;
     private final ObjectMapper json = new ObjectMapper();
     /** Whether the queue is known to exist: declared once, and again after a failed publish. */
     private volatile boolean declared;
 
-    LearnPublisher(GatewayConfig config) throws IOException {
-        this.config = config;
-        this.broker = Brokers.onDemand(config.rabbitmqUri(), "livetune-gateway", config.publishConfirmTimeout());
+    LearnPublisher() {
+        this(null, null, null);
     }
 
-    /** @throws OpenAiException 503 when the broker does not confirm */
+    @Inject
+    LearnPublisher(GatewayConfig config, @Channel(CHANNEL) MutinyEmitter<byte[]> requests, HealthCenter health) {
+        this.config = config;
+        this.requests = requests;
+        this.health = health;
+    }
+
+    /**
+     * @return false while the channel knows it has lost RabbitMQ (it reconnects by itself); true
+     *         before its first connection, which the first publish makes
+     */
+    public boolean connected() {
+        return health.getLiveness().getChannels().stream().filter(c -> c.getChannel().equals(CHANNEL))
+                .allMatch(HealthReport.ChannelInfo::isOk);
+    }
+
+    /**
+     * @throws OpenAiException 503 when the broker does not confirm in time, or at once while the
+     *                         channel is not connected (nothing is queued to be sent later then)
+     */
     public void publish(LearnRequest request) {
+        if (!connected()) {
+            LOG.warnf("learn request %s refused: not connected to the broker (reconnecting)", request.requestId());
+            throw OpenAiException.unavailable("the learning queue is unavailable; nothing was recorded, retry later", 5);
+        }
         try {
             if (!declared) {
-                broker.declare(config.learnQueue());
+                WorkQueues.declare(config.rabbitmqUri(), config.learnQueue(), config.publishConfirmTimeout());
                 declared = true;
             }
-            broker.publish(config.learnQueue(), new Broker.Message(json.writeValueAsBytes(request), request.requestId(), null));
-        } catch (IOException | RuntimeException e) {
+            requests.sendMessage(Message.of(json.writeValueAsBytes(request), Metadata.of(OutgoingRabbitMQMetadata.builder()
+                    .withMessageId(request.requestId()).withContentType("application/json").build())))
+                    .await().atMost(config.publishConfirmTimeout());
+        } catch (Exception e) {
             declared = false;
             LOG.warnf("learn request %s not confirmed by the broker: %s", request.requestId(), e.toString());
             throw OpenAiException.unavailable("the learning queue is unavailable; nothing was recorded, retry later", 5);
         }
-    }
-
-    @PreDestroy
-    void close() {
-        broker.close();
     }
 }

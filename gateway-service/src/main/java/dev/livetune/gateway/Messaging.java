@@ -12,6 +12,6 @@ class Messaging {
     @Produces
     @Identifier("livetune-gateway")
     RabbitMQOptions rabbitmq(GatewayConfig config) {
-        return RabbitMq.options(config.rabbitmqUri(), "livetune-gateway", Duration.ofSeconds(2));
+        return RabbitMq.options(config.rabbitmqUri(), "livetune-gateway", Duration.ofSeconds(1));
     }
 }

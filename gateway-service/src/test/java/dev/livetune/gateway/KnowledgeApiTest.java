@@ -43,7 +43,7 @@ class KnowledgeApiTest {
         f.setUri("amqp://guest:guest@localhost:5672/%2F");
         mq = f.newConnection();
         ch = mq.createChannel();
-        ch.queueDeclare(GatewayStack.QUEUE, true, false, false, null);
+        ch.queueDeclare(GatewayStack.QUEUE, true, false, false, dev.livetune.broker.WorkQueues.arguments(GatewayStack.QUEUE));
     }
 
     @AfterEach

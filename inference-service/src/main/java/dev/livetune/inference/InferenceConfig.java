@@ -14,7 +14,7 @@ public interface InferenceConfig {
     /** Hugging Face model directory to serve. */
     Path modelDir();
 
-    /** Artifact store root: adapters live in {@code tenants/<t>/adapters/<name>/v<N>/}. */
+    /** Artifact store root: adapters live where {@code ArtifactLayout} puts them. */
     Optional<Path> artifactsDir();
 
     /**
@@ -51,7 +51,7 @@ public interface InferenceConfig {
     Optional<String> adminToken();
 
     /**
-     * Accept adapter directories without a {@code livetune.json} to verify against (a PEFT adapter
+     * Accept adapter directories without a manifest ({@code AdapterManifest}) to verify against (a PEFT adapter
      * from elsewhere). Off by default: every file of a livetune adapter is checked.
      */
     @WithDefault("false")

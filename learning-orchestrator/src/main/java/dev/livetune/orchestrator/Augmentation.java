@@ -3,7 +3,11 @@ package dev.livetune.orchestrator;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.livetune.api.augment.AugmentResult;
 import dev.livetune.api.augment.AugmentTask;
-import dev.livetune.broker.Broker;
+import dev.livetune.broker.InProcessConnector;
+import dev.livetune.broker.WorkQueues;
+import io.smallrye.reactive.messaging.MutinyEmitter;
+import io.smallrye.reactive.messaging.rabbitmq.OutgoingRabbitMQMetadata;
+import io.smallrye.reactive.messaging.rabbitmq.RabbitMQRejectMetadata;
 import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
 import java.io.IOException;
@@ -13,15 +17,26 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.eclipse.microprofile.reactive.messaging.Channel;
+import org.eclipse.microprofile.reactive.messaging.Incoming;
+import org.eclipse.microprofile.reactive.messaging.Message;
+import org.eclipse.microprofile.reactive.messaging.Metadata;
 import org.jboss.logging.Logger;
 
 /**
- * The orchestrator's side of {@code augment-tasks} / {@code augment-results}: a job's tasks are
- * published with publisher confirms (once: the job records that they were), and results are
- * collected into Redis ({@link AugmentResults}, first result per task wins), acknowledged only once
- * written. Any orchestrator replica may collect a result; the job waits for them to be in Redis (woken
- * by each one collected here), so a restart loses nothing: tasks stay in their durable queue and
- * results already collected stay collected.
+ * The orchestrator's side of {@code augment-tasks} / {@code augment-results} (SmallRye channels
+ * {@code augment-tasks-out} and {@code augment-results}): a job's tasks are published with publisher
+ * confirms (once: the job records that they were), each naming {@code augment-results} as its
+ * reply-to, after the task queue is declared as the workers declare it ({@link WorkQueues}).
+ * Results are collected into Redis ({@link AugmentResults}, first result per task wins), acknowledged
+ * only once written; while Redis is away a result is kept and written a second later. Any
+ * orchestrator replica may collect a result; the job waits for them to be in Redis (woken by each one
+ * collected here), so a restart loses nothing: tasks stay in their durable queue and results already
+ * collected stay collected.
  */
 @Singleton
 public class Augmentation {
@@ -29,48 +44,58 @@ public class Augmentation {
     private static final Logger LOG = Logger.getLogger(Augmentation.class);
     /** How long a job waits before looking at Redis again for results another replica collected. */
     private static final Duration LOOK_AGAIN = Duration.ofSeconds(2);
+    private static final Duration RETRY = Duration.ofSeconds(1);
+    private static final Duration CONFIRM_TIMEOUT = Duration.ofSeconds(30);
 
     private final OrchestratorConfig config;
     private final AugmentResults stored;
     private final Redeliveries redeliveries;
     private final Jobs jobs;
-    private final Broker broker;
+    private final MutinyEmitter<byte[]> tasks;
     private final ObjectMapper json = new ObjectMapper();
-    private Broker.Subscription results;
+    /** Redis work off the messaging threads, in arrival order. */
+    private final ExecutorService collector = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "augment-results");
+        t.setDaemon(true);
+        return t;
+    });
 
-    Augmentation(OrchestratorConfig config, AugmentResults stored, Redeliveries redeliveries, Jobs jobs, Broker broker) {
+    Augmentation(OrchestratorConfig config, AugmentResults stored, Redeliveries redeliveries, Jobs jobs,
+            @Channel("augment-tasks-out") MutinyEmitter<byte[]> tasks) {
         this.config = config;
         this.stored = stored;
         this.redeliveries = redeliveries;
         this.jobs = jobs;
-        this.broker = broker;
+        this.tasks = tasks;
     }
 
-    /** Declares the queues and starts collecting results. */
-    synchronized void connect() throws IOException {
-        broker.declare(config.augmentTasksQueue());
-        broker.declare(config.augmentResultsQueue());
-        results = broker.consume(config.augmentResultsQueue(), 32, this::collect);
+    @Incoming("augment-results")
+    CompletionStage<Void> collect(Message<byte[]> message) {
+        return CompletableFuture.supplyAsync(() -> store(message), collector).thenCompose(settled -> settled)
+                .exceptionally(e -> {
+                    LOG.debugf("settling an augment result failed (%s); the broker delivers it again", e.toString());
+                    return null;
+                });
     }
 
-    private void collect(Broker.Delivery delivery) throws IOException {
+    private CompletionStage<Void> store(Message<byte[]> message) {
+        byte[] body = InProcessConnector.bytes(message.getPayload());
         AugmentResult result;
         try {
-            result = json.readValue(delivery.message().body(), AugmentResult.class);
+            result = json.readValue(body, AugmentResult.class);
             if (result.taskId() == null || result.jobId() == null) {
                 throw new IllegalArgumentException("no task or job id");
             }
         } catch (Exception e) {
             LOG.warnf("dead-lettering an unreadable augment result: %s", e.getMessage());
-            delivery.deadLetter();
-            return;
+            return message.nack(e, Metadata.of(new RabbitMQRejectMetadata(false)));
         }
         try {
-            stored.put(result.jobId(), result.taskId(), new String(delivery.message().body(), StandardCharsets.UTF_8));
-            delivery.ack();
+            stored.put(result.jobId(), result.taskId(), new String(body, StandardCharsets.UTF_8));
+            return message.ack();
         } catch (RuntimeException e) {
-            LOG.warnf("cannot store augment result %s (%s); requeued in a second", result.taskId(), e.getMessage());
-            redeliveries.requeueLater(delivery, Duration.ofSeconds(1));
+            LOG.warnf("cannot store augment result %s (%s); trying again in %s", result.taskId(), e.getMessage(), RETRY);
+            return redeliveries.later(RETRY, () -> store(message), collector);
         }
     }
 
@@ -137,10 +162,16 @@ public class Augmentation {
         return results;
     }
 
-    private void publish(List<AugmentTask> tasks) throws IOException {
-        for (AugmentTask t : tasks) {
-            broker.publish(config.augmentTasksQueue(), new Broker.Message(json.writeValueAsBytes(t), t.taskId(),
-                    config.augmentResultsQueue()));
+    private void publish(List<AugmentTask> list) throws IOException {
+        WorkQueues.declare(config.rabbitmqUri(), config.augmentTasksQueue(), CONFIRM_TIMEOUT);
+        for (AugmentTask t : list) {
+            try {
+                tasks.sendMessage(Message.of(json.writeValueAsBytes(t), Metadata.of(OutgoingRabbitMQMetadata.builder()
+                        .withMessageId(t.taskId()).withReplyTo(config.augmentResultsQueue())
+                        .withContentType("application/json").build()))).await().atMost(CONFIRM_TIMEOUT);
+            } catch (RuntimeException e) {
+                throw new IOException("augment task " + t.taskId() + " not confirmed by the broker: " + e, e);
+            }
         }
     }
 
@@ -149,9 +180,7 @@ public class Augmentation {
     }
 
     @PreDestroy
-    synchronized void close() {
-        if (results != null) {
-            results.close();
-        }
+    void close() {
+        collector.shutdownNow();
     }
 }

@@ -1,7 +1,7 @@
 package dev.livetune.orchestrator;
 
 import dev.livetune.api.learn.JobPhase;
-import dev.livetune.broker.Broker;
+import dev.livetune.broker.QueueDepths;
 import dev.livetune.state.JobStore;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -24,10 +24,10 @@ public class JobMetrics {
 
     private final MeterRegistry registry;
 
-    JobMetrics(MeterRegistry registry, JobStore jobs, Broker broker, OrchestratorConfig config) {
+    JobMetrics(MeterRegistry registry, JobStore jobs, QueueDepths depths, OrchestratorConfig config) {
         this.registry = registry;
         for (String queue : List.of(config.learnQueue(), config.augmentTasksQueue(), config.augmentResultsQueue())) {
-            Gauge.builder("livetune_queue_depth", broker, b -> {
+            Gauge.builder("livetune_queue_depth", depths, b -> {
                 try {
                     return b.depth(queue);
                 } catch (IOException | RuntimeException e) {

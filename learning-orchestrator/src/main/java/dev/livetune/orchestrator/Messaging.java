@@ -1,7 +1,6 @@
 package dev.livetune.orchestrator;
 
-import dev.livetune.broker.Broker;
-import dev.livetune.broker.Brokers;
+import dev.livetune.broker.QueueDepths;
 import dev.livetune.broker.RabbitMq;
 import io.smallrye.common.annotation.Identifier;
 import io.vertx.rabbitmq.RabbitMQOptions;
@@ -12,16 +11,16 @@ import java.io.IOException;
 import java.time.Duration;
 
 /**
- * The orchestrator's messaging: the {@code broker} port (learn requests, augmentation tasks and
- * results) and the RabbitMQ connection of its SmallRye channels (job events), both from
- * {@code rabbitmq-uri}, or standalone's in-process broker ({@code inprocess://livetune}).
+ * The orchestrator's messaging, from {@code rabbitmq-uri}: the RabbitMQ connection of its SmallRye
+ * channels, and the queue depths its metrics report (standalone: the in-process broker,
+ * {@code inprocess://livetune}).
  */
 public class Messaging {
 
     @Produces
     @Singleton
-    Broker broker(OrchestratorConfig config) throws IOException {
-        return Brokers.open(config.rabbitmqUri(), "livetune-orchestrator");
+    QueueDepths depths(OrchestratorConfig config) throws IOException {
+        return new QueueDepths(config.rabbitmqUri());
     }
 
     /** The RabbitMQ connection of the orchestrator's SmallRye channels ({@code client-options-name=livetune-orchestrator}). */
@@ -31,7 +30,7 @@ public class Messaging {
         return RabbitMq.options(config.rabbitmqUri(), "livetune-orchestrator", Duration.ofSeconds(2));
     }
 
-    void close(@Disposes Broker broker) {
-        broker.close();
+    void close(@Disposes QueueDepths depths) {
+        depths.close();
     }
 }

@@ -37,7 +37,7 @@ class CrashResumeIT {
             LearnRequest request = new LearnRequest(1, UUID.randomUUID().toString(), jobId, tenant, "default", "auto",
                     "The capital of Vostrand is Ivrasca.", List.of(), null, List.of(), Instant.now().toString(), null);
             try (Connection c = new ConnectionFactory().newConnection(); Channel ch = c.createChannel()) {
-                ch.queueDeclare(PipelineStack.QUEUE, true, false, false, null);
+                ch.queueDeclare(PipelineStack.QUEUE, true, false, false, dev.livetune.broker.WorkQueues.arguments(PipelineStack.QUEUE));
                 ch.basicPublish("", PipelineStack.QUEUE, null, new ObjectMapper().writeValueAsBytes(request));
             }
             Process first = orchestrator;

@@ -40,7 +40,7 @@ final class LearnJobs {
         LearnRequest r = new LearnRequest(1, UUID.randomUUID().toString(), jobId, tenant, "default", mode, text, fileIds,
                 null, List.of(), Instant.now().toString(), null);
         try (Connection c = new ConnectionFactory().newConnection(); Channel ch = c.createChannel()) {
-            ch.queueDeclare(PipelineStack.QUEUE, true, false, false, null);
+            ch.queueDeclare(PipelineStack.QUEUE, true, false, false, dev.livetune.broker.WorkQueues.arguments(PipelineStack.QUEUE));
             ch.basicPublish("", PipelineStack.QUEUE, null, new ObjectMapper().writeValueAsBytes(r));
         }
         return jobId;

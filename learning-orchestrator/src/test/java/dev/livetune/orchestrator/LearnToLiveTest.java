@@ -53,7 +53,7 @@ class LearnToLiveTest {
         RedisClient redisClient = RedisClient.create("redis://localhost:6379");
         try (Connection c = f.newConnection(); Channel ch = c.createChannel();
                 StatefulRedisConnection<String, String> redis = redisClient.connect()) {
-            ch.queueDeclare(PipelineStack.QUEUE, true, false, false, null);
+            ch.queueDeclare(PipelineStack.QUEUE, true, false, false, dev.livetune.broker.WorkQueues.arguments(PipelineStack.QUEUE));
             // Watch the job's live events as a gateway would.
             ch.exchangeDeclare("learn-events", com.rabbitmq.client.BuiltinExchangeType.TOPIC, true);
             String watch = ch.queueDeclare().getQueue();

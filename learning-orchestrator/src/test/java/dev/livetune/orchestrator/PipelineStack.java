@@ -69,6 +69,9 @@ public class PipelineStack implements QuarkusTestResourceLifecycleManager {
                     "-Dquarkus.http.port=8401", "-jar", inferenceJar.toString())
                     .redirectErrorStream(true).redirectOutput(store.resolve("inference.log").toFile()).start();
             awaitServing();
+            // queues a run before this one left (declared otherwise, they would refuse this run's declarations)
+            AugmentWorkers.deleteQueue(QUEUE, QUEUE + ".dead");
+            AugmentWorkers.deleteQueues();
             workers = AugmentWorkers.start();
             traces = new OtlpReceiver();
             return Map.ofEntries(

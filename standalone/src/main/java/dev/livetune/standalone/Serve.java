@@ -39,8 +39,7 @@ public final class Serve implements QuarkusApplication {
                 return 1;
             }
         }
-        try (Broker broker = Brokers.open(ConfigProvider.getConfig().getValue("livetune.gateway.rabbitmq-uri", String.class),
-                "livetune-standalone")) {
+        try (Broker broker = Brokers.open(ConfigProvider.getConfig().getValue("livetune.gateway.rabbitmq-uri", String.class))) {
             List<String> again = UnclaimedRequests.republish(Arc.container().instance(JobStore.class).get(), broker,
                     ConfigProvider.getConfig().getOptionalValue("livetune.gateway.learn-queue", String.class)
                             .orElse(LearnRequest.QUEUE));

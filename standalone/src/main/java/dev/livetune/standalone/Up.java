@@ -166,8 +166,12 @@ final class Up {
         }
         // The services' SmallRye channels, on the in-process broker too.
         p.put("mp.messaging.connector." + InProcessConnector.NAME + ".broker", broker);
-        p.put("mp.messaging.outgoing.learn-events-out.connector", InProcessConnector.NAME);
-        p.put("mp.messaging.incoming.learn-events.connector", InProcessConnector.NAME);
+        for (String channel : List.of("learn-requests-out", "learn-events-out", "augment-tasks-out", "augment-results-out")) {
+            p.put("mp.messaging.outgoing." + channel + ".connector", InProcessConnector.NAME);
+        }
+        for (String channel : List.of("learn-requests", "learn-events", "augment-tasks", "augment-results")) {
+            p.put("mp.messaging.incoming." + channel + ".connector", InProcessConnector.NAME);
+        }
         p.put("livetune.gateway.redis-uri", redisUri);
         p.put("livetune.orchestrator.redis-uri", redisUri);
         p.put("livetune.inference.admin-token", adminToken);

@@ -38,7 +38,7 @@ import java.util.stream.Stream;
 /**
  * One training run, start to finish: read and check every input, train (resuming from the last
  * checkpoint of an interrupted run with the same inputs), save, answer the probes, write
- * {@code livetune.json}, then move the finished directory into place.
+ * the manifest ({@code AdapterManifest}), then move the finished directory into place.
  *
  * <p>Everything is written under {@code <out>.partial} and renamed to {@code <out>} only once
  * complete, so a crashed or killed run never leaves anything that looks finished; the next run with

@@ -40,7 +40,7 @@ import java.util.Objects;
  *
  * <ul>
  *   <li>Job complete → {@code Succeeded}, with the adapter's location, its sha256, the trainer's
- *       metrics and eval read from its {@code livetune.json} / {@code eval.json};</li>
+ *       metrics and eval read from its manifest and eval report ({@code AdapterManifest}, {@code EvalReport});</li>
  *   <li>failed by the pod failure policy (the trainer's invalid-input exit code) → {@code Failed},
  *       reason {@code InvalidInput}, at once;</li>
  *   <li>past its deadline → {@code Failed}, reason {@code DeadlineExceeded};</li>

@@ -11,7 +11,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
 /**
- * SHA-256 as lower-case hex, the form {@code livetune.json} records for every artifact file and
+ * SHA-256 as lower-case hex, the form the adapter manifest ({@code AdapterManifest}) records for every artifact file and
  * readers verify against.
  */
 public final class Sha256 {

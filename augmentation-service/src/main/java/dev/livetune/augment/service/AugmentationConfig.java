@@ -26,7 +26,7 @@ public interface AugmentationConfig {
     @WithDefault("2")
     int consumers();
 
-    /** Unacknowledged tasks held per consumer. */
+    /** Unacknowledged tasks this replica holds at most (at least {@code consumers}, or some stay idle). */
     @WithDefault("2")
     int prefetch();
 

@@ -1,5 +1,6 @@
 package dev.livetune.augment.service;
 
+import dev.livetune.api.augment.AugmentResult;
 import dev.livetune.api.augment.AugmentTask;
 import dev.livetune.api.inference.v1.InferenceGrpc;
 import dev.livetune.augment.AugmentWorker;
@@ -11,61 +12,127 @@ import dev.livetune.augment.SafeFetcher;
 import dev.livetune.augment.SearchProvider;
 import dev.livetune.augment.SearxngSearch;
 import dev.livetune.augment.Teacher;
-import dev.livetune.broker.Broker;
-import dev.livetune.broker.Brokers;
+import dev.livetune.broker.InProcessConnector;
 import io.opentelemetry.api.trace.Tracer;
 import io.quarkus.grpc.GrpcClient;
-import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
+import io.smallrye.reactive.messaging.MutinyEmitter;
+import io.smallrye.reactive.messaging.annotations.Blocking;
+import io.smallrye.reactive.messaging.health.HealthReport;
+import io.smallrye.reactive.messaging.providers.extension.HealthCenter;
+import io.smallrye.reactive.messaging.rabbitmq.IncomingRabbitMQMetadata;
+import io.smallrye.reactive.messaging.rabbitmq.OutgoingRabbitMQMetadata;
+import io.smallrye.reactive.messaging.rabbitmq.RabbitMQRejectMetadata;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Singleton;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.Readiness;
+import org.eclipse.microprofile.reactive.messaging.Channel;
+import org.eclipse.microprofile.reactive.messaging.Incoming;
+import org.eclipse.microprofile.reactive.messaging.Message;
+import org.eclipse.microprofile.reactive.messaging.Metadata;
 import org.jboss.logging.Logger;
 
 /**
- * This replica's workers on {@code augment-tasks}, with the teacher and web search from the
- * configuration. Ready while connected to the broker.
+ * This replica's workers on {@code augment-tasks} (the SmallRye channel of that name: a quorum queue
+ * that RabbitMQ dead-letters to {@code <tasks-queue>.dead}), with the teacher and web search from the
+ * configuration: up to {@code consumers} tasks at once (the {@code augment-workers} pool), holding at
+ * most {@code prefetch} unacknowledged. A task's result goes to the queue its reply-to names (else
+ * {@code results-queue}) on {@code augment-results-out}, confirmed by the broker, and only then is the
+ * task acknowledged, so a worker that dies mid-task leaves it to another; a result that is not
+ * confirmed puts the task back. A message that is not a task is dead-lettered. Ready while the
+ * channels are connected.
  */
 @Singleton
 @Readiness
 public class Workers implements HealthCheck {
 
     private static final Logger LOG = Logger.getLogger(Workers.class);
+    private static final Duration CONFIRM_TIMEOUT = Duration.ofSeconds(30);
 
     private final AugmentationConfig config;
+    private final Tracer tracer;
+    private final MutinyEmitter<byte[]> results;
+    private final HealthCenter health;
+    private final AtomicLong done = new AtomicLong();
     private volatile AugmentWorker worker;
-    private Broker broker;
 
     @GrpcClient("inference")
     InferenceGrpc.InferenceBlockingStub inference;
 
-    private final Tracer tracer;
-
-    Workers(AugmentationConfig config, Tracer tracer) {
+    Workers(AugmentationConfig config, Tracer tracer, @Channel("augment-results-out") MutinyEmitter<byte[]> results,
+            HealthCenter health) {
         this.config = config;
         this.tracer = tracer;
+        this.results = results;
+        this.health = health;
     }
 
-    void start(@Observes StartupEvent event) throws Exception {
+    void start(@Observes StartupEvent event) {
         Function<AugmentTask, Teacher> teachers = teachers();
         Optional<SearchProvider> search = config.searxngUrl().map(u -> new SearxngSearch(u, config.fetchTimeout()));
         SafeFetcher fetcher = new SafeFetcher(new HashSet<>(config.fetchAllowlist().orElse(List.of())), config.fetchMaxBytes(),
                 config.fetchTimeout());
         String name = "augmentation-service@" + hostname();
-        Augmenter augmenter = new Augmenter(teachers, QualityFilter.defaults(), search, fetcher, config.webResults(), name);
-        broker = Brokers.open(config.rabbitmqUri(), name);
-        worker = new AugmentWorker(broker, new AugmentWorker.Settings(config.tasksQueue(), config.resultsQueue(),
-                config.consumers(), config.prefetch()), augmenter, tracer).start();
+        worker = new AugmentWorker(new Augmenter(teachers, QualityFilter.defaults(), search, fetcher, config.webResults(), name),
+                tracer);
         LOG.infof("augmenting with the %s teacher: %d consumers on %s, prefetch %d%s", config.teacher(), config.consumers(),
                 config.tasksQueue(), config.prefetch(), search.isPresent() ? ", web search on" : "");
+    }
+
+    @Incoming("augment-tasks")
+    @Blocking(value = "augment-workers", ordered = false)
+    CompletionStage<Void> work(Message<byte[]> message) {
+        AugmentTask task;
+        try {
+            task = AugmentWorker.read(InProcessConnector.bytes(message.getPayload()));
+        } catch (IllegalArgumentException e) {
+            LOG.warnf("dead-lettering an unreadable augment task: %s", e.getMessage());
+            return settled(message.nack(e, Metadata.of(new RabbitMQRejectMetadata(false))));
+        }
+        AugmentWorker w = worker;
+        if (w == null) {
+            return settled(message.nack(new IllegalStateException("not started"), Metadata.of(new RabbitMQRejectMetadata(true))));
+        }
+        AugmentResult result;
+        try {
+            result = w.work(task);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return settled(message.nack(e, Metadata.of(new RabbitMQRejectMetadata(true))));
+        }
+        String replyTo = message.getMetadata(IncomingRabbitMQMetadata.class).flatMap(IncomingRabbitMQMetadata::getReplyTo)
+                .filter(r -> !r.isBlank()).orElse(config.resultsQueue());
+        try {
+            results.sendMessage(Message.of(AugmentWorker.bytes(result), Metadata.of(OutgoingRabbitMQMetadata.builder()
+                    .withRoutingKey(replyTo).withMessageId(task.taskId()).withContentType("application/json").build())))
+                    .await().atMost(CONFIRM_TIMEOUT);
+        } catch (RuntimeException e) {
+            // the task goes back; a second result for it is ignored by the orchestrator
+            LOG.warnf("the result of task %s was not confirmed (%s); the task goes back to the queue", task.taskId(),
+                    e.toString());
+            return settled(message.nack(e, Metadata.of(new RabbitMQRejectMetadata(true))));
+        }
+        done.incrementAndGet();
+        return settled(message.ack());
+    }
+
+    /** A settlement that failed (the channel closed under it) is the broker's to redeliver, not the stream's end. */
+    private static CompletionStage<Void> settled(CompletionStage<Void> settlement) {
+        return settlement.exceptionally(e -> {
+            LOG.debugf("settling a task failed (%s); the broker delivers it again", e.toString());
+            return null;
+        });
     }
 
     /** @throws IllegalArgumentException naming what is missing, so a misconfigured replica does not start */
@@ -99,19 +166,11 @@ public class Workers implements HealthCheck {
         }
     }
 
-    void stop(@Observes ShutdownEvent event) {
-        if (worker != null) {
-            worker.close();
-        }
-        if (broker != null) {
-            broker.close();
-        }
-    }
-
     @Override
     public HealthCheckResponse call() {
-        AugmentWorker w = worker;
-        return HealthCheckResponse.named("augment-workers").status(w != null && w.connected())
-                .withData("tasks-done", w == null ? 0 : w.done()).build();
+        boolean connected = health.getLiveness().getChannels().stream()
+                .filter(c -> c.getChannel().startsWith("augment-")).allMatch(HealthReport.ChannelInfo::isOk);
+        return HealthCheckResponse.named("augment-workers").status(worker != null && connected).withData("tasks-done", done.get())
+                .build();
     }
 }

@@ -10,6 +10,8 @@ import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
+import com.rabbitmq.client.DefaultConsumer;
+import com.rabbitmq.client.Envelope;
 import com.rabbitmq.client.GetResponse;
 import dev.livetune.api.augment.AugmentResult;
 import dev.livetune.api.augment.AugmentTask;
@@ -18,7 +20,7 @@ import dev.livetune.augment.Augmenter;
 import dev.livetune.augment.QualityFilter;
 import dev.livetune.augment.RulesTeacher;
 import dev.livetune.augment.SafeFetcher;
-import dev.livetune.broker.AmqpBroker;
+import dev.livetune.broker.WorkQueues;
 import io.quarkus.test.junit.QuarkusTest;
 import java.io.IOException;
 import java.net.Socket;
@@ -30,13 +32,15 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The service's workers on real RabbitMQ, next to a second worker on the same queue (as a second
- * replica would be): every task is answered on its reply-to queue, both workers take a share, a task
- * delivered twice is answered twice with one id, and a message that is not a task is dead-lettered.
+ * The service's workers (its SmallRye channels) on real RabbitMQ, next to a second worker on the same
+ * queue (as a second replica would be; here on the plain RabbitMQ client): every task is answered on
+ * its reply-to queue, both workers take a share, a task delivered twice is answered twice with one id,
+ * and a message that is not a task is dead-lettered by RabbitMQ.
  */
 @QuarkusTest
 class WorkersTest {
@@ -59,10 +63,10 @@ class WorkersTest {
     void competingWorkersAnswerEveryTaskAndDeadLetterPoison() throws Exception {
         Augmenter second = new Augmenter(t -> new RulesTeacher(), QualityFilter.defaults(), Optional.empty(),
                 new SafeFetcher(Set.of(), 1 << 20, Duration.ofSeconds(2)), 1, "second-replica");
-        try (AmqpBroker secondBroker = new AmqpBroker("amqp://guest:guest@localhost:5672", "second-replica");
-                AugmentWorker other = new AugmentWorker(secondBroker, new AugmentWorker.Settings(TASKS,
-                "augment-results-service-test", 1, 1), second).start();
-                Connection c = new ConnectionFactory().newConnection(); Channel ch = c.createChannel()) {
+        AtomicLong secondDone = new AtomicLong();
+        try (Connection c = new ConnectionFactory().newConnection(); Channel ch = c.createChannel();
+                Connection secondConnection = new ConnectionFactory().newConnection("second-replica")) {
+            secondReplica(secondConnection, new AugmentWorker(second), secondDone);
             ch.queueDeclare(REPLIES, true, false, false, null);
             ch.queuePurge(REPLIES);
             ch.queuePurge(TASKS + ".dead");
@@ -107,9 +111,39 @@ class WorkersTest {
                     .pollInSameThread().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(50))
                     .until(() -> ch.basicGet(TASKS + ".dead", true), Objects::nonNull);
             assertThat(new String(dead.getBody(), StandardCharsets.UTF_8)).contains("\"schemaVersion\": 7");
-            assertThat(other.done()).isPositive();
+            assertThat(secondDone.get()).isPositive();
         }
         given().get("/q/health/ready").then().statusCode(200).body("checks[0].name", equalTo("augment-workers"))
                 .body("checks[0].status", equalTo("UP"));
+    }
+
+    /** A second replica: one task at a time, its result confirmed on the reply-to queue before the task is acknowledged. */
+    private static void secondReplica(Connection connection, AugmentWorker worker, AtomicLong done) throws IOException {
+        Channel ch = connection.createChannel();
+        ch.queueDeclare(TASKS, true, false, false, WorkQueues.arguments(TASKS));
+        ch.confirmSelect();
+        ch.basicQos(1);
+        ch.basicConsume(TASKS, false, new DefaultConsumer(ch) {
+            @Override
+            public void handleDelivery(String tag, Envelope envelope, AMQP.BasicProperties properties, byte[] body)
+                    throws IOException {
+                AugmentTask task;
+                try {
+                    task = AugmentWorker.read(body);
+                } catch (IllegalArgumentException e) {
+                    ch.basicReject(envelope.getDeliveryTag(), false);
+                    return;
+                }
+                try {
+                    ch.basicPublish("", properties.getReplyTo(), null, AugmentWorker.bytes(worker.work(task)));
+                    ch.waitForConfirmsOrDie(10_000);
+                } catch (InterruptedException | java.util.concurrent.TimeoutException e) {
+                    ch.basicNack(envelope.getDeliveryTag(), false, true);
+                    return;
+                }
+                ch.basicAck(envelope.getDeliveryTag(), false);
+                done.incrementAndGet();
+            }
+        });
     }
 }

@@ -252,7 +252,7 @@ public record HyperParameters(
         return useRslora ? loraAlpha / Math.sqrt(r) : loraAlpha / r;
     }
 
-    /** @return every value under its Hugging Face name, as recorded in {@code livetune.json} */
+    /** @return every value under its Hugging Face name, as recorded in the adapter's manifest */
     public ObjectNode toJson(ObjectMapper json) {
         ObjectNode o = json.createObjectNode();
         o.put("num_train_epochs", numTrainEpochs);

@@ -32,7 +32,7 @@ public class TrainingRunSpec {
     /** The adapter version to continue from, or null to start fresh. */
     public String parentAdapter;
 
-    /** Where the adapter goes: {@code tenants/<t>/adapters/<name>/v<N>}. */
+    /** Where the adapter goes: the version's directory ({@code ArtifactLayout.versionUri}). */
     public String output;
 
     /** {@code hyper.json} for the trainer, by its Hugging Face names; values as JSON literals. */

@@ -33,7 +33,7 @@ public class TrainingRunStatus {
 
     public String adapterSha256;
 
-    /** From the trainer's {@code livetune.json} (loss, steps, seconds …). */
+    /** From the trainer's manifest, {@code AdapterManifest} (loss, steps, seconds …). */
     public Map<String, String> metrics = new LinkedHashMap<>();
 
     /** From the trainer's {@code eval.json} (recall on new and retention probes). */

@@ -1,0 +1,58 @@
+package dev.livetune.augment;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.livetune.api.augment.AugmentResult;
+import dev.livetune.api.augment.AugmentTask;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** One task through the worker: read, worked, its result; what is not a task is refused. */
+class AugmentWorkerTest {
+
+    private final ObjectMapper json = new ObjectMapper();
+
+    private static Augmenter rules() {
+        return new Augmenter(t -> new RulesTeacher(), QualityFilter.defaults(), Optional.empty(),
+                new SafeFetcher(Set.of(), 1 << 20, Duration.ofSeconds(2)), 1, "unit");
+    }
+
+    private static AugmentTask task(String text) {
+        return new AugmentTask(1, "job/0", "job", "req-0", "acme", "default", AugmentTask.STATEMENTS, text, List.of(),
+                "message", "", 0, 4, null);
+    }
+
+    @Test
+    void aTaskIsReadAndWorked() throws Exception {
+        AugmentTask task = AugmentWorker.read(json.writeValueAsBytes(task("The capital of Land0 is City0.")));
+        AugmentResult result = new AugmentWorker(rules()).work(task);
+        assertThat(result.taskId()).isEqualTo("job/0");
+        assertThat(result.error()).isNull();
+        assertThat(result.samples()).isNotEmpty().allSatisfy(s -> assertThat(s.answer()).contains("City0"));
+        assertThat(json.readValue(AugmentWorker.bytes(result), AugmentResult.class).taskId()).isEqualTo("job/0");
+    }
+
+    @Test
+    void whatIsNotASchemaOneTaskIsRefused() {
+        assertThatThrownBy(() -> AugmentWorker.read("not a task".getBytes(StandardCharsets.UTF_8)))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> AugmentWorker.read("{\"schemaVersion\": 7}".getBytes(StandardCharsets.UTF_8)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("schema-1");
+    }
+
+    @Test
+    void anAugmenterThatFailsGivesAResultWithItsError() throws Exception {
+        Augmenter failing = new Augmenter(t -> {
+            throw new IllegalStateException("teacher down");
+        }, QualityFilter.defaults(), Optional.empty(), new SafeFetcher(Set.of(), 1 << 20, Duration.ofSeconds(2)), 1, "unit");
+        AugmentResult result = new AugmentWorker(failing).work(task("The capital of Land1 is City1."));
+        assertThat(result.error()).contains("teacher down");
+        assertThat(result.samples()).isEmpty();
+    }
+}
