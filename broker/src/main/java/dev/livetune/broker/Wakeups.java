@@ -3,62 +3,103 @@ package dev.livetune.broker;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Wake-ups by key, for a thread that waits for something a message handler learns about (a job's
- * event, an augmentation result, a change to a Kubernetes object): the waiter takes a {@link #mark}
- * before it looks at the state, and {@link #await}s only if nothing changed; the handler
- * {@link #wake}s the key after it recorded the change. A wake-up between the look and the wait is
- * not lost (the mark has moved on); a missed one costs at most {@code max}, never a decision, since
- * the waiter looks at the state itself each time.
+ * event, an augmentation result, a change to a Kubernetes object). The waiter opens a {@link #watch}
+ * on the key, takes a {@link Watch#mark} before it looks at the state, and {@link Watch#await}s only
+ * if nothing changed; the handler {@link #wake}s the key after it recorded the change. A wake-up
+ * between the look and the wait is not lost (the mark has moved on); a missed one costs at most
+ * {@code max}, never a decision, since the waiter looks at the state itself each time.
+ *
+ * <p>A key is held only while someone watches it: closing the last watch forgets it, so keys nobody
+ * waits on (however many a caller makes up) take no memory, and waking one is a no-op.
  */
 public final class Wakeups {
 
-    private final Map<String, AtomicLong> counters = new ConcurrentHashMap<>();
+    private final Map<String, Counter> counters = new ConcurrentHashMap<>();
 
-    /** @return a mark to pass to {@link #await}, taken before looking at the state */
-    public long mark(String key) {
-        return counter(key).get();
+    private static final class Counter {
+        long wakes;
+        int watchers;
     }
 
-    /** Wakes whoever waits on {@code key}; nothing happens if nobody does. */
+    /** Starts watching {@code key}; close the watch when done waiting on it. */
+    public Watch watch(String key) {
+        Counter c = counters.compute(key, (k, v) -> {
+            Counter counter = v == null ? new Counter() : v;
+            synchronized (counter) {
+                counter.watchers++;
+            }
+            return counter;
+        });
+        return new Watch(key, c);
+    }
+
+    /** Wakes whoever watches {@code key}; nothing happens if nobody does. */
     public void wake(String key) {
-        AtomicLong c = counters.get(key);
+        Counter c = counters.get(key);
         if (c != null) {
             synchronized (c) {
-                c.incrementAndGet();
+                c.wakes++;
                 c.notifyAll();
             }
         }
     }
 
-    /**
-     * Waits until {@code key} is woken after {@code mark}, or {@code max} passes.
-     *
-     * @return true when it was woken
-     */
-    public boolean await(String key, long mark, Duration max) throws InterruptedException {
-        AtomicLong c = counter(key);
-        long until = System.nanoTime() + max.toNanos();
-        synchronized (c) {
-            while (c.get() == mark) {
-                long left = until - System.nanoTime();
-                if (left <= 0) {
-                    return false;
-                }
-                c.wait(Math.max(1, left / 1_000_000));
+    /** @return the keys watched now */
+    public int watched() {
+        return counters.size();
+    }
+
+    /** One waiter's hold on a key. */
+    public final class Watch implements AutoCloseable {
+        private final String key;
+        private final Counter counter;
+        private boolean closed;
+
+        private Watch(String key, Counter counter) {
+            this.key = key;
+            this.counter = counter;
+        }
+
+        /** @return a mark to pass to {@link #await}, taken before looking at the state */
+        public long mark() {
+            synchronized (counter) {
+                return counter.wakes;
             }
         }
-        return true;
-    }
 
-    /** Forgets a key nobody waits on any more. */
-    public void forget(String key) {
-        counters.remove(key);
-    }
+        /**
+         * Waits until the key is woken after {@code mark}, or {@code max} passes.
+         *
+         * @return true when it was woken
+         */
+        public boolean await(long mark, Duration max) throws InterruptedException {
+            long until = System.nanoTime() + max.toNanos();
+            synchronized (counter) {
+                while (counter.wakes == mark) {
+                    long left = until - System.nanoTime();
+                    if (left <= 0) {
+                        return false;
+                    }
+                    counter.wait(Math.max(1, left / 1_000_000));
+                }
+            }
+            return true;
+        }
 
-    private AtomicLong counter(String key) {
-        return counters.computeIfAbsent(key, k -> new AtomicLong());
+        @Override
+        public void close() {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            counters.computeIfPresent(key, (k, v) -> {
+                synchronized (v) {
+                    return --v.watchers == 0 ? null : v;
+                }
+            });
+        }
     }
 }

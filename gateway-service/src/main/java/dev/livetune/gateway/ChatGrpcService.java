@@ -14,6 +14,7 @@ import dev.livetune.api.chat.v1.ListAdaptersResponse;
 import dev.livetune.api.chat.v1.RollbackRequest;
 import dev.livetune.api.chat.v1.RollbackResponse;
 import dev.livetune.api.chat.v1.WatchLearnJobRequest;
+import dev.livetune.broker.Wakeups;
 import dev.livetune.state.AdapterStore;
 import dev.livetune.state.FileIndex;
 import dev.livetune.state.JobStore;
@@ -163,24 +164,27 @@ public class ChatGrpcService extends ChatGrpc.ChatImplBase {
             String id = request.getJobId();
             int sent = 0;
             long deadline = System.currentTimeMillis() + 6 * 3600_000L;
-            while (!call.isCancelled() && System.currentTimeMillis() < deadline) {
-                long mark = watch.mark(id);
-                Map<String, String> job = jobs.get(id);
-                if (job == null || job.isEmpty() || !tenant.equals(job.get("tenant"))) {
-                    throw OpenAiException.notFound("job_not_found", "no such learn job: " + id);
+            Map<String, String> owned = jobs.get(id);
+            if (owned == null || owned.isEmpty() || !tenant.equals(owned.get("tenant"))) {
+                throw OpenAiException.notFound("job_not_found", "no such learn job: " + id);
+            }
+            try (Wakeups.Watch w = watch.watch(id)) {
+                while (!call.isCancelled() && System.currentTimeMillis() < deadline) {
+                    long mark = w.mark();
+                    Map<String, String> job = jobs.get(id);
+                    List<String> events = jobs.events(id, sent);
+                    for (String e : events) {
+                        JsonNode n = json.readTree(e);
+                        out.onNext(LearnJobEvent.newBuilder().setJobId(id).setStatus(job.get("status"))
+                                .setMessage(n.path("message").asText()).setCreatedAt(n.path("created_at").asLong())
+                                .setFineTunedModel(job.getOrDefault("fine_tuned_model", "")).build());
+                        sent++;
+                    }
+                    if (TERMINAL.contains(job.get("status"))) {
+                        return null;
+                    }
+                    watch.await(w, mark, java.time.Duration.ofSeconds(15));
                 }
-                List<String> events = jobs.events(id, sent);
-                for (String e : events) {
-                    JsonNode n = json.readTree(e);
-                    out.onNext(LearnJobEvent.newBuilder().setJobId(id).setStatus(job.get("status"))
-                            .setMessage(n.path("message").asText()).setCreatedAt(n.path("created_at").asLong())
-                            .setFineTunedModel(job.getOrDefault("fine_tuned_model", "")).build());
-                    sent++;
-                }
-                if (TERMINAL.contains(job.get("status"))) {
-                    return null;
-                }
-                watch.await(id, mark, java.time.Duration.ofSeconds(15));
             }
             return null;
         });
@@ -223,11 +227,13 @@ public class ChatGrpcService extends ChatGrpc.ChatImplBase {
             String id = learning.start(tenant, alias, "rollback", Integer.toString(v), List.of(), null, List.of()).jobId();
             ServerCallStreamObserver<RollbackResponse> call = (ServerCallStreamObserver<RollbackResponse>) out;
             Map<String, String> job = jobs.get(id);
-            while (!TERMINAL.contains(job.get("status")) && !call.isCancelled()) {
-                long mark = watch.mark(id);
-                job = jobs.get(id);
-                if (!TERMINAL.contains(job.get("status"))) {
-                    watch.await(id, mark, java.time.Duration.ofSeconds(15));
+            try (Wakeups.Watch w = watch.watch(id)) {
+                while (!TERMINAL.contains(job.get("status")) && !call.isCancelled()) {
+                    long mark = w.mark();
+                    job = jobs.get(id);
+                    if (!TERMINAL.contains(job.get("status"))) {
+                        watch.await(w, mark, java.time.Duration.ofSeconds(15));
+                    }
                 }
             }
             if (call.isCancelled()) {

@@ -51,20 +51,28 @@ public class JobWatch {
         signals.wake(jobId);
     }
 
-    /** @return the job's event count so far, to pass to {@link #await} after reading its history */
-    public long mark(String jobId) {
-        return signals.mark(jobId);
+    /**
+     * Starts watching a job's events: take a {@link Wakeups.Watch#mark} before reading its history,
+     * then {@link #await}; close the watch when the stream ends (a job nobody watches takes no memory).
+     */
+    public Wakeups.Watch watch(String jobId) {
+        return signals.watch(jobId);
     }
 
     /**
-     * Waits until an event for the job has arrived since {@code mark}, or {@code max} passes (at most
-     * two seconds while not connected to the broker).
+     * Waits until an event for the watched job has arrived since {@code mark}, or {@code max} passes
+     * (at most two seconds while not connected to the broker).
      *
      * @return true when an event arrived
      */
-    public boolean await(String jobId, long mark, Duration max) throws InterruptedException {
+    public boolean await(Wakeups.Watch watch, long mark, Duration max) throws InterruptedException {
         Duration wait = connected() ? max : Duration.ofMillis(Math.min(max.toMillis(), FALLBACK_MILLIS));
-        return signals.await(jobId, mark, wait);
+        return watch.await(mark, wait);
+    }
+
+    /** @return the jobs watched now, by every stream of this replica */
+    int watched() {
+        return signals.watched();
     }
 
     /** @return whether the events channel is connected (the in-process connector always is) */

@@ -153,22 +153,25 @@ public class JobsResource {
     private void live(java.io.OutputStream os, String tenant, String id) throws java.io.IOException {
         int sent = 0;
         long deadline = System.currentTimeMillis() + 6 * 3600_000L;
-        while (System.currentTimeMillis() < deadline) {
-            long mark = watch.mark(id);
-            Map<String, String> j = owned(tenant, id);
-            for (String e : jobs.events(id, sent)) {
-                os.write(("data: " + e + "\n\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
-                sent++;
-            }
-            os.flush();
-            if (TERMINAL.contains(j.get("status"))) {
-                break;
-            }
-            try {
-                watch.await(id, mark, java.time.Duration.ofSeconds(15));
-            } catch (InterruptedException ex) {
-                Thread.currentThread().interrupt();
-                return;
+        owned(tenant, id);
+        try (dev.livetune.broker.Wakeups.Watch w = watch.watch(id)) {
+            while (System.currentTimeMillis() < deadline) {
+                long mark = w.mark();
+                Map<String, String> j = owned(tenant, id);
+                for (String e : jobs.events(id, sent)) {
+                    os.write(("data: " + e + "\n\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                    sent++;
+                }
+                os.flush();
+                if (TERMINAL.contains(j.get("status"))) {
+                    break;
+                }
+                try {
+                    watch.await(w, mark, java.time.Duration.ofSeconds(15));
+                } catch (InterruptedException ex) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
             }
         }
         os.write("data: [DONE]\n\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));

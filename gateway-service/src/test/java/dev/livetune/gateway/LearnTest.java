@@ -204,13 +204,30 @@ class LearnTest {
     void learnEventsWakeTheStreamsWatchingThatJob() throws Exception {
         assertThat(watch.connected()).as("watching learn-events").isTrue();
         String job = "ftjob-watch-" + System.nanoTime();
-        long mark = watch.mark(job);
-        long quietMark = watch.mark(job + "-quiet");
-        try (Connection c = new ConnectionFactory().newConnection(); Channel ch = c.createChannel()) {
-            ch.basicPublish(dev.livetune.api.learn.LearnEvent.EXCHANGE, "acme." + job, null, JSON.writeValueAsBytes(
-                    new dev.livetune.api.learn.LearnEvent(1, job, "acme", "training", "info", "step 3/80", "2026-01-01T00:00:00Z")));
+        try (dev.livetune.broker.Wakeups.Watch w = watch.watch(job);
+                dev.livetune.broker.Wakeups.Watch quiet = watch.watch(job + "-quiet")) {
+            long mark = w.mark();
+            long quietMark = quiet.mark();
+            try (Connection c = new ConnectionFactory().newConnection(); Channel ch = c.createChannel()) {
+                ch.basicPublish(dev.livetune.api.learn.LearnEvent.EXCHANGE, "acme." + job, null, JSON.writeValueAsBytes(
+                        new dev.livetune.api.learn.LearnEvent(1, job, "acme", "training", "info", "step 3/80",
+                                "2026-01-01T00:00:00Z")));
+            }
+            assertThat(watch.await(w, mark, java.time.Duration.ofSeconds(60))).as("woken by the event").isTrue();
+            assertThat(watch.await(quiet, quietMark, java.time.Duration.ofMillis(300))).isFalse();
         }
-        assertThat(watch.await(job, mark, java.time.Duration.ofSeconds(60))).as("woken by the event").isTrue();
-        assertThat(watch.await(job + "-quiet", quietMark, java.time.Duration.ofMillis(300))).isFalse();
+    }
+
+    /** Asking to stream jobs that are not the caller's, however many, leaves nothing watched behind. */
+    @Test
+    void streamsOfUnknownJobsHoldNothing() throws Exception {
+        String key = Keys.keyFor(Keys.tenant());
+        // streams of other tests may still be ending: what is watched may shrink meanwhile, never grow
+        int before = watch.watched();
+        for (int i = 0; i < 50; i++) {
+            given().header("Authorization", "Bearer " + key).get("/v1/fine_tuning/jobs/ftjob-made-up-" + i + "/events?stream=true")
+                    .then().statusCode(404);
+        }
+        assertThat(watch.watched()).as("jobs watched once those streams ended").isLessThanOrEqualTo(before);
     }
 }

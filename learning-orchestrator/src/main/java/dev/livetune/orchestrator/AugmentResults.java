@@ -2,7 +2,6 @@ package dev.livetune.orchestrator;
 
 import dev.livetune.broker.Wakeups;
 import jakarta.inject.Singleton;
-import java.time.Duration;
 import java.util.Map;
 
 /**
@@ -41,18 +40,11 @@ public class AugmentResults {
         return redis.sync().hgetall(RESULTS + jobId);
     }
 
-    /** @return a mark to pass to {@link #await}, taken before looking at {@link #count} */
-    long mark(String jobId) {
-        return arrivals.mark(jobId);
-    }
-
-    /** Waits until a result for the job arrives here after {@code mark}, or {@code max} passes. */
-    void await(String jobId, long mark, Duration max) throws InterruptedException {
-        arrivals.await(jobId, mark, max);
-    }
-
-    /** Forgets the job's wake-ups (its results stay in Redis until they expire). */
-    void done(String jobId) {
-        arrivals.forget(jobId);
+    /**
+     * Starts watching for the job's results collected here: take a mark before looking at
+     * {@link #count}, await it after; close when the job stops waiting.
+     */
+    Wakeups.Watch watch(String jobId) {
+        return arrivals.watch(jobId);
     }
 }

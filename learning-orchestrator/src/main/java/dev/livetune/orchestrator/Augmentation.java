@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.livetune.api.augment.AugmentResult;
 import dev.livetune.api.augment.AugmentTask;
 import dev.livetune.broker.InProcessConnector;
+import dev.livetune.broker.Wakeups;
 import dev.livetune.broker.WorkQueues;
 import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.smallrye.reactive.messaging.rabbitmq.OutgoingRabbitMQMetadata;
@@ -126,10 +127,10 @@ public class Augmentation {
         if (resumed) {
             deadline = Math.max(deadline, System.currentTimeMillis() + 60_000);
         }
-        try {
+        try (Wakeups.Watch arrivals = stored.watch(jobId)) {
             long reported = -1;
             while (true) {
-                long mark = stored.mark(jobId);
+                long mark = arrivals.mark();
                 long back = stored.count(jobId);
                 if (back != reported && back > 0) {
                     reported = back;
@@ -146,10 +147,8 @@ public class Augmentation {
                             + "augmentation-service consuming %s?", back, tasks.size(), human(config.augmentTimeout()),
                             config.augmentTasksQueue()));
                 }
-                stored.await(jobId, mark, LOOK_AGAIN);
+                arrivals.await(mark, LOOK_AGAIN);
             }
-        } finally {
-            stored.done(jobId);
         }
         Map<String, String> all = new TreeMap<>(stored.all(jobId));
         List<AugmentResult> results = new ArrayList<>();

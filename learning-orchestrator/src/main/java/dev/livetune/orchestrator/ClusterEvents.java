@@ -9,7 +9,6 @@ import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.jboss.logging.Logger;
@@ -70,19 +69,12 @@ class ClusterEvents {
         changes.wake(key(obj.getClass(), obj.getMetadata().getName()));
     }
 
-    /** @return a mark to pass to {@link #await}, taken before reading the object */
-    long mark(Class<? extends HasMetadata> kind, String name) {
-        return changes.mark(key(kind, name));
-    }
-
-    /** Waits until the object changes after {@code mark}, or {@code max} passes. */
-    void await(Class<? extends HasMetadata> kind, String name, long mark, Duration max) throws InterruptedException {
-        changes.await(key(kind, name), mark, max);
-    }
-
-    /** Forgets an object no job waits on any more. */
-    void done(Class<? extends HasMetadata> kind, String name) {
-        changes.forget(key(kind, name));
+    /**
+     * Starts following an object's changes: take a mark before reading it, await after; close when
+     * no longer waiting on it.
+     */
+    Wakeups.Watch follow(Class<? extends HasMetadata> kind, String name) {
+        return changes.watch(key(kind, name));
     }
 
     private static String key(Class<?> kind, String name) {

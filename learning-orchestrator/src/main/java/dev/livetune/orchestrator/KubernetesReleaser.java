@@ -7,6 +7,7 @@ import dev.livetune.api.k8s.AdapterRelease;
 import dev.livetune.api.k8s.AdapterReleaseSpec;
 import dev.livetune.api.k8s.AdapterReleaseStatus;
 import dev.livetune.api.trace.TraceContext;
+import dev.livetune.broker.Wakeups;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -57,6 +58,7 @@ public class KubernetesReleaser implements AdapterReleaser {
         String name = name(tenant, alias);
         Resource<AdapterRelease> resource = client.resources(AdapterRelease.class).inNamespace(ns).withName(name);
         String uri = ArtifactLayout.versionUri(tenant, alias, version);
+        Wakeups.Watch changes = events.follow(AdapterRelease.class, name);
         try {
             AdapterRelease current = resource.get();
             if (current != null && !(tenant.equals(current.getSpec().tenant) && alias.equals(current.getSpec().adapter))) {
@@ -94,7 +96,7 @@ public class KubernetesReleaser implements AdapterReleaser {
             String last = "no status yet";
             events.watch(client, ns);
             while (System.nanoTime() < deadline) {
-                long mark = events.mark(AdapterRelease.class, name);
+                long mark = changes.mark();
                 AdapterRelease r = resource.get();
                 AdapterReleaseStatus s = r == null ? null : r.getStatus();
                 if (s != null && s.observedGeneration != null && s.observedGeneration >= generation) {
@@ -103,7 +105,7 @@ public class KubernetesReleaser implements AdapterReleaser {
                         return;
                     }
                 }
-                events.await(AdapterRelease.class, name, mark, Duration.ofSeconds(2));
+                changes.await(mark, Duration.ofSeconds(2));
             }
             // Not live in time: the release goes back to what was live (or away, if nothing was), so the
             // operator does not make it live later behind the failed job's back.
@@ -124,7 +126,7 @@ public class KubernetesReleaser implements AdapterReleaser {
             Thread.currentThread().interrupt();
             throw new JobFailure("interrupted");
         } finally {
-            events.done(AdapterRelease.class, name);
+            changes.close();
         }
     }
 

@@ -8,6 +8,7 @@ import dev.livetune.api.k8s.TrainingRun;
 import dev.livetune.api.k8s.TrainingRunSpec;
 import dev.livetune.api.k8s.TrainingRunStatus;
 import dev.livetune.api.trace.TraceContext;
+import dev.livetune.broker.Wakeups;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -54,6 +55,7 @@ public class KubernetesTrainingLauncher implements TrainingLauncher {
         String ns = config.kubernetesNamespace().orElse(client.getNamespace());
         String name = run.jobId().toLowerCase(java.util.Locale.ROOT);
         Resource<TrainingRun> resource = client.resources(TrainingRun.class).inNamespace(ns).withName(name);
+        Wakeups.Watch changes = events.follow(TrainingRun.class, name);
         try {
             if (resource.get() == null) {
                 client.resource(desired(run, name, ns)).create();
@@ -66,7 +68,7 @@ public class KubernetesTrainingLauncher implements TrainingLauncher {
             int apiErrors = 0;
             events.watch(client, ns);
             while (true) {
-                long mark = events.mark(TrainingRun.class, name);
+                long mark = changes.mark();
                 if (cancel.getAsBoolean()) {
                     resource.delete();
                     throw new JobFailure("cancelled during training (TrainingRun " + name + " deleted)");
@@ -80,7 +82,7 @@ public class KubernetesTrainingLauncher implements TrainingLauncher {
                     if (++apiErrors > 60) {
                         throw e;
                     }
-                    events.await(TrainingRun.class, name, mark, Duration.ofSeconds(1));
+                    changes.await(mark, Duration.ofSeconds(1));
                     continue;
                 }
                 if (current == null) {
@@ -103,7 +105,7 @@ public class KubernetesTrainingLauncher implements TrainingLauncher {
                     throw new JobFailure("the TrainingRun " + name + " did not finish in time (" + (config.trainerRetries() + 1)
                             + " attempts of " + config.trainingTimeout() + "); deleted, with its Jobs");
                 }
-                events.await(TrainingRun.class, name, mark, LOOK_AGAIN);
+                changes.await(mark, LOOK_AGAIN);
             }
         } catch (KubernetesClientException e) {
             throw new JobFailure("the Kubernetes API failed for the TrainingRun " + name + ": " + e.getMessage(), e);
@@ -111,7 +113,7 @@ public class KubernetesTrainingLauncher implements TrainingLauncher {
             Thread.currentThread().interrupt();
             throw new JobFailure("interrupted");
         } finally {
-            events.done(TrainingRun.class, name);
+            changes.close();
         }
     }
 
