@@ -58,4 +58,20 @@ try {
   out.notFound = { status: e.status, type: e.type, code: e.code };
 }
 
+// Bodies refused without being processed (read and dropped): the SDK must see the status and OpenAI's error, not a
+// network error.
+const errorOf = async (call) => {
+  try {
+    await call();
+    return 'no error';
+  } catch (e) {
+    return { status: e.status ?? null, code: e.code ?? null, name: e.constructor.name, message: e.message };
+  }
+};
+out.tooLarge = await errorOf(() => client.chat.completions.create({ model: 'default',
+  messages: [{ role: 'user', content: 'x'.repeat(2_000_000) }] }, { maxRetries: 0, timeout: 20000 }));
+const stranger = new OpenAI({ apiKey: 'lt-0000000000000000-' + 'A'.repeat(43), maxRetries: 0, timeout: 20000 });
+const big = await toFile(Buffer.alloc(11 * 1024 * 1024, 'a'), 'big.txt');
+out.strangerUpload = await errorOf(() => stranger.files.create({ file: big, purpose: 'fine-tune' }));
+
 console.log(JSON.stringify(out));

@@ -15,14 +15,19 @@ public class ErrorMappers {
     private static final Logger LOG = Logger.getLogger(ErrorMappers.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    static Response response(OpenAiException e) {
+    /** @return {@code {"error": {"message", "type", "param", "code"}}} */
+    static String json(OpenAiException e) {
         ObjectNode root = JSON.createObjectNode();
         ObjectNode err = root.putObject("error");
         err.put("message", e.getMessage());
         err.put("type", e.type);
         err.put("param", e.param);
         err.put("code", e.code);
-        Response.ResponseBuilder b = Response.status(e.status).type(MediaType.APPLICATION_JSON).entity(root.toString());
+        return root.toString();
+    }
+
+    static Response response(OpenAiException e) {
+        Response.ResponseBuilder b = Response.status(e.status).type(MediaType.APPLICATION_JSON).entity(json(e));
         if (e.retryAfterSeconds != null) {
             b.header("Retry-After", e.retryAfterSeconds);
         }

@@ -72,11 +72,12 @@ public class FilesResource {
         }
         String id = "file-" + UUID.randomUUID().toString().replace("-", "");
         java.nio.file.Path dir = java.nio.file.Path.of(config.filesDir(), tenant);
+        java.nio.file.Path kept = dir.resolve(id);
         try {
             Files.createDirectories(dir);
             java.nio.file.Path tmp = Files.createTempFile(dir, ".upload", ".tmp");
             Files.copy(file.uploadedFile(), tmp, StandardCopyOption.REPLACE_EXISTING);
-            Files.move(tmp, dir.resolve(id), StandardCopyOption.ATOMIC_MOVE);
+            Files.move(tmp, kept, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -87,7 +88,20 @@ public class FilesResource {
         f.put("bytes", Long.toString(file.size()));
         f.put("purpose", purpose);
         f.put("created_at", Long.toString(created));
-        index.put(id, f, System.currentTimeMillis());
+        FileIndex.Admission admitted;
+        try {
+            admitted = index.admit(id, f, System.currentTimeMillis(), config.maxFilesPerTenant(), config.maxFileBytesPerTenant());
+        } catch (RuntimeException e) {
+            deleteQuietly(kept);
+            throw e;
+        }
+        if (!admitted.admitted()) {
+            deleteQuietly(kept);
+            throw OpenAiException.storageFull(admitted.cap().equals("files")
+                    ? "this tenant already keeps " + admitted.held() + " files, the most it may; delete some (DELETE /v1/files/{id})"
+                    : "this file of " + file.size() + " bytes would take this tenant's files past " + config.maxFileBytesPerTenant()
+                            + " bytes (it keeps " + admitted.held() + "); delete some (DELETE /v1/files/{id})");
+        }
         return Response.ok(shape(id, f).toString()).build();
     }
 
@@ -127,6 +141,14 @@ public class FilesResource {
             throw new UncheckedIOException(e);
         }
         return json.createObjectNode().put("id", id).put("object", "file").put("deleted", true).toString();
+    }
+
+    private static void deleteQuietly(java.nio.file.Path file) {
+        try {
+            Files.deleteIfExists(file);
+        } catch (IOException e) {
+            // an orphan with no record: nothing lists or serves it
+        }
     }
 
     /** @return the file's record if the tenant owns it; 404 otherwise (never 403: existence is not revealed) */

@@ -48,6 +48,14 @@ public interface GatewayConfig {
     @WithDefault("10485760")
     long maxFileBytes();
 
+    /** Most files a tenant keeps; an upload past it is refused (429) until it deletes some. */
+    @WithDefault("100")
+    int maxFilesPerTenant();
+
+    /** Most bytes a tenant's files take in all (default 200 MiB). */
+    @WithDefault("209715200")
+    long maxFileBytesPerTenant();
+
     /** Requests per tenant per minute. */
     @WithDefault("600")
     int requestsPerMinute();

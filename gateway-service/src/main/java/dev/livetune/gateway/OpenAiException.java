@@ -42,6 +42,11 @@ public class OpenAiException extends RuntimeException {
         return new OpenAiException(429, "rate_limit_error", "rate_limit_exceeded", null, message, retryAfterSeconds);
     }
 
+    /** 429 for a tenant at a storage cap: retrying does not help until it deletes something, so no Retry-After. */
+    public static OpenAiException storageFull(String message) {
+        return new OpenAiException(429, "insufficient_quota", "storage_limit_reached", null, message, null);
+    }
+
     public static OpenAiException unavailable(String message, int retryAfterSeconds) {
         return new OpenAiException(503, "server_error", "service_unavailable", null, message, retryAfterSeconds);
     }

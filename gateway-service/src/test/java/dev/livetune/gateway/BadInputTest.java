@@ -2,6 +2,8 @@ package dev.livetune.gateway;
 
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -9,6 +11,10 @@ import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.response.Response;
 import io.restassured.specification.RequestSpecification;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -125,18 +131,90 @@ class BadInputTest {
     void badUploadsGetTheirStatusInOpenAisShape() {
         String k = "Bearer " + Keys.keyFor(Keys.tenant());
         given().header("Authorization", k).multiPart("purpose", "fine-tune").multiPart("file", "run.exe", new byte[] {1, 2})
-                .post("/v1/files").then().statusCode(400).body("error.param", org.hamcrest.Matchers.equalTo("file"));
+                .post("/v1/files").then().statusCode(400).body("error.param", equalTo("file"));
         given().header("Authorization", k).multiPart("purpose", "fine-tune")
                 .multiPart("file", "big.txt", new byte[11 * 1024 * 1024]).post("/v1/files").then().statusCode(413)
-                .body("error.type", org.hamcrest.Matchers.equalTo("invalid_request_error"));
+                .body("error.type", equalTo("invalid_request_error"));
         given().header("Authorization", k).multiPart("file", "a.txt", "x".getBytes(StandardCharsets.UTF_8))
-                .post("/v1/files").then().statusCode(400).body("error.param", org.hamcrest.Matchers.equalTo("purpose"));
+                .post("/v1/files").then().statusCode(400).body("error.param", equalTo("purpose"));
         given().header("Authorization", k).multiPart("purpose", "fine-tune").post("/v1/files").then().statusCode(400);
         given().header("Authorization", k).contentType("application/json").body("{\"training_file\": \"file-nope\", \"model\": \"default\"}")
                 .post("/v1/fine_tuning/jobs").then().statusCode(404);
         given().header("Authorization", k).get("/v1/fine_tuning/jobs?limit=0").then().statusCode(400);
         given().header("Authorization", k).contentType("application/json").body("{\"text\": \"\", \"mode\": \"web\"}")
                 .post("/v1/learn").then().statusCode(400);
+    }
+
+    /** Issue 19 #18: a tenant's uploads had no cap (GatewayStack sets 4 files and 1,000,000 bytes). */
+    @Test
+    void uploadsStopAtTheTenantsCaps() {
+        String k = "Bearer " + Keys.keyFor(Keys.tenant());
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            ids.add(given().header("Authorization", k).multiPart("purpose", "fine-tune").multiPart("file", "f" + i + ".md",
+                    ("fact " + i).getBytes(StandardCharsets.UTF_8)).post("/v1/files").then().statusCode(200).extract().path("id"));
+        }
+        given().header("Authorization", k).multiPart("purpose", "fine-tune").multiPart("file", "f4.md", new byte[] {'x'})
+                .post("/v1/files").then().statusCode(429)
+                .body("error.code", equalTo("storage_limit_reached"))
+                .body("error.message", containsString("already keeps 4 files"));
+        given().header("Authorization", k).delete("/v1/files/" + ids.get(0)).then().statusCode(200);
+        given().header("Authorization", k).multiPart("purpose", "fine-tune").multiPart("file", "f4.md", new byte[] {'x'})
+                .post("/v1/files").then().statusCode(200);
+
+        String other = "Bearer " + Keys.keyFor(Keys.tenant());
+        given().header("Authorization", other).multiPart("purpose", "fine-tune").multiPart("file", "a.txt", new byte[600_000])
+                .post("/v1/files").then().statusCode(200);
+        given().header("Authorization", other).multiPart("purpose", "fine-tune").multiPart("file", "b.txt", new byte[500_000])
+                .post("/v1/files").then().statusCode(429)
+                .body("error.message", containsString("past 1000000 bytes (it keeps 600000)"));
+        assertThat(given().header("Authorization", other).get("/v1/files").jsonPath().getList("data")).hasSize(1);
+    }
+
+    /**
+     * Issue 19 #18: an upload was read before its key was checked (an unauthenticated 11 MB upload got
+     * 415), and a body over its limit got a bare 413 while the connection closed under the sender. Now
+     * both are refused before anything is done with them (the body is read and dropped), with OpenAI's error JSON, and
+     * the sender gets the status.
+     */
+    @Test
+    void strangersAndOversizedBodiesGetTheirStatusNotAClosedConnection() throws Exception {
+        HttpClient http = HttpClient.newHttpClient();
+        String boundary = "b0undary";
+        byte[] head = ("--" + boundary + "\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nfine-tune\r\n--" + boundary
+                + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.txt\"\r\nContent-Type: text/plain\r\n\r\n")
+                .getBytes(StandardCharsets.US_ASCII);
+        byte[] tail = ("\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.US_ASCII);
+        byte[] upload = new byte[head.length + 11 * 1024 * 1024 + tail.length];
+        System.arraycopy(head, 0, upload, 0, head.length);
+        System.arraycopy(tail, 0, upload, upload.length - tail.length, tail.length);
+        for (String auth : new String[] {null, "Bearer lt-0000000000000000-" + "A".repeat(43)}) {
+            HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://localhost:8181/v1/files"))
+                    .header("Content-Type", "multipart/form-data; boundary=" + boundary)
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(upload));
+            if (auth != null) {
+                b.header("Authorization", auth);
+            }
+            HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).as("an 11 MB upload with key " + auth + ": " + r.body()).isEqualTo(401);
+            assertThat(JSON.readTree(r.body()).at("/error/code").asText()).isEqualTo("invalid_api_key");
+        }
+        byte[] chat = msg(", \"user\": \"" + "x".repeat(3_000_000) + "\"").getBytes(StandardCharsets.UTF_8);
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(
+                        URI.create("http://localhost:8181/v1/chat/completions"))
+                .header("Content-Type", "application/json").header("Authorization", "Bearer " + Keys.keyFor(Keys.tenant()))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(chat)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(413);
+        assertThat(JSON.readTree(r.body()).at("/error/code").asText()).isEqualTo("request_too_large");
+        assertThat(JSON.readTree(r.body()).at("/error/message").asText()).contains("exceeds 1048576");
+    }
+
+    /** Issue 19 #18: /q/metrics was public on the API's port; it is on the management port (9191 in tests) only. */
+    @Test
+    void metricsAndHealthAreNotOnThePublicPort() {
+        given().get("/q/metrics").then().statusCode(404).body("error.type", equalTo("invalid_request_error"));
+        given().get("/q/health/ready").then().statusCode(404);
+        given().port(9191).get("/q/metrics").then().statusCode(200).body(containsString("jvm_threads_states_threads"));
     }
 
     @Test
@@ -163,7 +241,7 @@ class BadInputTest {
         // The owner sees both, and can cancel once.
         assertThat(given().header("Authorization", "Bearer " + keyA).get("/v1/files").asString()).contains(file);
         given().header("Authorization", "Bearer " + keyA).post("/v1/fine_tuning/jobs/" + job + "/cancel").then()
-                .statusCode(200).body("status", org.hamcrest.Matchers.equalTo("cancelled"));
+                .statusCode(200).body("status", equalTo("cancelled"));
         given().header("Authorization", "Bearer " + keyA).post("/v1/fine_tuning/jobs/" + job + "/cancel").then()
                 .statusCode(409);
         // The live event stream of an ended job: every event, then [DONE].

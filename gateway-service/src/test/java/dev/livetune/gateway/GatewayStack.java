@@ -89,7 +89,9 @@ public class GatewayStack implements QuarkusTestResourceLifecycleManager {
                     "livetune.gateway.rabbitmq-uri", "amqp://guest:guest@localhost:" + rabbit.port() + "/%2F",
                     "livetune.gateway.publish-confirm-timeout", "2s",
                     "livetune.gateway.learn-queue", QUEUE,
-                    "livetune.gateway.requests-per-minute", "100000");
+                    "livetune.gateway.requests-per-minute", "100000",
+                    "livetune.gateway.max-files-per-tenant", "4",
+                    "livetune.gateway.max-file-bytes-per-tenant", "1000000");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -67,7 +67,7 @@ class LearnTest {
             assertThat(req.get("sessionId").asText()).isEqualTo("s1");
             assertThat(redis.sync().hget("livetune:job:" + jobId, "status")).isEqualTo("queued");
             assertThat(redis.sync().lrange("livetune:session:" + tenant + ":s1", 0, -1)).hasSize(2);
-            assertThat(given().get("/q/metrics").asString()).as("the channel's message counter")
+            assertThat(given().port(9191).get("/q/metrics").asString()).as("the channel's message counter")
                     .containsPattern("mp_messaging_message_count_total\\{channel=\"learn-requests-out\"[^}]*} [1-9]");
 
             // The broker goes away: 503 with Retry-After, no job listed, the job rejected.

@@ -58,6 +58,12 @@ class OpenAiSdkTest {
         assertThat(r.at("/job/events")).isNotEmpty();
         assertThat(r.at("/notFound/status").asInt()).isEqualTo(404);
         assertThat(r.at("/notFound/code").asText()).isEqualTo("model_not_found");
+        // Issue 19 #18: refused before the body was read, the SDK saw a connection error instead of the status.
+        assertThat(r.at("/tooLarge/status").asInt()).as("a 2 MB chat: " + r.get("tooLarge")).isEqualTo(413);
+        assertThat(r.at("/tooLarge/code").asText()).isEqualTo("request_too_large");
+        assertThat(r.at("/strangerUpload/status").asInt()).as("an 11 MB upload with an unknown key: " + r.get("strangerUpload"))
+                .isEqualTo(401);
+        assertThat(r.at("/strangerUpload/code").asText()).isEqualTo("invalid_api_key");
     }
 
     private static String run(Path dir, List<String> command, String[] env, int seconds) throws Exception {

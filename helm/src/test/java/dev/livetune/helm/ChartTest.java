@@ -120,6 +120,25 @@ class ChartTest {
         assertThat(render("no-network-policies")).noneMatch(NetworkPolicy.class::isInstance);
     }
 
+    /** Issue 19 #18: /q/metrics was served on the gateway's public port. */
+    @Test
+    void theGatewaysMetricsAndHealthAreOnItsManagementPortWhichItsServiceDoesNotExpose() throws IOException {
+        List<HasMetadata> docs = render("");
+        Deployment gateway = docs.stream().filter(Deployment.class::isInstance).map(Deployment.class::cast)
+                .filter(d -> d.getMetadata().getName().endsWith("-gateway")).findFirst().orElseThrow();
+        PodTemplateSpec pod = template(gateway);
+        Container c = pod.getSpec().getContainers().get(0);
+        assertThat(c.getPorts()).filteredOn(p -> p.getName().equals("management")).singleElement()
+                .satisfies(p -> assertThat(p.getContainerPort()).isEqualTo(9100));
+        assertThat(c.getReadinessProbe().getHttpGet().getPort().getStrVal()).isEqualTo("management");
+        assertThat(c.getLivenessProbe().getHttpGet().getPort().getStrVal()).isEqualTo("management");
+        assertThat(pod.getMetadata().getAnnotations()).containsEntry("prometheus.io/port", "9100");
+        io.fabric8.kubernetes.api.model.Service service = docs.stream().filter(io.fabric8.kubernetes.api.model.Service.class::isInstance)
+                .map(io.fabric8.kubernetes.api.model.Service.class::cast)
+                .filter(s -> s.getMetadata().getName().endsWith("-gateway")).findFirst().orElseThrow();
+        assertThat(service.getSpec().getPorts()).extracting(p -> p.getTargetPort().getStrVal()).containsExactlyInAnyOrder("http", "grpc");
+    }
+
     @Test
     void rolesHaveNoWildcardsAndTheOperatorCannotListOrWatchSecrets() throws IOException {
         List<Role> roles = render("").stream().filter(Role.class::isInstance).map(Role.class::cast).toList();

@@ -291,7 +291,7 @@ public class Pipeline {
             }
             case EVALUATING -> {
                 EvalReport eval = EvalReport.read(adapterDir(r, version(r)));
-                double fresh = eval.of("new").orElse(1.0);
+                double fresh = newKnowledgeRecall(eval, dataset(r).newProbes());
                 double kept = eval.of("retention").orElse(1.0);
                 // The tenant's own policy overrides the defaults.
                 Map<String, String> policy = policies.get(r.tenant());
@@ -337,6 +337,20 @@ public class Pipeline {
             }
             default -> throw new IllegalStateException("no step from " + phase);
         }
+    }
+
+    /**
+     * The eval report's new-knowledge recall. A job that asked new-knowledge probes must have it: a
+     * report without it (a trainer that skipped or lost them) fails the gate rather than passing it.
+     * A job with none (a forget job) has nothing new to recall and scores 1.
+     */
+    static double newKnowledgeRecall(EvalReport eval, int newProbes) {
+        OptionalDouble fresh = eval.of("new");
+        if (fresh.isEmpty() && newProbes > 0) {
+            throw new JobFailure("the eval gate kept the live adapter: the eval report has no new-knowledge recall although "
+                    + newProbes + " new-knowledge probes were asked");
+        }
+        return fresh.orElse(1.0);
     }
 
     /**

@@ -56,13 +56,14 @@ public final class Serve implements QuarkusApplication {
                 livetune is ready (%.1f s)
                   OpenAI-compatible HTTP   %s/v1
                   gRPC livetune.chat.v1    %s:%d
-                  API key (tenant %s)  %s
+                  API key (tenant %s)  in %s (not printed: logs and terminals keep what is printed)
+                                              export OPENAI_API_KEY=$(cat %s)
                   model                    %s
                   live adapters            %s
                   data                     %s  (log: livetune.log)
                 Chat with it: ./livetune chat     Stop: Ctrl-C
 
-                """, seconds, s.httpUrl(), s.clientHost(), s.grpcPort(), '"' + plan.tenant() + '"', plan.apiKey(), plan.model(),
+                """, seconds, s.httpUrl(), s.clientHost(), s.grpcPort(), '"' + plan.tenant() + '"', s.apiKeyFile(), s.apiKeyFile(), plan.model(),
                 plan.liveAdapters().isEmpty() ? "none yet" : String.join(", ", plan.liveAdapters()), s.dataDir());
         System.out.flush();
         Quarkus.waitForExit();

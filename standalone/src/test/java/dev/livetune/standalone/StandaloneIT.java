@@ -97,6 +97,12 @@ class StandaloneIT {
         stop(second);
         assertThat(data.resolve("redis/livetune.aof")).as("Redis kept its append-only file in the data directory")
                 .exists();
+        String key = Files.readString(data.resolve("api-key")).strip();
+        for (String run : new String[] {"first-start", "restart"}) {
+            assertThat(Files.readString(Path.of("target/standalone-" + run + ".log"))).as("what up printed (" + run + ")")
+                    .contains(data.resolve("api-key").toString()).doesNotContain(key);
+        }
+        assertThat(Files.readString(data.resolve("livetune.log"))).as("the log").doesNotContain(key);
     }
 
     /**

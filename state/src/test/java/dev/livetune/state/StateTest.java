@@ -160,8 +160,9 @@ class StateTest {
         FileIndex files = new FileIndex(redis::sync);
         String a = unique("file-");
         String b = unique("file-");
-        files.put(a, Map.of("tenant", tenant, "filename", "a.md"), 1000);
-        files.put(b, Map.of("tenant", tenant, "filename", "b.md"), 2000);
+        assertThat(files.admit(a, Map.of("tenant", tenant, "filename", "a.md", "bytes", "10"), 1000, 2, 25).admitted()).isTrue();
+        assertThat(files.admit(b, Map.of("tenant", tenant, "filename", "b.md", "bytes", "15"), 2000, 2, 25))
+                .isEqualTo(new FileIndex.Admission(true, "ok", 25));
         assertThat(files.ofTenant(tenant)).containsExactly(b, a);
         assertThat(files.get(a)).containsEntry("filename", "a.md");
         files.delete(tenant, a);
@@ -173,5 +174,39 @@ class StateTest {
         assertThat(knowledge.items(tenant, "default")).containsOnlyKeys("ftjob-x-0");
         assertThat(knowledge.item(tenant, "default", "ftjob-x-0")).contains("live");
         assertThat(knowledge.items(tenant, "support")).isEmpty();
+    }
+
+    /** Issue 19 #18: a tenant's uploads had no cap. Both caps hold, and two racing uploads cannot pass one together. */
+    @Test
+    void uploadsStopAtTheTenantsCaps() throws Exception {
+        String tenant = unique("t");
+        FileIndex files = new FileIndex(redis::sync);
+        assertThat(files.admit(unique("file-"), Map.of("tenant", tenant, "bytes", "60"), 1, 3, 100).admitted()).isTrue();
+        assertThat(files.admit(unique("file-"), Map.of("tenant", tenant, "bytes", "41"), 2, 3, 100))
+                .as("past the bytes cap").isEqualTo(new FileIndex.Admission(false, "bytes", 60));
+        assertThat(files.admit(unique("file-"), Map.of("tenant", tenant, "bytes", "40"), 3, 3, 100).admitted()).isTrue();
+        assertThat(files.admit(unique("file-"), Map.of("tenant", tenant, "bytes", "0"), 4, 3, 100).admitted()).isTrue();
+        assertThat(files.admit(unique("file-"), Map.of("tenant", tenant, "bytes", "0"), 5, 3, 100))
+                .as("past the files cap").isEqualTo(new FileIndex.Admission(false, "files", 3));
+        assertThat(files.ofTenant(tenant)).hasSize(3);
+
+        String racing = unique("t");
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+        try {
+            java.util.List<java.util.concurrent.Future<Boolean>> tries = new java.util.ArrayList<>();
+            for (int i = 0; i < 32; i++) {
+                int n = i;
+                tries.add(pool.submit(() -> new FileIndex(redis::sync)
+                        .admit(unique("file-"), Map.of("tenant", racing, "bytes", "10"), n, 1000, 50).admitted()));
+            }
+            int admitted = 0;
+            for (java.util.concurrent.Future<Boolean> t : tries) {
+                admitted += t.get() ? 1 : 0;
+            }
+            assertThat(admitted).as("uploads of 10 bytes under a 50-byte cap").isEqualTo(5);
+            assertThat(files.ofTenant(racing)).hasSize(5);
+        } finally {
+            pool.shutdownNow();
+        }
     }
 }

@@ -15,8 +15,13 @@ import java.util.regex.Pattern;
  */
 public record AdapterRef(String tenant, String name, OptionalInt version) {
 
-    /** Tenant ids and adapter names: lower case, digits, {@code -_.}, starting alphanumeric, 1 to 63 chars. */
-    private static final String IDENT = "[a-z0-9][a-z0-9._-]{0,62}";
+    /**
+     * Tenant ids and adapter names: lower case, digits, {@code -_.}, starting and ending with a letter or
+     * digit, 1 to 63 chars. That is a valid Kubernetes label value, which the training and release objects
+     * of a tenant carry ({@code livetune.dev/tenant}); a name ending in {@code -} could never train in a
+     * cluster.
+     */
+    private static final String IDENT = "[a-z0-9](?:[a-z0-9._-]{0,61}[a-z0-9])?";
     private static final Pattern IDENT_PATTERN = Pattern.compile(IDENT);
     private static final Pattern REF = Pattern.compile("(" + IDENT + ")/(" + IDENT + ")(?:@v([1-9][0-9]{0,8}))?");
     private static final Pattern MODEL = Pattern.compile("(" + IDENT + ")(?:@v([1-9][0-9]{0,8}))?");
@@ -90,7 +95,7 @@ public record AdapterRef(String tenant, String name, OptionalInt version) {
     private static void requireIdent(String what, String value) {
         if (value == null || !IDENT_PATTERN.matcher(value).matches()) {
             throw new IllegalArgumentException(what + " '" + value
-                    + "' must be 1-63 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit");
+                    + "' must be 1-63 lower-case letters, digits, '.', '_' or '-', starting and ending with a letter or digit");
         }
     }
 }

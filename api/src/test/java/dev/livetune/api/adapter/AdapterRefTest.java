@@ -38,4 +38,22 @@ class AdapterRefTest {
         assertThatThrownBy(() -> AdapterRef.alias("ok", "-bad")).hasMessageContaining("adapter name '-bad'");
         assertThatThrownBy(() -> AdapterRef.parse(null)).isInstanceOf(IllegalArgumentException.class);
     }
+
+    /**
+     * Issue 19 #18: a tenant (or alias) named {@code acme-} was accepted but could never train in a
+     * cluster, because its TrainingRun and Job carry it as a Kubernetes label value, which must end
+     * with a letter or digit.
+     */
+    @Test
+    void everyAcceptedNameIsAKubernetesLabelValue() {
+        java.util.regex.Pattern label = java.util.regex.Pattern.compile("(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?");
+        for (String bad : new String[] {"acme-", "acme.", "acme_", "-acme", "a".repeat(64)}) {
+            assertThatThrownBy(() -> AdapterRef.alias(bad, "default")).as(bad).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("ending with a letter or digit");
+        }
+        for (String good : new String[] {"a", "7", "acme-eu", "acme.eu_1", "a".repeat(63), "a-" .repeat(31) + "a"}) {
+            AdapterRef ref = AdapterRef.alias(good, good);
+            assertThat(ref.tenant()).as(good).hasSizeLessThanOrEqualTo(63).matches(label);
+        }
+    }
 }
