@@ -92,6 +92,9 @@ DJL's native-library cache on the /tmp emptyDir, and the component's properties 
     secretKeyRef:
       name: {{ include "livetune.secretName" .root }}
       key: {{ .key }}
+      {{- if .optional }}
+      optional: true
+      {{- end }}
 {{- end -}}
 
 {{/* Scheduling values of a component: nodeSelector and tolerations. */}}

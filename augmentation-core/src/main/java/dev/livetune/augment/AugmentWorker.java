@@ -19,7 +19,7 @@ import java.util.logging.Logger;
  * What a worker on {@code augment-tasks} does with one message, whatever carries it: read the task
  * ({@link #read}: a message that is not a schema-1 task is refused, for its carrier to dead-letter),
  * work it ({@link #work}: a result always comes back, with {@code error} set when the augmenter
- * failed). The carrier sends the result to the task's reply-to queue and acknowledges the task only
+ * failed, even with an {@link Error}, which also marks the worker {@linkplain #fatal no longer alive}). The carrier sends the result to the task's reply-to queue and acknowledges the task only
  * once that send is confirmed (augmentation-service's {@code Workers}, a SmallRye channel).
  *
  * <p>Each task is a span, {@code augment <kind>}, in the trace its {@code traceparent} names (the
@@ -32,6 +32,7 @@ public final class AugmentWorker {
 
     private final Augmenter augmenter;
     private final Tracer tracer;
+    private volatile Error fatal;
 
     /** A worker that records no spans (trace contexts are not passed on either: results carry none). */
     public AugmentWorker(Augmenter augmenter) {
@@ -78,6 +79,14 @@ public final class AugmentWorker {
             span.recordException(e);
             result = new AugmentResult(AugmentResult.SCHEMA_VERSION, task.taskId(), task.jobId(), null, null, List.of(),
                     List.of(), null, List.of(), "augmentation failed: " + e);
+        } catch (Error e) {
+            // Out of memory, a stack overflow: the task fails (its job is told at once, rather than waiting on a
+            // worker whose channel would close), and this worker reports itself no longer alive (see fatal()).
+            LOG.log(Level.SEVERE, "task " + task.taskId() + " hit " + e + "; this worker asks to be restarted", e);
+            span.recordException(e);
+            fatal = e;
+            result = new AugmentResult(AugmentResult.SCHEMA_VERSION, task.taskId(), task.jobId(), null, null, List.of(),
+                    List.of(), null, List.of(), "augmentation failed: the worker hit " + e);
         }
         span.setAttribute("livetune.augment.samples", result.samples().size());
         if (result.teacher() != null) {
@@ -88,6 +97,14 @@ public final class AugmentWorker {
         }
         span.end();
         return result;
+    }
+
+    /**
+     * @return the {@link Error} a task hit (out of memory, say), after which this JVM is not to be
+     *         trusted and should be restarted; null while none has
+     */
+    public Error fatal() {
+        return fatal;
     }
 
     /** @return the result as the bytes a message carries */

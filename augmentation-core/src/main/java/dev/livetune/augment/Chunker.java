@@ -1,13 +1,20 @@
 package dev.livetune.augment;
 
 import java.io.IOException;
+import java.io.StringWriter;
+import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import org.apache.pdfbox.Loader;
+import org.apache.pdfbox.contentstream.operator.Operator;
+import org.apache.pdfbox.cos.COSBase;
+import org.apache.pdfbox.io.MemoryUsageSetting;
 import org.apache.pdfbox.pdmodel.PDDocument;
+import org.apache.pdfbox.pdmodel.PDPage;
 import org.apache.pdfbox.text.PDFTextStripper;
+import org.apache.pdfbox.text.TextPosition;
 import org.jsoup.Jsoup;
 import org.jsoup.nodes.Document;
 import org.jsoup.nodes.Element;
@@ -114,9 +121,92 @@ public final class Chunker {
         body.setLength(0);
     }
 
+    /**
+     * The text of a PDF, within bounds: a small file can unpack to gigabytes (a PDF bomb: compressed
+     * streams, a million pages), so pages, content-stream operators and extracted characters are
+     * capped, and what the parser buffers stays under {@link #PDF_MEMORY} in memory.
+     *
+     * @throws IOException for an unreadable PDF or one past a bound, saying which
+     */
     private static String pdf(byte[] content) throws IOException {
-        try (PDDocument doc = Loader.loadPDF(content)) {
-            return new PDFTextStripper().getText(doc);
+        try (PDDocument doc = Loader.loadPDF(content, null, null, null,
+                MemoryUsageSetting.setupMixed(PDF_MEMORY, PDF_SCRATCH).streamCache)) {
+            if (doc.getNumberOfPages() > MAX_PDF_PAGES) {
+                throw new IOException("the PDF has " + doc.getNumberOfPages() + " pages; at most " + MAX_PDF_PAGES
+                        + " are learned from");
+            }
+            StringWriter text = new StringWriter();
+            try {
+                new BoundedTextStripper().writeText(doc, new Writer() {
+                @Override
+                public void write(char[] chars, int off, int len) throws IOException {
+                    if (text.getBuffer().length() + len > MAX_PDF_CHARS) {
+                        throw new PastBound("the PDF's text is longer than " + MAX_PDF_CHARS + " characters");
+                    }
+                    text.write(chars, off, len);
+                }
+
+                @Override
+                public void flush() {
+                }
+
+                @Override
+                public void close() {
+                }
+                });
+            } catch (PastBound e) {
+                throw new IOException(e.getMessage());
+            }
+            return text.toString();
+        }
+    }
+
+    /** Most pages of a PDF learned from. */
+    static final int MAX_PDF_PAGES = 2_000;
+    /** Most characters of text a PDF may yield. */
+    static final int MAX_PDF_CHARS = 4_000_000;
+    /** Most characters on one page: the extractor holds a page's characters (a few hundred bytes each) at once. */
+    static final int MAX_PDF_PAGE_CHARS = 100_000;
+    /** Most content-stream operators read from a PDF's pages, text or not. */
+    static final long MAX_PDF_OPERATORS = 20_000_000;
+    private static final long PDF_MEMORY = 32L << 20;
+    private static final long PDF_SCRATCH = 256L << 20;
+
+    /**
+     * Stops a text extraction past {@link #MAX_PDF_OPERATORS} (pages of drawing take as long as text)
+     * or {@link #MAX_PDF_PAGE_CHARS} on a page.
+     */
+    private static final class BoundedTextStripper extends PDFTextStripper {
+        private long operators;
+        private int pageChars;
+
+        @Override
+        protected void processOperator(Operator operator, List<COSBase> operands) throws IOException {
+            if (++operators > MAX_PDF_OPERATORS) {
+                throw new PastBound("the PDF has more than " + MAX_PDF_OPERATORS + " drawing operations");
+            }
+            super.processOperator(operator, operands);
+        }
+
+        @Override
+        protected void startPage(PDPage page) throws IOException {
+            pageChars = 0;
+            super.startPage(page);
+        }
+
+        @Override
+        protected void processTextPosition(TextPosition text) {
+            if (++pageChars > MAX_PDF_PAGE_CHARS) {
+                throw new PastBound("a page of the PDF has more than " + MAX_PDF_PAGE_CHARS + " characters");
+            }
+            super.processTextPosition(text);
+        }
+    }
+
+    /** A PDF past one of the bounds, thrown from inside the extractor. */
+    private static final class PastBound extends RuntimeException {
+        PastBound(String message) {
+            super(message);
         }
     }
 

@@ -25,7 +25,7 @@ class AugmentWorkerTest {
 
     private static AugmentTask task(String text) {
         return new AugmentTask(1, "job/0", "job", "req-0", "acme", "default", AugmentTask.STATEMENTS, text, List.of(),
-                "message", "", 0, 4, null);
+                "message", "", 0, 4, null, null);
     }
 
     @Test
@@ -54,5 +54,44 @@ class AugmentWorkerTest {
         AugmentResult result = new AugmentWorker(failing).work(task("The capital of Land1 is City1."));
         assertThat(result.error()).contains("teacher down");
         assertThat(result.samples()).isEmpty();
+    }
+
+    /**
+     * Issue 19 #10: an {@link Error} in a task escaped the handler, which closed the worker's channel
+     * for good while its health stayed UP. Now the task fails with the error named, the worker goes on,
+     * and it reports itself fatal (augmentation-service's liveness turns DOWN).
+     */
+    @Test
+    void anErrorFailsItsTaskAndMarksTheWorkerFatal() throws Exception {
+        Teacher rules = new RulesTeacher();
+        Teacher overflowing = new Teacher() {
+            @Override
+            public String name() {
+                return "overflowing";
+            }
+
+            @Override
+            public List<QA> selfInstruct(String statements, List<String> context, int perFact) {
+                throw new StackOverflowError("deep");
+            }
+
+            @Override
+            public List<QA> backtranslate(String title, String chunk, int n) throws java.io.IOException, InterruptedException {
+                return rules.backtranslate(title, chunk, n);
+            }
+
+            @Override
+            public List<ProbeQuestion> probes(String text) throws java.io.IOException, InterruptedException {
+                return rules.probes(text);
+            }
+        };
+        Augmenter augmenter = new Augmenter(t -> t.text().contains("BOOM") ? overflowing : rules, QualityFilter.defaults(),
+                Optional.empty(), new SafeFetcher(Set.of(), 1 << 20, Duration.ofSeconds(2)), 1, "unit");
+        AugmentWorker worker = new AugmentWorker(augmenter);
+        assertThat(worker.fatal()).isNull();
+        AugmentResult failed = worker.work(task("BOOM. The capital of Land2 is City2."));
+        assertThat(failed.error()).contains("StackOverflowError");
+        assertThat(worker.fatal()).isInstanceOf(StackOverflowError.class);
+        assertThat(worker.work(task("The capital of Land3 is City3.")).samples()).as("the next task").isNotEmpty();
     }
 }

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 class AugmenterTest {
 
     private static AugmentTask task(String kind, String text, String source, String title, int chunk) {
-        return new AugmentTask(1, "job-1/0", "job-1", "req-1", "acme", "default", kind, text, List.of(), source, title, chunk, 6, null);
+        return new AugmentTask(1, "job-1/0", "job-1", "req-1", "acme", "default", kind, text, List.of(), source, title, chunk, 6, null, null);
     }
 
     private static Augmenter augmenter(Teacher teacher, Optional<SearchProvider> search) {

@@ -1,6 +1,7 @@
 package dev.livetune.augment;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -66,5 +67,44 @@ class ChunkerTest {
             String tail = prev.substring(prev.length() - 15);
             assertThat(pieces.get(i).text()).as("piece %d overlaps the previous one", i).contains(tail.strip());
         }
+    }
+
+    /**
+     * Issue 19 #10: a small PDF that unpacks to far more than it weighs (a page of 200,000 characters,
+     * two thousand and one blank pages) was extracted whole, in the orchestrator's memory. Now each is
+     * refused, saying which bound it passed.
+     */
+    @Test
+    void pdfBombsAreRefusedSayingWhichBound() throws Exception {
+        byte[] dense;
+        try (PDDocument doc = new PDDocument(); ByteArrayOutputStream out = new ByteArrayOutputStream()) {
+            PDPage page = new PDPage();
+            doc.addPage(page);
+            try (PDPageContentStream s = new PDPageContentStream(doc, page)) {
+                s.beginText();
+                s.setFont(new PDType1Font(Standard14Fonts.FontName.HELVETICA), 1);
+                String line = "A".repeat(100);
+                for (int i = 0; i < 2_000; i++) {
+                    s.showText(line);
+                }
+                s.endText();
+            }
+            doc.save(out);
+            dense = out.toByteArray();
+        }
+        assertThat(dense.length).as("a small file").isLessThan(100_000);
+        assertThatThrownBy(() -> chunker.chunk("dense.pdf", dense)).isInstanceOf(java.io.IOException.class)
+                .hasMessageContaining("more than 100000 characters");
+
+        byte[] pages;
+        try (PDDocument doc = new PDDocument(); ByteArrayOutputStream out = new ByteArrayOutputStream()) {
+            for (int i = 0; i < Chunker.MAX_PDF_PAGES + 1; i++) {
+                doc.addPage(new PDPage());
+            }
+            doc.save(out);
+            pages = out.toByteArray();
+        }
+        assertThatThrownBy(() -> chunker.chunk("pages.pdf", pages)).isInstanceOf(java.io.IOException.class)
+                .hasMessageContaining("2001 pages");
     }
 }

@@ -42,9 +42,17 @@ public class ChatFlow {
     }
 
     /** An answer being generated: the first token is in, so failures from here on are the stream's. */
+    /** Thrown by a front door's consumer of {@link Generation#stream} when its client has gone. */
+    public static final class ClientGone extends RuntimeException {
+        public ClientGone() {
+            super("the client went away mid-answer", null, false, false);
+        }
+    }
+
     public final class Generation implements Answer {
         private final Turn turn;
         private final Completions.Upstream up;
+        private volatile boolean clientGone;
 
         private Generation(Turn turn, Completions.Upstream up) {
             this.turn = turn;
@@ -57,22 +65,43 @@ public class ChatFlow {
         }
 
         /**
+         * The client went away (its connection closed): the generation is cancelled upstream, and
+         * {@link #stream} ends, charging what was generated until then.
+         */
+        public void clientGone() {
+            clientGone = true;
+            up.cancel();
+        }
+
+        /**
          * Streams the answer to {@code each}, then charges its tokens and records the turn.
          *
          * @return the last piece (finish reason and token counts)
          * @throws OpenAiException when the stream fails midway (nothing is charged or recorded)
+         * @throws RuntimeException what {@code each} threw (the client gone): the generation is
+         *         cancelled upstream and the tokens generated until then are charged
          */
         public Piece stream(Consumer<Piece> each) {
             StringBuilder text = new StringBuilder();
             Piece[] last = new Piece[1];
-            completions.consume(up, c -> {
-                text.append(c.getText());
-                boolean end = c.getFinishReason() != FinishReason.FINISH_REASON_UNSPECIFIED;
-                Piece p = new Piece(c.getText(), end ? finish(c.getFinishReason()) : null,
-                        end ? c.getUsage().getPromptTokens() : 0, end ? c.getUsage().getCompletionTokens() : 0);
-                last[0] = p;
-                each.accept(p);
-            });
+            try {
+                completions.consume(up, c -> {
+                    text.append(c.getText());
+                    boolean end = c.getFinishReason() != FinishReason.FINISH_REASON_UNSPECIFIED;
+                    Piece p = new Piece(c.getText(), end ? finish(c.getFinishReason()) : null,
+                            end ? c.getUsage().getPromptTokens() : 0, end ? c.getUsage().getCompletionTokens() : 0);
+                    last[0] = p;
+                    each.accept(p);
+                });
+            } catch (OpenAiException e) {
+                if (clientGone) {
+                    quotas.charge(turn.tenant(), up.promptTokens + up.completionTokens);
+                }
+                throw e;
+            } catch (RuntimeException e) {
+                quotas.charge(turn.tenant(), up.promptTokens + up.completionTokens);
+                throw e;
+            }
             Piece end = last[0].finishReason() != null ? last[0]
                     : new Piece("", finish(up.last.getFinishReason()), up.last.getUsage().getPromptTokens(),
                             up.last.getUsage().getCompletionTokens());
@@ -105,10 +134,10 @@ public class ChatFlow {
      * @throws OpenAiException for anything refused before an answer begins
      */
     public Answer start(Turn turn) {
-        quotas.admit(turn.tenant());
         String message = turn.messages().get(turn.messages().size() - 1)[1];
         Trigger trigger = Trigger.of(message);
         if (trigger != null) {
+            // a learn job: the learning quota (Learning), not a chat request
             trigger.requireText(turn.messageParam());
             String alias = alias(turn.tenant(), turn.model());
             List<String> context = turn.session() == null ? List.of() : sessions.recent(turn.tenant(), turn.session(), 10);
@@ -120,8 +149,9 @@ public class ChatFlow {
             }
             return new LearnStarted(r.jobId(), alias, reply);
         }
+        quotas.admit(turn.tenant());
         String adapter = completions.adapterFor(turn.tenant(), turn.model());
-        return new Generation(turn, completions.open(Completions.request(turn.messages(), turn.maxTokens(), turn.temperature(),
+        return new Generation(turn, completions.open(turn.tenant(), Completions.request(turn.messages(), turn.maxTokens(), turn.temperature(),
                 turn.topP(), turn.seed(), turn.stop(), adapter), adapter, turn.model()));
     }
 

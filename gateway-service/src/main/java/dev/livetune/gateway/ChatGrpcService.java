@@ -58,7 +58,6 @@ public class ChatGrpcService extends ChatGrpc.ChatImplBase {
     }
 
     private final Auth auth;
-    private final Quotas quotas;
     private final Sessions sessions;
     private final Learning learning;
     private final ChatFlow flow;
@@ -67,13 +66,14 @@ public class ChatGrpcService extends ChatGrpc.ChatImplBase {
     private final FileIndex files;
     private final GatewayConfig config;
     private final JobWatch watch;
+    private final Streams streams;
     private final ObjectMapper json = new ObjectMapper();
 
-    ChatGrpcService(Auth auth, Quotas quotas, Sessions sessions, Learning learning, ChatFlow flow,
-            JobStore jobs, AdapterStore adapters, FileIndex files, GatewayConfig config, JobWatch watch) {
+    ChatGrpcService(Auth auth, Sessions sessions, Learning learning, ChatFlow flow,
+            JobStore jobs, AdapterStore adapters, FileIndex files, GatewayConfig config, JobWatch watch, Streams streams) {
         this.auth = auth;
+        this.streams = streams;
         this.watch = watch;
-        this.quotas = quotas;
         this.sessions = sessions;
         this.learning = learning;
         this.flow = flow;
@@ -90,6 +90,7 @@ public class ChatGrpcService extends ChatGrpc.ChatImplBase {
     @Override
     @Blocking
     public void chat(ChatRequest request, StreamObserver<ChatChunk> out) {
+        ServerCallStreamObserver<ChatChunk> call = (ServerCallStreamObserver<ChatChunk>) out;
         run(out, () -> {
             String tenant = tenant();
             if (request.getSessionId().isEmpty()) {
@@ -106,26 +107,41 @@ public class ChatGrpcService extends ChatGrpc.ChatImplBase {
             // the model sees the session's history and the new message; the flow records both turns
             List<String[]> messages = new ArrayList<>(sessions.history(tenant, session));
             messages.add(new String[] {"user", request.getMessage()});
-            ChatFlow.Answer answer = flow.start(new ChatFlow.Turn(tenant, session, model, messages, "message",
-                    request.getMaxTokens() == 0 ? null : request.getMaxTokens(),
-                    request.hasTemperature() ? (double) request.getTemperature() : null,
-                    request.hasTopP() ? (double) request.getTopP() : null, request.hasSeed() ? request.getSeed() : null,
-                    request.getStopList()));
-            if (answer instanceof ChatFlow.LearnStarted learn) {
-                out.onNext(ChatChunk.newBuilder().setText(learn.reply()).setServedBy("learn").setFinishReason("stop")
-                        .setLearnJobId(learn.jobId()).build());
-                return null;
+            try (Streams.Slot slot = streams.open(tenant)) {
+                chat(tenant, session, model, messages, request, call);
             }
-            ChatFlow.Generation g = (ChatFlow.Generation) answer;
-            g.stream(p -> {
-                ChatChunk.Builder b = ChatChunk.newBuilder().setText(p.text()).setServedBy(g.servedBy());
-                if (p.finishReason() != null) {
-                    b.setFinishReason(p.finishReason()).setPromptTokens(p.promptTokens())
-                            .setCompletionTokens(p.completionTokens());
-                }
-                out.onNext(b.build());
-            });
             return null;
+        });
+    }
+
+    /**
+     * One answer of the Chat API: a learn job started, or the generation streamed to {@code out}. A
+     * client that cancels mid-answer is noticed at the next token (this method holds the call's
+     * thread, so a cancel handler would only run after it): the generation is cancelled upstream and
+     * what it generated is charged.
+     */
+    private void chat(String tenant, String session, String model, List<String[]> messages, ChatRequest request,
+            ServerCallStreamObserver<ChatChunk> out) {
+        ChatFlow.Answer answer = flow.start(new ChatFlow.Turn(tenant, session, model, messages, "message",
+                request.getMaxTokens() == 0 ? null : request.getMaxTokens(),
+                request.hasTemperature() ? (double) request.getTemperature() : null,
+                request.hasTopP() ? (double) request.getTopP() : null, request.hasSeed() ? request.getSeed() : null,
+                request.getStopList()));
+        if (answer instanceof ChatFlow.LearnStarted learn) {
+            out.onNext(ChatChunk.newBuilder().setText(learn.reply()).setServedBy("learn").setFinishReason("stop")
+                    .setLearnJobId(learn.jobId()).build());
+            return;
+        }
+        ChatFlow.Generation g = (ChatFlow.Generation) answer;
+        g.stream(p -> {
+            if (out.isCancelled()) {
+                throw new ChatFlow.ClientGone();
+            }
+            ChatChunk.Builder b = ChatChunk.newBuilder().setText(p.text()).setServedBy(g.servedBy());
+            if (p.finishReason() != null) {
+                b.setFinishReason(p.finishReason()).setPromptTokens(p.promptTokens()).setCompletionTokens(p.completionTokens());
+            }
+            out.onNext(b.build());
         });
     }
 
@@ -148,7 +164,6 @@ public class ChatGrpcService extends ChatGrpc.ChatImplBase {
                     throw OpenAiException.notFound("file_not_found", "no such file: " + f);
                 }
             }
-            quotas.admit(tenant);
             var r = learning.start(tenant, alias, mode, request.getText().strip(), request.getFileIdsList(), null, List.of());
             out.onNext(LearnResponse.newBuilder().setJobId(r.jobId()).build());
             return null;
@@ -168,7 +183,7 @@ public class ChatGrpcService extends ChatGrpc.ChatImplBase {
             if (owned == null || owned.isEmpty() || !tenant.equals(owned.get("tenant"))) {
                 throw OpenAiException.notFound("job_not_found", "no such learn job: " + id);
             }
-            try (Wakeups.Watch w = watch.watch(id)) {
+            try (Streams.Slot slot = streams.open(tenant); Wakeups.Watch w = watch.watch(id)) {
                 while (!call.isCancelled() && System.currentTimeMillis() < deadline) {
                     long mark = w.mark();
                     Map<String, String> job = jobs.get(id);
@@ -273,6 +288,8 @@ public class ChatGrpcService extends ChatGrpc.ChatImplBase {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             out.onError(Status.CANCELLED.asRuntimeException());
+        } catch (ChatFlow.ClientGone e) {
+            // nobody to tell
         } catch (Exception e) {
             out.onError(Status.INTERNAL.withDescription("internal error").asRuntimeException());
         }

@@ -5,10 +5,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.vertx.ext.web.RoutingContext;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
+import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.StreamingOutput;
@@ -31,8 +33,10 @@ public class ChatResource {
     private final Caller caller;
     private final ChatFlow flow;
     private final GatewayConfig config;
+    private final Streams streams;
 
-    ChatResource(Caller caller, ChatFlow flow, GatewayConfig config) {
+    ChatResource(Caller caller, ChatFlow flow, GatewayConfig config, Streams streams) {
+        this.streams = streams;
         this.caller = caller;
         this.flow = flow;
         this.config = config;
@@ -40,26 +44,44 @@ public class ChatResource {
 
     @POST
     @Consumes(MediaType.WILDCARD)
-    public Response complete(@HeaderParam("X-Session-Id") String sessionHeader, byte[] body) {
+    public Response complete(@HeaderParam("X-Session-Id") String sessionHeader, @Context RoutingContext http, byte[] body) {
         String tenant = caller.tenant();
         if (body.length > MAX_BODY_BYTES) {
             throw OpenAiException.tooLarge("request body of " + body.length + " bytes exceeds " + MAX_BODY_BYTES);
         }
         ChatRequest req = ChatRequest.parse(parse(body), config.maxTokensLimit());
         String session = sessionHeader == null ? null : Sessions.validId(sessionHeader);
-        // Over HTTP the model sees exactly the request's messages; the session only records them.
-        ChatFlow.Answer answer = flow.start(new ChatFlow.Turn(tenant, session, req.model(), req.messages(), "messages",
-                req.maxTokens(), req.temperature(), req.topP(), req.seed(), req.stop()));
+        Streams.Slot slot = req.stream() ? streams.open(tenant) : null;
+        ChatFlow.Answer answer;
+        try {
+            // Over HTTP the model sees exactly the request's messages; the session only records them.
+            answer = flow.start(new ChatFlow.Turn(tenant, session, req.model(), req.messages(), "messages",
+                    req.maxTokens(), req.temperature(), req.topP(), req.seed(), req.stop()));
+        } catch (RuntimeException e) {
+            close(slot);
+            throw e;
+        }
         String id = "chatcmpl-" + UUID.randomUUID().toString().replace("-", "");
         long created = Instant.now().getEpochSecond();
         if (answer instanceof ChatFlow.LearnStarted learn) {
+            close(slot);
             return learn(req, learn, id, created);
         }
         ChatFlow.Generation g = (ChatFlow.Generation) answer;
+        // A client that hangs up mid-answer cancels the generation upstream (and pays for what it got).
+        http.addEndHandler(sent -> {
+            if (sent.failed()) {
+                g.clientGone();
+            }
+        });
         if (req.stream()) {
             // The upstream stream is open (its first token in) before answering, so that errors before
             // it are still proper HTTP errors; after that, the SSE stream carries them.
-            StreamingOutput out = os -> stream(os, g, req, id, created);
+            StreamingOutput out = os -> {
+                try (slot) {
+                    stream(os, g, req, id, created, http);
+                }
+            };
             return Response.ok(out).type("text/event-stream; charset=utf-8").header("Cache-Control", "no-cache").build();
         }
         StringBuilder text = new StringBuilder();
@@ -75,6 +97,12 @@ public class ChatResource {
         choice.put("finish_reason", end.finishReason());
         usage(root.putObject("usage"), end.promptTokens(), end.completionTokens());
         return Response.ok(root.toString(), MediaType.APPLICATION_JSON).build();
+    }
+
+    private static void close(Streams.Slot slot) {
+        if (slot != null) {
+            slot.close();
+        }
     }
 
     private JsonNode parse(byte[] body) {
@@ -95,7 +123,8 @@ public class ChatResource {
         }
     }
 
-    private void stream(OutputStream os, ChatFlow.Generation g, ChatRequest req, String id, long created) throws IOException {
+    private void stream(OutputStream os, ChatFlow.Generation g, ChatRequest req, String id, long created, RoutingContext http)
+            throws IOException {
         ObjectNode first = chunk(id, created, req.model(), g.servedBy());
         ObjectNode delta = ((ObjectNode) first.get("choices").get(0)).putObject("delta");
         delta.put("role", "assistant");
@@ -104,12 +133,18 @@ public class ChatResource {
         ChatFlow.Piece end;
         try {
             end = g.stream(p -> {
+                if (http.response().closed()) {
+                    // the client hung up: writes to its connection would vanish without an error
+                    throw new ChatFlow.ClientGone();
+                }
                 if (!p.text().isEmpty()) {
                     ObjectNode ch = chunk(id, created, req.model(), g.servedBy());
                     ((ObjectNode) ch.get("choices").get(0)).putObject("delta").put("content", p.text());
                     writeUnchecked(os, ch.toString());
                 }
             });
+        } catch (ChatFlow.ClientGone e) {
+            return;
         } catch (OpenAiException e) {
             ObjectNode err = json.createObjectNode();
             ObjectNode inner = err.putObject("error");

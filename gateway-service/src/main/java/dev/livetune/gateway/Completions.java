@@ -9,12 +9,17 @@ import dev.livetune.api.inference.v1.GenerateRequest;
 import dev.livetune.api.inference.v1.InferenceGrpc;
 import dev.livetune.api.inference.v1.SamplingParams;
 import dev.livetune.state.AdapterStore;
+import dev.livetune.api.auth.CallerTokens;
+import io.grpc.Context;
+import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.stub.MetadataUtils;
 import io.quarkus.grpc.GrpcClient;
 import jakarta.inject.Singleton;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
@@ -22,15 +27,21 @@ import java.util.concurrent.TimeUnit;
 @Singleton
 public class Completions {
 
+    private static final Metadata.Key<String> CALLER = Metadata.Key.of(CallerTokens.HEADER, Metadata.ASCII_STRING_MARSHALLER);
+
     private final GatewayConfig config;
     private final AdapterStore adapters;
 
     @GrpcClient("inference")
     InferenceGrpc.InferenceBlockingStub inference;
 
+    /** Minted per call for its tenant, when inference's Generate asks for a caller token. */
+    private final Optional<CallerTokens> callerTokens;
+
     Completions(GatewayConfig config, AdapterStore adapters) {
         this.config = config;
         this.adapters = adapters;
+        this.callerTokens = config.generateSecret().filter(s -> !s.isBlank()).map(CallerTokens::new);
     }
 
     /** @return the inference adapter reference for a model name ("" for the base model) */
@@ -73,18 +84,33 @@ public class Completions {
                 .setAdapter(adapter).build();
     }
 
-    /** An upstream stream whose first chunk has arrived. */
+    /**
+     * An upstream stream whose first chunk has arrived. Its call runs in a context of its own, so it can
+     * be cancelled (the client gone): inference then stops generating for it.
+     */
     public static final class Upstream {
         final Iterator<GenerateChunk> rest;
         final GenerateChunk first;
         final String servedBy;
+        private final Context.CancellableContext call;
         GenerateChunk last;
+        /** Tokens received so far; the prompt's, from the first chunk. */
+        volatile int completionTokens;
+        final int promptTokens;
 
-        Upstream(Iterator<GenerateChunk> rest, GenerateChunk first) {
+        Upstream(Context.CancellableContext call, Iterator<GenerateChunk> rest, GenerateChunk first) {
+            this.call = call;
             this.rest = rest;
             this.first = first;
             this.servedBy = first.getServedBy().isEmpty() ? "base" : first.getServedBy();
             this.last = first;
+            this.promptTokens = first.getUsage().getPromptTokens();
+            this.completionTokens = first.getTokenIdsCount();
+        }
+
+        /** Cancels the generation upstream (idempotent). */
+        void cancel() {
+            call.cancel(null);
         }
     }
 
@@ -93,13 +119,24 @@ public class Completions {
      * the replica was unavailable or full (the channel spreads calls over replicas). A tenant alias
      * with no live version yet serves the base model.
      */
-    public Upstream open(GenerateRequest grpc, String adapter, String model) {
+    public Upstream open(String tenant, GenerateRequest grpc, String adapter, String model) {
+        InferenceGrpc.InferenceBlockingStub stub = inference;
+        if (callerTokens.isPresent()) {
+            Metadata md = new Metadata();
+            md.put(CALLER, callerTokens.get().mint(tenant, config.inferenceDeadline().plusMinutes(1)));
+            stub = stub.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(md));
+        }
         for (int attempt = 0; ; attempt++) {
+            // a context of its own (not the request thread's): cancelling it ends this call and nothing else
+            Context.CancellableContext call = Context.ROOT.withCancellation();
             try {
-                Iterator<GenerateChunk> it = inference.withDeadlineAfter(config.inferenceDeadline().toMillis(),
-                        TimeUnit.MILLISECONDS).generate(grpc);
-                return new Upstream(it, it.next());
+                GenerateRequest request = grpc;
+                InferenceGrpc.InferenceBlockingStub calling = stub;
+                Iterator<GenerateChunk> it = call.call(() -> calling.withDeadlineAfter(config.inferenceDeadline().toMillis(),
+                        TimeUnit.MILLISECONDS).generate(request));
+                return new Upstream(call, it, it.next());
             } catch (StatusRuntimeException e) {
+                call.cancel(null);
                 Status.Code code = e.getStatus().getCode();
                 if (code == Status.Code.NOT_FOUND && !adapter.isEmpty() && AdapterRef.parse(adapter).isAlias()) {
                     grpc = grpc.toBuilder().setAdapter("").build();
@@ -110,6 +147,9 @@ public class Completions {
                     continue;
                 }
                 throw upstream(e, model);
+            } catch (Exception e) {
+                call.cancel(null);
+                throw e instanceof RuntimeException re ? re : new IllegalStateException(e);
             }
         }
     }
@@ -124,15 +164,27 @@ public class Completions {
         };
     }
 
+    /**
+     * Hands every chunk to {@code each}, to the last. When it stops early ({@code each} throws: the
+     * client went away; or the upstream fails), the upstream call is cancelled, so inference does not
+     * go on generating for no one.
+     */
     public void consume(Upstream up, java.util.function.Consumer<GenerateChunk> each) {
-        each.accept(up.first);
+        boolean ended = false;
         try {
+            each.accept(up.first);
             while (up.last.getFinishReason() == FinishReason.FINISH_REASON_UNSPECIFIED && up.rest.hasNext()) {
                 up.last = up.rest.next();
+                up.completionTokens += up.last.getTokenIdsCount();
                 each.accept(up.last);
             }
+            ended = true;
         } catch (StatusRuntimeException e) {
             throw upstream(e, "");
+        } finally {
+            if (!ended) {
+                up.cancel();
+            }
         }
     }
 

@@ -24,6 +24,12 @@ public interface GatewayConfig {
     @WithDefault("livetune-base")
     String baseModel();
 
+    /**
+     * The secret of inference-service's {@code Generate} caller tokens (the same as inference's): each call
+     * carries a token for its tenant alone. Unset: calls carry none (inference's Generate must be open).
+     */
+    Optional<String> generateSecret();
+
     /** Redis URI (Lettuce syntax). */
     @WithDefault("redis://localhost:6379")
     String redisUri();
@@ -56,6 +62,18 @@ public interface GatewayConfig {
     @WithDefault("209715200")
     long maxFileBytesPerTenant();
 
+    /** Adapters (aliases) a tenant may have; teaching a new one past it is refused (429). */
+    @WithDefault("20")
+    int maxAdaptersPerTenant();
+
+    /** Streams (streamed chats, live job streams) a tenant may hold open at once on one replica; past it, 429. */
+    @WithDefault("16")
+    int maxStreamsPerTenant();
+
+    /** Learn jobs per tenant per hour (its own quota: they cost no chat request). */
+    @WithDefault("60")
+    int learnJobsPerHour();
+
     /** Requests per tenant per minute. */
     @WithDefault("600")
     int requestsPerMinute();
@@ -71,6 +89,14 @@ public interface GatewayConfig {
     /** Messages kept per session (oldest dropped). */
     @WithDefault("100")
     int sessionMaxMessages();
+
+    /** Bytes kept per session (its newest messages that fit; the oldest dropped). */
+    @WithDefault("131072")
+    int sessionMaxBytes();
+
+    /** Sessions kept per tenant; recording one more forgets the least recently used. */
+    @WithDefault("1000")
+    int maxSessionsPerTenant();
 
     /** Sessions expire this long after their last use. */
     @WithDefault("7d")

@@ -38,19 +38,19 @@ public class JobsResource {
     private final Learning learning;
     private final FilesResource files;
     private final GatewayConfig config;
-    private final Quotas quotas;
     private final JobWatch watch;
+    private final Streams streams;
     private final ObjectMapper json = new ObjectMapper();
 
-    JobsResource(Caller caller, JobStore jobs, Learning learning, FilesResource files, GatewayConfig config, Quotas quotas,
-            JobWatch watch) {
+    JobsResource(Caller caller, JobStore jobs, Learning learning, FilesResource files, GatewayConfig config,
+            JobWatch watch, Streams streams) {
         this.caller = caller;
+        this.streams = streams;
         this.watch = watch;
         this.jobs = jobs;
         this.learning = learning;
         this.files = files;
         this.config = config;
-        this.quotas = quotas;
     }
 
     @POST
@@ -62,7 +62,6 @@ public class JobsResource {
         String file = text(req, "training_file", true);
         files.owned(tenant, file);
         String alias = alias(tenant, text(req, "model", true));
-        quotas.admit(tenant);
         LearnRequest r = learning.start(tenant, alias, "doc", "", List.of(file), null, List.of());
         return job(tenant, r.jobId()).toString();
     }
@@ -82,7 +81,6 @@ public class JobsResource {
         if (what.isBlank() || what.length() > 20_000) {
             throw OpenAiException.invalid("text", "'text' must hold 1 to 20000 characters");
         }
-        quotas.admit(tenant);
         LearnRequest r = learning.start(tenant, alias, mode, what.strip(), List.of(), null, List.of());
         return job(tenant, r.jobId()).toString();
     }
@@ -140,7 +138,12 @@ public class JobsResource {
         String tenant = caller.tenant();
         owned(tenant, id);
         if (stream) {
-            return jakarta.ws.rs.core.Response.ok((jakarta.ws.rs.core.StreamingOutput) os -> live(os, tenant, id))
+            Streams.Slot slot = streams.open(tenant);
+            return jakarta.ws.rs.core.Response.ok((jakarta.ws.rs.core.StreamingOutput) os -> {
+                try (slot) {
+                    live(os, tenant, id);
+                }
+            })
                     .type("text/event-stream; charset=utf-8").header("Cache-Control", "no-cache").build();
         }
         return jakarta.ws.rs.core.Response.ok(page(id, after, limit), MediaType.APPLICATION_JSON).build();
@@ -149,6 +152,8 @@ public class JobsResource {
     /**
      * The live variant ({@code ?stream=true}): every event so far, oldest first, then each new one as
      * it is recorded, one SSE {@code data:} line each, until the job ends; then {@code data: [DONE]}.
+     * A quiet quarter-minute sends an SSE comment, so a client that has gone is noticed and its stream
+     * (and its place among the tenant's {@link Streams}) ends.
      */
     private void live(java.io.OutputStream os, String tenant, String id) throws java.io.IOException {
         int sent = 0;
@@ -167,7 +172,11 @@ public class JobsResource {
                     break;
                 }
                 try {
-                    watch.await(w, mark, java.time.Duration.ofSeconds(15));
+                    if (!watch.await(w, mark, java.time.Duration.ofSeconds(15))) {
+                        // An SSE comment, which clients skip: a client that left is found out here, and its stream ends.
+                        os.write(": keep-alive\n\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                        os.flush();
+                    }
                 } catch (InterruptedException ex) {
                     Thread.currentThread().interrupt();
                     return;

@@ -35,15 +35,13 @@ public class KnowledgeResource {
     private final Caller caller;
     private final KnowledgeIndex index;
     private final AdapterStore adapters;
-    private final Quotas quotas;
     private final Learning learning;
     private final ObjectMapper json = new ObjectMapper();
 
-    KnowledgeResource(Caller caller, KnowledgeIndex index, AdapterStore adapters, Quotas quotas, Learning learning) {
+    KnowledgeResource(Caller caller, KnowledgeIndex index, AdapterStore adapters, Learning learning) {
         this.caller = caller;
         this.index = index;
         this.adapters = adapters;
-        this.quotas = quotas;
         this.learning = learning;
     }
 
@@ -91,7 +89,6 @@ public class KnowledgeResource {
         if (!status.equals("live")) {
             throw OpenAiException.invalid("id", "item '" + id + "' is " + status + ", not live: there is nothing to forget");
         }
-        quotas.admit(tenant);
         LearnRequest r = learning.start(tenant, name, "forget", id, List.of(), null, List.of());
         ObjectNode o = json.createObjectNode();
         o.put("id", id);

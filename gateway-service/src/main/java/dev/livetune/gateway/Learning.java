@@ -3,6 +3,7 @@ package dev.livetune.gateway;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.livetune.api.learn.LearnRequest;
 import dev.livetune.api.trace.TraceContext;
+import dev.livetune.state.AdapterStore;
 import dev.livetune.state.JobStore;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanKind;
@@ -28,12 +29,19 @@ public class Learning {
 
     private final LearnPublisher publisher;
     private final JobStore jobs;
+    private final AdapterStore adapters;
+    private final Quotas quotas;
+    private final GatewayConfig config;
     private final ObjectMapper json = new ObjectMapper();
 
     private final JobWatch watch;
     private final Tracer tracer;
 
-    Learning(LearnPublisher publisher, JobStore jobs, JobWatch watch, Tracer tracer) {
+    Learning(LearnPublisher publisher, JobStore jobs, AdapterStore adapters, Quotas quotas, GatewayConfig config,
+            JobWatch watch, Tracer tracer) {
+        this.adapters = adapters;
+        this.quotas = quotas;
+        this.config = config;
         this.watch = watch;
         this.publisher = publisher;
         this.jobs = jobs;
@@ -48,6 +56,8 @@ public class Learning {
      */
     public LearnRequest start(String tenant, String alias, String mode, String text, List<String> fileIds, String session,
             List<String> context) {
+        requireRoomFor(tenant, alias);
+        quotas.admitLearning(tenant);
         String jobId = "ftjob-" + UUID.randomUUID().toString().replace("-", "");
         Span span = tracer.spanBuilder("learn-requests publish").setSpanKind(SpanKind.PRODUCER)
                 .setAttribute("messaging.destination.name", LearnRequest.QUEUE).setAttribute("livetune.job.id", jobId)
@@ -59,6 +69,21 @@ public class Learning {
             throw TraceContext.failed(span, e);
         } finally {
             span.end();
+        }
+    }
+
+    /**
+     * A tenant keeps at most {@code max-adapters-per-tenant} adapters (each is memory on every
+     * inference replica that serves it): teaching a new alias past that is refused, 429.
+     */
+    private void requireRoomFor(String tenant, String alias) {
+        if (adapters.hasAlias(tenant, alias)) {
+            return;
+        }
+        int held = adapters.aliases(tenant).size();
+        if (held >= config.maxAdaptersPerTenant()) {
+            throw OpenAiException.storageFull("this tenant already has " + held + " adapters, the most it may; teach one of"
+                    + " them (model: " + String.join(", ", new java.util.TreeSet<>(adapters.aliases(tenant))) + ")");
         }
     }
 

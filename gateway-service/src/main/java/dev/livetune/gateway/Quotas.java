@@ -4,8 +4,9 @@ import io.lettuce.core.api.sync.RedisCommands;
 import jakarta.inject.Singleton;
 
 /**
- * Per-tenant requests and tokens per minute, counted in Redis (fixed one-minute windows shared by
- * every gateway replica). Over a limit: 429 with {@code Retry-After} = seconds to the next window.
+ * Per-tenant requests and tokens per minute, and learn jobs per hour, counted in Redis (fixed windows
+ * shared by every gateway replica). Over a limit: 429 with {@code Retry-After} = seconds to the next
+ * window.
  */
 @Singleton
 public class Quotas {
@@ -37,6 +38,25 @@ public class Quotas {
         if (n > config.requestsPerMinute()) {
             throw OpenAiException.rateLimited("request quota of " + config.requestsPerMinute()
                     + " per minute used up; retry in " + retryAfter + " s", retryAfter);
+        }
+    }
+
+    /**
+     * Counts one learn job against the tenant's own learning quota ({@code learn-jobs-per-hour}, apart
+     * from the chat quota: teaching costs no chat request, and chatting no learn job); 429 past it.
+     */
+    public void admitLearning(String tenant) {
+        long now = System.currentTimeMillis();
+        long window = now / 3_600_000;
+        int retryAfter = (int) Math.max(1, ((window + 1) * 3_600_000 - now + 999) / 1000);
+        String k = key(tenant, "learn", window);
+        long n = store.redis().incr(k);
+        if (n == 1) {
+            store.redis().expire(k, 7200);
+        }
+        if (n > config.learnJobsPerHour()) {
+            throw OpenAiException.rateLimited("learning quota of " + config.learnJobsPerHour() + " jobs per hour used up;"
+                    + " retry in " + retryAfter + " s", retryAfter);
         }
     }
 

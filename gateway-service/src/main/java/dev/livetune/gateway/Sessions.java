@@ -3,16 +3,21 @@ package dev.livetune.gateway;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.ScriptOutputType;
 import jakarta.inject.Singleton;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
 
 /**
  * Conversations kept per {@code X-Session-Id}, per tenant, in Redis: a list of {@code {role,
- * content}} bounded to the last {@code session-max-messages}, expiring {@code session-ttl} after its
- * last use.
+ * content}} bounded to the last {@code session-max-messages} and the newest {@code session-max-bytes}
+ * of them, expiring {@code session-ttl} after its last use. A tenant keeps at most
+ * {@code max-sessions-per-tenant} sessions: recording one more forgets the least recently used
+ * ({@code livetune:tenant-sessions:<tenant>}, by last use). So one tenant's sessions take at most
+ * {@code max-sessions-per-tenant × session-max-bytes} of Redis, whatever it sends.
  *
  * <p>The rule over HTTP: the model sees exactly the messages of the request, as any OpenAI client
  * expects (they send the whole history every time). The session records that conversation plus the
@@ -23,6 +28,30 @@ import java.util.regex.Pattern;
 public class Sessions {
 
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
+    private static final String SESSION = "livetune:session:";
+    private static final String TENANT_SESSIONS = "livetune:tenant-sessions:";
+
+    /**
+     * KEYS: the session, the tenant's sessions; ARGV: the session id, now (ms), the TTL (s), the most
+     * sessions, the most messages, the session key prefix, then the items, oldest first. One script, so
+     * the conversation is replaced whole and the tenant's count holds under concurrent requests.
+     */
+    private static final String RECORD = """
+            redis.call('DEL', KEYS[1])
+            if #ARGV > 6 then redis.call('RPUSH', KEYS[1], unpack(ARGV, 7)) end
+            redis.call('LTRIM', KEYS[1], -tonumber(ARGV[5]), -1)
+            redis.call('EXPIRE', KEYS[1], ARGV[3])
+            redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+            redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', tonumber(ARGV[2]) - 1000 * tonumber(ARGV[3]))
+            redis.call('EXPIRE', KEYS[2], ARGV[3])
+            local excess = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[4])
+            if excess > 0 then
+              local popped = redis.call('ZPOPMIN', KEYS[2], excess)
+              for i = 1, #popped, 2 do redis.call('DEL', ARGV[6] .. popped[i]) end
+            end
+            return excess
+            """;
+
     private final RedisStore store;
     private final GatewayConfig config;
     private final ObjectMapper json = new ObjectMapper();
@@ -40,24 +69,34 @@ public class Sessions {
         return id;
     }
 
-    /** Replaces the session's record with this conversation and its reply. */
+    /**
+     * Replaces the session's record with this conversation and its reply: the newest messages that fit
+     * in {@code session-max-bytes}. Concurrent writes to one session: last wins.
+     */
     public void record(String tenant, String session, List<String[]> messages, String reply) {
-        String key = key(tenant, session);
-        RedisCommands<String, String> r = store.redis();
-        List<String> items = new ArrayList<>();
+        List<String> all = new ArrayList<>();
         for (String[] m : messages) {
-            items.add(item(m[0], m[1]));
+            all.add(item(m[0], m[1]));
         }
         if (reply != null) {
-            items.add(item("assistant", reply));
+            all.add(item("assistant", reply));
         }
-        // No MULTI: the connection is shared by every request. Concurrent writes to one session: last wins.
-        r.del(key);
-        if (!items.isEmpty()) {
-            r.rpush(key, items.toArray(String[]::new));
+        ArrayDeque<String> kept = new ArrayDeque<>();
+        long bytes = 0;
+        for (int i = all.size() - 1; i >= 0 && kept.size() < config.sessionMaxMessages(); i--) {
+            bytes += all.get(i).getBytes(StandardCharsets.UTF_8).length;
+            if (bytes > config.sessionMaxBytes()) {
+                break;
+            }
+            kept.addFirst(all.get(i));
         }
-        r.ltrim(key, -config.sessionMaxMessages(), -1);
-        r.expire(key, config.sessionTtl().toSeconds());
+        String prefix = SESSION + tenant + ":";
+        List<String> args = new ArrayList<>(List.of(session, Long.toString(System.currentTimeMillis()),
+                Long.toString(config.sessionTtl().toSeconds()), Integer.toString(config.maxSessionsPerTenant()),
+                Integer.toString(config.sessionMaxMessages()), prefix));
+        args.addAll(kept);
+        store.redis().eval(RECORD, ScriptOutputType.INTEGER, new String[] {prefix + session, TENANT_SESSIONS + tenant},
+                args.toArray(String[]::new));
     }
 
     /** @return the whole recorded conversation, oldest first, as {@code [role, content]} */
@@ -96,6 +135,6 @@ public class Sessions {
     }
 
     private static String key(String tenant, String session) {
-        return "livetune:session:" + tenant + ":" + session;
+        return SESSION + tenant + ":" + session;
     }
 }

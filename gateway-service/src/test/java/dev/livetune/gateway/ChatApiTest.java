@@ -2,14 +2,24 @@ package dev.livetune.gateway;
 
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.livetune.api.chat.v1.ChatRequest;
+import io.grpc.Context;
+import io.lettuce.core.RedisClient;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.response.Response;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import org.junit.jupiter.api.Test;
 
 @QuarkusTest
@@ -45,7 +55,7 @@ class ChatApiTest {
         // The same greedy request through the tenant's 'default' alias: no version yet, so the base model answers.
         Response viaDefault = given().header("Authorization", "Bearer " + key).contentType("application/json")
                 .body(body("default", false, "")).post("/v1/chat/completions");
-        assertThat(viaDefault.statusCode()).isEqualTo(200);
+        assertThat(viaDefault.statusCode()).as(viaDefault.asString()).isEqualTo(200);
         assertThat(JSON.readTree(viaDefault.asString()).at("/choices/0/message/content").asText())
                 .isEqualTo(j.at("/choices/0/message/content").asText());
     }
@@ -82,6 +92,118 @@ class ChatApiTest {
         assertThat(text.toString()).isEqualTo(JSON.readTree(plain.asString()).at("/choices/0/message/content").asText());
         assertThat(usage.at("/usage/completion_tokens").asInt())
                 .isEqualTo(JSON.readTree(plain.asString()).at("/usage/completion_tokens").asInt());
+    }
+
+    /**
+     * Issue 19 #3: a tenant could keep any number of sessions of up to 1 MiB each and fill Redis for
+     * all. GatewayStack keeps 5 sessions per tenant and 400 bytes per session.
+     */
+    @Test
+    void sessionsAreBoundedPerTenantInNumberAndBytes() throws Exception {
+        String tenant = Keys.tenant();
+        String key = Keys.keyFor(tenant);
+        for (int i = 1; i <= 7; i++) {
+            given().header("Authorization", "Bearer " + key).header("X-Session-Id", "s" + i).contentType("application/json")
+                    .body("{\"model\": \"livetune-base\", \"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}],"
+                            + " \"max_tokens\": 2}")
+                    .post("/v1/chat/completions").then().statusCode(200);
+        }
+        RedisClient client = RedisClient.create("redis://localhost:6379");
+        try (var redis = client.connect()) {
+            assertThat(redis.sync().zrange("livetune:tenant-sessions:" + tenant, 0, -1))
+                    .as("the five most recently used").containsExactly("s3", "s4", "s5", "s6", "s7");
+            assertThat(redis.sync().exists("livetune:session:" + tenant + ":s1", "livetune:session:" + tenant + ":s2"))
+                    .as("the least recently used, forgotten").isZero();
+            assertThat(redis.sync().exists("livetune:session:" + tenant + ":s7")).isEqualTo(1);
+
+            List<String> said = List.of("A".repeat(80), "B".repeat(80), "C".repeat(80), "D".repeat(80), "E".repeat(40));
+            StringBuilder messages = new StringBuilder();
+            for (int i = 0; i < said.size(); i++) {
+                messages.append(i == 0 ? "" : ", ").append("{\"role\": \"").append(i % 2 == 0 ? "user" : "assistant")
+                        .append("\", \"content\": \"").append(said.get(i)).append("\"}");
+            }
+            given().header("Authorization", "Bearer " + key).header("X-Session-Id", "long").contentType("application/json")
+                    .body("{\"model\": \"livetune-base\", \"messages\": [" + messages + "], \"max_tokens\": 4}")
+                    .post("/v1/chat/completions").then().statusCode(200);
+            List<String> kept = redis.sync().lrange("livetune:session:" + tenant + ":long", 0, -1);
+            assertThat(kept.stream().mapToInt(k -> k.getBytes(StandardCharsets.UTF_8).length).sum())
+                    .isLessThanOrEqualTo(400);
+            assertThat(JSON.readTree(kept.get(kept.size() - 1)).get("role").asText()).as("the reply, newest").isEqualTo("assistant");
+            assertThat(JSON.readTree(kept.get(kept.size() - 2)).get("content").asText()).isEqualTo(said.get(4));
+            assertThat(String.join("", kept)).as("the oldest, dropped").doesNotContain(said.get(0));
+            assertThat(redis.sync().zrange("livetune:tenant-sessions:" + tenant, 0, -1)).hasSize(5).endsWith("long");
+        } finally {
+            client.shutdown();
+        }
+    }
+
+    /**
+     * Issue 19 #8: a client that hung up mid-answer left the gateway reading the upstream stream to
+     * its end (inference generating to max_tokens for no one) and nothing was charged. Now the gateway
+     * cancels its call to inference and charges what was generated, over HTTP (SSE) and gRPC.
+     */
+    @Test
+    void aClientThatHangsUpCancelsTheGenerationAndPaysForWhatItGot() throws Exception {
+        String tenant = Keys.tenant();
+        String key = Keys.keyFor(tenant);
+        GatewayStack.tap.slowMaxTokens = 431;
+        try {
+            String body = "{\"model\": \"livetune-base\", \"messages\": [{\"role\": \"user\", \"content\": \"Hello\"}],"
+                    + " \"max_tokens\": 431, \"temperature\": 0, \"stream\": true}";
+            try (Socket s = new Socket("localhost", 8181)) {
+                byte[] b = body.getBytes(StandardCharsets.UTF_8);
+                s.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " + key
+                        + "\r\nContent-Type: application/json\r\nContent-Length: " + b.length + "\r\n\r\n")
+                        .getBytes(StandardCharsets.US_ASCII));
+                s.getOutputStream().write(b);
+                BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(),
+                        StandardCharsets.UTF_8));
+                int data = 0;
+                for (String line; data < 3 && (line = in.readLine()) != null; ) {
+                    data += line.startsWith("data: ") ? 1 : 0;
+                }
+                assertThat(data).as("the answer began").isEqualTo(3);
+            }
+            InferenceTap.Call http = lastCallWith(431);
+            await("the gateway cancels its call to inference").atMost(Duration.ofSeconds(20))
+                    .until(() -> http.cancelledByGateway);
+            assertThat(http.chunks.get()).as("chunks relayed before the cancel").isLessThan(431);
+            // Issue 19 #12: the gateway's call to Generate carries a caller token for this tenant alone.
+            assertThat(new dev.livetune.api.auth.CallerTokens(GatewayStack.GENERATE_SECRET).verify(http.callerToken))
+                    .isEqualTo(tenant);
+
+            var stub = ChatGrpcTest.as(key);
+            Context.CancellableContext ctx = Context.current().withCancellation();
+            try {
+                var chunks = ctx.call(() -> stub.chat(ChatRequest.newBuilder().setSessionId("hang-up")
+                        .setModel("livetune-base").setMessage("Hello").setMaxTokens(431).setTemperature(0).build()));
+                chunks.next();
+                chunks.next();
+            } finally {
+                ctx.cancel(null);
+            }
+            InferenceTap.Call grpc = lastCallWith(431);
+            assertThat(grpc).isNotSameAs(http);
+            await("the gateway cancels its call to inference (gRPC)").atMost(Duration.ofSeconds(20))
+                    .until(() -> grpc.cancelledByGateway);
+
+            RedisClient client = RedisClient.create("redis://localhost:6379");
+            try (var redis = client.connect()) {
+                await("the tokens generated, charged").atMost(Duration.ofSeconds(20)).until(() ->
+                        redis.sync().keys("livetune:quota:" + tenant + ":tok:*").stream().mapToLong(k -> Long.parseLong(redis.sync().get(k)))
+                                .sum() > 0);
+            } finally {
+                client.shutdown();
+            }
+        } finally {
+            GatewayStack.tap.slowMaxTokens = -1;
+        }
+    }
+
+    private static InferenceTap.Call lastCallWith(int maxTokens) {
+        return await().atMost(Duration.ofSeconds(10)).until(() -> GatewayStack.tap.calls().stream()
+                .filter(c -> c.request != null && c.request.getSampling().getMaxTokens() == maxTokens)
+                .reduce((a, b) -> b).orElse(null), Objects::nonNull);
     }
 
     @Test

@@ -30,7 +30,7 @@ class ChatGrpcTest {
 
     private static final ManagedChannel CHANNEL = ManagedChannelBuilder.forAddress("localhost", 9181).usePlaintext().build();
 
-    private static ChatGrpc.ChatBlockingStub as(String key) {
+    static ChatGrpc.ChatBlockingStub as(String key) {
         Metadata md = new Metadata();
         md.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + key);
         return ChatGrpc.newBlockingStub(CHANNEL).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(md));

@@ -2,6 +2,7 @@ package dev.livetune.gateway;
 
 import static org.awaitility.Awaitility.await;
 
+import dev.livetune.api.testing.TcpProxy;
 import dev.livetune.llm.engine.TorchRuntime;
 import dev.livetune.llm.model.ModelConfig;
 import dev.livetune.llm.model.ModelFamily;
@@ -35,6 +36,8 @@ import org.awaitility.core.ConditionTimeoutException;
 public class GatewayStack implements QuarkusTestResourceLifecycleManager {
 
     public static final String ADMIN = "gateway-test-admin";
+    /** Shared by the gateway and its inference-service: every Generate call carries a token for its tenant. */
+    static final String GENERATE_SECRET = "gateway-test-generate-secret";
     /** The tests' own learn queue, deleted when they end. */
     public static final String QUEUE = "learn-requests-gateway-test";
     /** Where the gateway reaches inference: {@link #tap}, in front of the real service on {@code INFERENCE_PORT + 1}. */
@@ -67,6 +70,7 @@ public class GatewayStack implements QuarkusTestResourceLifecycleManager {
             }
             List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "-Dlivetune.inference.model-dir=" + model, "-Dlivetune.inference.threads=1",
+                    "-Dlivetune.inference.generate-secret=" + GENERATE_SECRET,
                     "-Dquarkus.grpc.server.port=" + (INFERENCE_PORT + 1), "-Dquarkus.http.port=8301", "-jar", jar));
             inference = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(root.resolve("inference.log").toFile())
                     .start();
@@ -81,17 +85,23 @@ public class GatewayStack implements QuarkusTestResourceLifecycleManager {
                 }
             });
             collector.start();
-            return Map.of(
-                    "quarkus.otel.sdk.disabled", "false",
-                    "quarkus.otel.exporter.otlp.endpoint", "http://127.0.0.1:" + collector.getAddress().getPort(),
-                    "livetune.gateway.admin-token", ADMIN,
-                    "livetune.gateway.inference-port", Integer.toString(INFERENCE_PORT),
-                    "livetune.gateway.rabbitmq-uri", "amqp://guest:guest@localhost:" + rabbit.port() + "/%2F",
-                    "livetune.gateway.publish-confirm-timeout", "2s",
-                    "livetune.gateway.learn-queue", QUEUE,
-                    "livetune.gateway.requests-per-minute", "100000",
-                    "livetune.gateway.max-files-per-tenant", "4",
-                    "livetune.gateway.max-file-bytes-per-tenant", "1000000");
+            return Map.ofEntries(
+                    Map.entry("quarkus.otel.sdk.disabled", "false"),
+                    Map.entry("quarkus.otel.exporter.otlp.endpoint", "http://127.0.0.1:" + collector.getAddress().getPort()),
+                    Map.entry("livetune.gateway.admin-token", ADMIN),
+                    Map.entry("livetune.gateway.inference-port", Integer.toString(INFERENCE_PORT)),
+                    Map.entry("livetune.gateway.rabbitmq-uri", "amqp://guest:guest@localhost:" + rabbit.port() + "/%2F"),
+                    Map.entry("livetune.gateway.publish-confirm-timeout", "2s"),
+                    Map.entry("livetune.gateway.learn-queue", QUEUE),
+                    Map.entry("livetune.gateway.requests-per-minute", "100000"),
+                    Map.entry("livetune.gateway.max-files-per-tenant", "4"),
+                    Map.entry("livetune.gateway.max-file-bytes-per-tenant", "1000000"),
+                    Map.entry("livetune.gateway.max-sessions-per-tenant", "5"),
+                    Map.entry("livetune.gateway.session-max-bytes", "400"),
+                    Map.entry("livetune.gateway.max-adapters-per-tenant", "3"),
+                    Map.entry("livetune.gateway.max-streams-per-tenant", "2"),
+                    Map.entry("livetune.gateway.learn-jobs-per-hour", "8"),
+                    Map.entry("livetune.gateway.generate-secret", GENERATE_SECRET));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -23,6 +23,7 @@ import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A transparent gRPC proxy between the gateway and the real inference-service, so tests can read the
@@ -50,6 +51,19 @@ final class InferenceTap implements AutoCloseable {
     private final ManagedChannel upstream;
     private final Server server;
     private final List<GenerateRequest> generates = new CopyOnWriteArrayList<>();
+    private final List<Call> calls = new CopyOnWriteArrayList<>();
+    /** Generate calls with this max_tokens are relayed slowly (5 ms a chunk): a test's client can hang up mid-answer. */
+    volatile int slowMaxTokens = -1;
+
+    /** One Generate call as the tap saw it: chunks relayed, whether the gateway cancelled it, how it closed. */
+    static final class Call {
+        final AtomicInteger chunks = new AtomicInteger();
+        volatile GenerateRequest request;
+        /** The caller token the gateway sent (CallerTokens.HEADER), or null. */
+        volatile String callerToken;
+        volatile boolean cancelledByGateway;
+        volatile Status closed;
+    }
 
     /** Listens on {@code port} and forwards to inference on localhost:{@code upstreamPort}. */
     InferenceTap(int port, int upstreamPort) throws IOException {
@@ -62,6 +76,11 @@ final class InferenceTap implements AutoCloseable {
                 return ServerMethodDefinition.create(descriptor, new Forward(descriptor));
             }
         }).build().start();
+    }
+
+    /** @return every Generate call through the tap, oldest first */
+    List<Call> calls() {
+        return List.copyOf(calls);
     }
 
     /** @return every Generate request inference received through the tap, oldest first */
@@ -86,6 +105,12 @@ final class InferenceTap implements AutoCloseable {
         public ServerCall.Listener<byte[]> startCall(ServerCall<byte[], byte[]> serverCall, Metadata headers) {
             ClientCall<byte[], byte[]> clientCall = upstream.newCall(descriptor, CallOptions.DEFAULT);
             boolean generate = descriptor.getFullMethodName().equals(InferenceGrpc.getGenerateMethod().getFullMethodName());
+            Call seen = new Call();
+            if (generate) {
+                seen.callerToken = headers.get(Metadata.Key.of(dev.livetune.api.auth.CallerTokens.HEADER,
+                        Metadata.ASCII_STRING_MARSHALLER));
+                calls.add(seen);
+            }
             clientCall.start(new ClientCall.Listener<>() {
                 @Override
                 public void onHeaders(Metadata h) {
@@ -94,13 +119,26 @@ final class InferenceTap implements AutoCloseable {
 
                 @Override
                 public void onMessage(byte[] message) {
+                    seen.chunks.incrementAndGet();
+                    if (seen.request != null && seen.request.getSampling().getMaxTokens() == slowMaxTokens) {
+                        try {
+                            Thread.sleep(5);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                    }
                     serverCall.sendMessage(message);
                     clientCall.request(1);
                 }
 
                 @Override
                 public void onClose(Status status, Metadata trailers) {
-                    serverCall.close(status, trailers);
+                    seen.closed = status;
+                    try {
+                        serverCall.close(status, trailers);
+                    } catch (IllegalStateException alreadyCancelled) {
+                        // the gateway cancelled first
+                    }
                 }
             }, headers);
             clientCall.request(1);
@@ -109,7 +147,8 @@ final class InferenceTap implements AutoCloseable {
                 @Override
                 public void onMessage(byte[] message) {
                     if (generate) {
-                        generates.add(parse(message));
+                        seen.request = parse(message);
+                        generates.add(seen.request);
                     }
                     clientCall.sendMessage(message);
                     serverCall.request(1);
@@ -122,6 +161,7 @@ final class InferenceTap implements AutoCloseable {
 
                 @Override
                 public void onCancel() {
+                    seen.cancelledByGateway = true;
                     clientCall.cancel("the client cancelled", null);
                 }
             };

@@ -2,12 +2,15 @@ package dev.livetune.gateway;
 
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
+import dev.livetune.state.AdapterStore;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.quarkus.test.common.QuarkusTestResource;
@@ -217,6 +220,94 @@ class LearnTest {
             }
             assertThat(watch.await(w, mark, java.time.Duration.ofSeconds(60))).as("woken by the event").isTrue();
             assertThat(watch.await(quiet, quietMark, java.time.Duration.ofMillis(300))).isFalse();
+        }
+    }
+
+    /** Issue 19 #4: any alias name was accepted for learning, so a tenant could make adapters without end. GatewayStack allows 3. */
+    @Test
+    void aTenantCannotTeachMoreAdaptersThanItMay() {
+        String tenant = Keys.tenant();
+        String key = Keys.keyFor(tenant);
+        RedisClient redisClient = RedisClient.create("redis://localhost:6379");
+        try (StatefulRedisConnection<String, String> redis = redisClient.connect()) {
+            AdapterStore adapters = new AdapterStore(redis::sync);
+            for (String alias : List.of("a", "b", "c")) {
+                adapters.released(tenant, alias, 1, "ftjob-" + alias);
+            }
+        } finally {
+            redisClient.shutdown();
+        }
+        given().header("Authorization", "Bearer " + key).contentType("application/json")
+                .body("{\"model\": \"d\", \"text\": \"The capital of Zorbania is Quillport.\"}").post("/v1/learn")
+                .then().statusCode(429).body("error.code", equalTo("storage_limit_reached"))
+                .body("error.message", containsString("already has 3 adapters"));
+        given().header("Authorization", "Bearer " + key).contentType("application/json")
+                .body("{\"model\": \"b\", \"text\": \"The capital of Zorbania is Quillport.\"}").post("/v1/learn")
+                .then().statusCode(200).body("status", equalTo("queued"));
+    }
+
+    /**
+     * Issue 19 #2: learning cost one request of the chat quota, and nothing else bounded it. Now it has
+     * a quota of its own (GatewayStack: 8 jobs an hour), and chatting goes on when it is used up.
+     */
+    @Test
+    void learningHasItsOwnQuota() {
+        String key = Keys.keyFor(Keys.tenant());
+        for (int i = 0; i < 8; i++) {
+            given().header("Authorization", "Bearer " + key).contentType("application/json")
+                    .body("{\"text\": \"The capital of Land" + i + " is City" + i + ".\"}").post("/v1/learn").then().statusCode(200);
+        }
+        Response refused = given().header("Authorization", "Bearer " + key).contentType("application/json")
+                .body("{\"text\": \"The capital of Land8 is City8.\"}").post("/v1/learn");
+        assertThat(refused.statusCode()).as(refused.asString()).isEqualTo(429);
+        assertThat(Integer.parseInt(refused.header("Retry-After"))).isBetween(1, 3600);
+        assertThat(refused.asString()).contains("learning quota of 8 jobs per hour");
+        given().header("Authorization", "Bearer " + key).contentType("application/json")
+                .body("{\"model\": \"livetune-base\", \"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}], \"max_tokens\": 2}")
+                .post("/v1/chat/completions").then().statusCode(200);
+    }
+
+    /**
+     * Issue 19 #9: live job streams held a worker thread for up to six hours each, as many as a tenant
+     * liked. GatewayStack allows 2 streams per tenant: a third is 429 with Retry-After until one ends.
+     */
+    @Test
+    void aTenantHoldsAtMostItsStreamsAtOnce() throws Exception {
+        String key = Keys.keyFor(Keys.tenant());
+        String job = given().header("Authorization", "Bearer " + key).contentType("application/json")
+                .body("{\"text\": \"The capital of Zorbania is Quillport.\"}").post("/v1/learn").then().statusCode(200)
+                .extract().path("id");
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        java.net.http.HttpRequest watch = java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+                "http://localhost:8181/v1/fine_tuning/jobs/" + job + "/events?stream=true")).header("Authorization", "Bearer " + key)
+                .build();
+        List<java.io.InputStream> open = new ArrayList<>();
+        try {
+            for (int i = 0; i < 2; i++) {
+                java.net.http.HttpResponse<java.io.InputStream> r = http.send(watch, java.net.http.HttpResponse.BodyHandlers.ofInputStream());
+                assertThat(r.statusCode()).isEqualTo(200);
+                open.add(r.body());
+            }
+            java.net.http.HttpResponse<String> third = http.send(watch, java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(third.statusCode()).as(third.body()).isEqualTo(429);
+            assertThat(third.headers().firstValue("Retry-After")).isPresent();
+            assertThat(JSON.readTree(third.body()).at("/error/message").asText()).contains("2 streams open");
+            open.remove(0).close();
+            org.awaitility.Awaitility.await("a stream's place, freed when it ends").atMost(java.time.Duration.ofSeconds(60))
+                    .pollInterval(java.time.Duration.ofMillis(500)).until(() -> {
+                        java.net.http.HttpResponse<java.io.InputStream> r = http.send(watch,
+                                java.net.http.HttpResponse.BodyHandlers.ofInputStream());
+                        if (r.statusCode() == 200) {
+                            open.add(r.body());
+                            return true;
+                        }
+                        r.body().close();
+                        return false;
+                    });
+        } finally {
+            for (java.io.InputStream in : open) {
+                in.close();
+            }
         }
     }
 

@@ -120,6 +120,33 @@ class ChartTest {
         assertThat(render("no-network-policies")).noneMatch(NetworkPolicy.class::isInstance);
     }
 
+    /** Issue 19 #3: the chart's Redis had no maxmemory; full, it crash-looped and took keys, quotas and jobs with it. */
+    @Test
+    void redisIsBoundedAndNeverEvicts() throws IOException {
+        StatefulSet redis = render("").stream().filter(StatefulSet.class::isInstance).map(StatefulSet.class::cast)
+                .filter(s -> s.getMetadata().getName().endsWith("-redis")).findFirst().orElseThrow();
+        List<String> args = template(redis).getSpec().getContainers().get(0).getArgs();
+        assertThat(args.get(args.indexOf("--maxmemory") + 1)).isEqualTo("768mb");
+        assertThat(args.get(args.indexOf("--maxmemory-policy") + 1)).isEqualTo("noeviction");
+        assertThatThrownBy(() -> template().set("redis.maxmemory", "lots").call()).hasMessageContaining("maxmemory");
+    }
+
+    /** Issue 19 #12: the Generate secret reaches the gateway, the orchestrator and inference, never the augmentation workers. */
+    @Test
+    void theGenerateSecretIsHeldByGatewayOrchestratorAndInferenceOnly() throws IOException {
+        Map<String, Boolean> holds = new java.util.TreeMap<>();
+        for (HasMetadata d : render("")) {
+            if (d instanceof Deployment || d instanceof StatefulSet) {
+                String component = template(d).getMetadata().getLabels().get("app.kubernetes.io/component");
+                holds.put(component, template(d).getSpec().getContainers().stream().flatMap(c -> c.getEnv().stream())
+                        .anyMatch(e -> e.getValueFrom() != null && e.getValueFrom().getSecretKeyRef() != null
+                                && e.getValueFrom().getSecretKeyRef().getKey().equals("generate-secret")));
+            }
+        }
+        assertThat(holds).containsEntry("gateway", true).containsEntry("orchestrator", true).containsEntry("inference", true)
+                .containsEntry("augmentation", false).containsEntry("operator", false);
+    }
+
     /** Issue 19 #18: /q/metrics was served on the gateway's public port. */
     @Test
     void theGatewaysMetricsAndHealthAreOnItsManagementPortWhichItsServiceDoesNotExpose() throws IOException {
@@ -156,6 +183,29 @@ class ChartTest {
         }
         Role operator = roles.stream().filter(r -> r.getMetadata().getName().endsWith("-operator")).findFirst().orElseThrow();
         assertThat(operator.getRules()).flatExtracting(PolicyRule::getResources).doesNotContain("secrets");
+        // Issue 19 #15: the operator could update any ConfigMap; now only the live-adapters one.
+        for (PolicyRule rule : operator.getRules()) {
+            if (rule.getResources().contains("configmaps") && (rule.getVerbs().contains("update") || rule.getVerbs().contains("patch"))) {
+                assertThat(rule.getResourceNames()).as("the ConfigMaps the operator may change").containsExactly("livetune-live-adapters");
+            }
+        }
+    }
+
+    /**
+     * Issue 19 #15: the operator can create Jobs, and a Job could mount any Secret; a
+     * ValidatingAdmissionPolicy bound to its account lets through training pods only.
+     */
+    @Test
+    void anAdmissionPolicyLetsTheOperatorCreateTrainingPodsOnly() throws IOException {
+        List<HasMetadata> docs = render("");
+        HasMetadata policy = docs.stream().filter(d -> d.getKind().equals("ValidatingAdmissionPolicy")).findFirst().orElseThrow();
+        String yaml = new KubernetesSerialization().asYaml(policy);
+        assertThat(yaml).contains("system:serviceaccount:" + NAMESPACE + ":livetune-operator", "livetune-trainer",
+                "secretKeyRef", "persistentVolumeClaim", "hostNetwork", "livetune/trainer:");
+        HasMetadata binding = docs.stream().filter(d -> d.getKind().equals("ValidatingAdmissionPolicyBinding")).findFirst()
+                .orElseThrow();
+        assertThat(new KubernetesSerialization().asYaml(binding)).contains("policyName: \"livetune-training-jobs\"", "Deny");
+        assertThat(template().set("operator.admissionPolicy", false).call()).doesNotContain("kind: ValidatingAdmissionPolicy");
     }
 
     @Test
@@ -234,6 +284,7 @@ class ChartTest {
                 stringData:
                   admin-token: "%1$s"
                   inference-admin-token: "%1$s"
+                  generate-secret: "%1$s"
                   redis-password: "%1$s"
                   rabbitmq-password: "%1$s"
                   redis-uri: "redis://:<redis-password>@livetune-redis:6379"

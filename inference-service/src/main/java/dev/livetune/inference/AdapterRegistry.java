@@ -29,8 +29,11 @@ import java.util.function.Consumer;
  * an alias can move while it runs; a version leaves memory only once its last lease is returned.
  * Loading (read, verify every file against its manifest, warm up) happens outside the
  * lock; only the switch is atomic, so a failed load never changes what an alias points at. Beyond
- * {@code maxResident} versions the least recently used one that is not pinned, not live and not in
- * use is evicted; a pinned version named by a request is loaded again on demand from the store.
+ * {@code maxResident} versions the least recently used one that is not pinned and not in use is
+ * evicted, those not live first; a live version goes too when it can be read again from the artifact
+ * store, so memory holds {@code maxResident} adapters however many tenants have one. A version named
+ * by a request (a pinned version, or an alias whose version was evicted or only {@linkplain #point
+ * pointed at}) is loaded again on demand from the store, checked against the sha256 its release named.
  */
 public final class AdapterRegistry implements AutoCloseable {
 
@@ -41,13 +44,17 @@ public final class AdapterRegistry implements AutoCloseable {
         final double loadSeconds;
         /** The weights' sha256 its manifest lists; null when it was loaded unverified. */
         final String weightsSha256;
+        /** Read from the artifact store, so it can be read again after an eviction. */
+        final boolean fromStore;
         int users;
         boolean pinned;
         boolean retired;
         long lastUsed;
 
-        Resident(AdapterRef ref, LoraAdapter adapter, double loadSeconds, boolean pinned, String weightsSha256) {
+        Resident(AdapterRef ref, LoraAdapter adapter, double loadSeconds, boolean pinned, String weightsSha256,
+                boolean fromStore) {
             this.ref = ref;
+            this.fromStore = fromStore;
             this.weightsSha256 = weightsSha256;
             this.adapter = adapter;
             this.loadSeconds = loadSeconds;
@@ -110,6 +117,8 @@ public final class AdapterRegistry implements AutoCloseable {
     private final Runnable onLoadFailure;
     private final Map<AdapterRef, Resident> resident = new HashMap<>();
     private final Map<String, Integer> aliases = new HashMap<>();
+    /** The weights' sha256 a release named for a version: a reload after an eviction is held to it. */
+    private final Map<AdapterRef, String> releasedSha256 = new HashMap<>();
     private final Map<AdapterRef, CompletableFuture<Resident>> loading = new HashMap<>();
 
     /**
@@ -172,6 +181,19 @@ public final class AdapterRegistry implements AutoCloseable {
     }
 
     /**
+     * Makes a version the live version of its alias without loading it: the first request for the
+     * alias loads it from the store (a replica starting with more live adapters than it keeps in memory).
+     */
+    public synchronized void point(AdapterRef version) {
+        aliases.put(AdapterRef.alias(version.tenant(), version.name()).toString(), version.version().getAsInt());
+    }
+
+    /** @return how many versions are in memory now */
+    public synchronized int residentCount() {
+        return (int) resident.values().stream().filter(r -> !r.retired).count();
+    }
+
+    /**
      * Loads a version (if needed) and optionally makes it the live version of its alias.
      *
      * @param path where the version's files are; empty for the artifact store's directory
@@ -203,6 +225,7 @@ public final class AdapterRegistry implements AutoCloseable {
                         + (now.weightsSha256 == null ? "unverified" : now.weightsSha256));
             }
             now.pinned |= pin;
+            expectedWeightsSha256.ifPresent(sha -> releasedSha256.put(version, sha));
             String alias = AdapterRef.alias(version.tenant(), version.name()).toString();
             if (activate) {
                 aliases.put(alias, version.version().getAsInt());
@@ -235,7 +258,16 @@ public final class AdapterRegistry implements AutoCloseable {
             }
         }
         try {
-            Resident r = read(version, path.orElseGet(() -> storeDir(version)), pin, warm);
+            Resident r = read(version, path.orElseGet(() -> storeDir(version)), pin, warm, path.isEmpty());
+            String named;
+            synchronized (this) {
+                named = releasedSha256.get(version);
+            }
+            if (named != null && !named.equals(r.weightsSha256)) {
+                r.adapter.close();
+                throw new AdapterException(Status.Code.FAILED_PRECONDITION, "adapter " + version + ": its release named sha256 "
+                        + named + " for " + AdapterManifest.WEIGHTS + ", but the store now holds " + r.weightsSha256);
+            }
             synchronized (this) {
                 resident.put(version, r);
                 loading.remove(version);
@@ -260,7 +292,7 @@ public final class AdapterRegistry implements AutoCloseable {
         return new ArtifactLayout(root).version(v.tenant(), v.name(), v.version().getAsInt());
     }
 
-    private Resident read(AdapterRef version, Path dir, boolean pin, boolean warm) {
+    private Resident read(AdapterRef version, Path dir, boolean pin, boolean warm, boolean fromStore) {
         long t0 = System.nanoTime();
         if (!Files.isDirectory(dir)) {
             throw new AdapterException(Status.Code.NOT_FOUND, "adapter " + version + " not found (" + dir + ")");
@@ -280,7 +312,7 @@ public final class AdapterRegistry implements AutoCloseable {
                 throw e;
             }
         }
-        return new Resident(version, adapter, (System.nanoTime() - t0) / 1e9, pin, weightsSha256);
+        return new Resident(version, adapter, (System.nanoTime() - t0) / 1e9, pin, weightsSha256, fromStore);
     }
 
     /**
@@ -340,11 +372,11 @@ public final class AdapterRegistry implements AutoCloseable {
         }
         List<Resident> candidates = new ArrayList<>();
         for (Resident r : resident.values()) {
-            if (!r.retired && !r.pinned && r.users == 0 && !isLive(r.ref) && !r.ref.equals(keep)) {
+            if (!r.retired && !r.pinned && r.users == 0 && (r.fromStore || !isLive(r.ref)) && !r.ref.equals(keep)) {
                 candidates.add(r);
             }
         }
-        candidates.sort(Comparator.comparingLong(r -> r.lastUsed));
+        candidates.sort(Comparator.<Resident, Boolean>comparing(r -> isLive(r.ref)).thenComparingLong(r -> r.lastUsed));
         for (Resident r : candidates) {
             if (live <= maxResident) {
                 break;
@@ -368,13 +400,13 @@ public final class AdapterRegistry implements AutoCloseable {
      * @throws AdapterException FAILED_PRECONDITION when an alias serves it
      */
     public synchronized int unload(AdapterRef version) {
-        Resident r = resident.get(version);
-        if (r == null || r.retired) {
-            return -1;
-        }
         if (isLive(version)) {
             throw new AdapterException(Status.Code.FAILED_PRECONDITION, version
                     + " is the live version of its alias; activate another version first");
+        }
+        Resident r = resident.get(version);
+        if (r == null || r.retired) {
+            return -1;
         }
         resident.remove(version);
         r.retired = true;

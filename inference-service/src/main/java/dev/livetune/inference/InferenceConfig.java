@@ -35,7 +35,10 @@ public interface InferenceConfig {
     @WithDefault("64")
     int maxWaiting();
 
-    /** Adapter versions kept loaded; beyond it the least recently used (not pinned, live or in use) go. */
+    /**
+     * Adapter versions kept loaded; beyond it the least recently used not pinned and not in use go, live ones
+     * last (they are read again from the store when next asked for).
+     */
     @WithDefault("32")
     int maxResidentAdapters();
 
@@ -49,6 +52,14 @@ public interface InferenceConfig {
 
     /** Bearer token for the InferenceAdmin service; without one the admin service refuses every call. */
     Optional<String> adminToken();
+
+    /**
+     * The secret of {@code Generate}'s caller tokens ({@code dev.livetune.api.auth.CallerTokens}, shared
+     * with the gateway and the orchestrator): with it, a call needs a token, and a token of one tenant
+     * reaches only that tenant's adapters and the base model. Without it, {@code Generate} is open to
+     * any caller (a warning says so at startup).
+     */
+    Optional<String> generateSecret();
 
     /**
      * Accept adapter directories without a manifest ({@code AdapterManifest}) to verify against (a PEFT adapter

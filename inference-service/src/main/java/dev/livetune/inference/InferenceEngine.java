@@ -21,7 +21,8 @@ import org.jboss.logging.Logger;
 /**
  * Owns the model, the adapter registry and the decode loop. The model loads on a background thread
  * after startup, so the gRPC server is already up and reports NOT_SERVING until the model is loaded,
- * warmed up and the configured adapters are live; shutdown reports NOT_SERVING again, refuses new
+ * warmed up and the configured adapters are live (one that cannot be, a tampered artifact say, is
+ * logged and skipped: the others and the base model are served); shutdown reports NOT_SERVING again, refuses new
  * requests and lets running streams finish within the drain grace.
  */
 @ApplicationScoped
@@ -39,6 +40,7 @@ public class InferenceEngine {
     private volatile boolean ready;
     private volatile boolean draining;
     private volatile String failure;
+    private final List<String> skipped = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     InferenceEngine(InferenceConfig config, InferenceMetrics metrics, GrpcHealthStorage health) {
         this.config = config;
@@ -66,7 +68,13 @@ public class InferenceEngine {
             model.generator(new java.util.SplittableRandom(0)).generate(List.of(GenerationRequest.of(new int[] {0},
                     null, SamplingParams.builder().setMaxNewTokens(2).optIgnoreEos(true).build())));
             for (String spec : config.adapters().orElse(List.of())) {
-                preload(spec);
+                try {
+                    preload(spec);
+                } catch (RuntimeException e) {
+                    // One tenant's bad artifact (or entry) must not keep every tenant from being served.
+                    skipped.add(spec);
+                    LOG.errorf("adapter %s not live at startup: %s; serving everything else", spec, e.getMessage());
+                }
             }
             scheduler = new Scheduler(model, config.maxBatch(), config.maxWaiting(), metrics.running::set);
             scheduler.start();
@@ -89,6 +97,12 @@ public class InferenceEngine {
             throw new IllegalArgumentException("livetune.inference.adapters: '" + spec + "' needs a version (tenant/name@vN)");
         }
         Optional<Path> dir = eq < 0 ? Optional.empty() : Optional.of(Path.of(spec.substring(eq + 1).trim()));
+        if (dir.isEmpty() && registry.residentCount() >= config.maxResidentAdapters()) {
+            // More live adapters than memory keeps: the rest are loaded from the store when first asked for.
+            registry.point(ref);
+            LOG.infof("adapter %s live (loaded on first use)", ref);
+            return;
+        }
         AdapterRegistry.LoadResult r = registry.load(ref, dir, true, false);
         LOG.infof("adapter %s live (%.0f ms)", r.ref(), r.loadSeconds() * 1000);
     }
@@ -97,6 +111,11 @@ public class InferenceEngine {
         ServingStatus s = serving ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
         health.setStatus(GrpcHealthStorage.DEFAULT_SERVICE_NAME, s);
         health.setStatus("livetune.inference.v1.Inference", s);
+    }
+
+    /** @return the startup adapters ({@code livetune.inference.adapters} entries) that could not be made live */
+    public List<String> skippedAdapters() {
+        return List.copyOf(skipped);
     }
 
     /** @return null when ready, else why not (loading, failed, draining) */

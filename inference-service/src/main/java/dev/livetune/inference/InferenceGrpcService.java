@@ -18,6 +18,7 @@ import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.quarkus.grpc.GrpcService;
+import io.quarkus.grpc.RegisterInterceptor;
 import io.smallrye.common.annotation.Blocking;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -30,6 +31,7 @@ import java.util.function.BooleanSupplier;
 
 /** {@code livetune.inference.v1.Inference}: validates, takes an adapter lease, queues for the decode loop. */
 @GrpcService
+@RegisterInterceptor(GenerateAuth.class)
 public class InferenceGrpcService extends InferenceGrpc.InferenceImplBase {
 
     private static final Set<String> ROLES = Set.of("system", "user", "assistant");
@@ -58,6 +60,12 @@ public class InferenceGrpcService extends InferenceGrpc.InferenceImplBase {
             sampling = sampling(request);
         } catch (IllegalArgumentException | TokenizerException e) {
             call.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
+            return;
+        }
+        String caller = GenerateAuth.TENANT.get();
+        if (caller != null && !request.getAdapter().isEmpty() && !request.getAdapter().startsWith(caller + "/")) {
+            call.onError(Status.PERMISSION_DENIED.withDescription("a caller for tenant " + caller
+                    + " may use only that tenant's adapters and the base model").asRuntimeException());
             return;
         }
         AdapterRegistry.Lease lease;
@@ -229,7 +237,12 @@ public class InferenceGrpcService extends InferenceGrpc.InferenceImplBase {
             last = now;
             generated++;
             m.generationTokens.increment();
-            send(GenerateChunk.newBuilder().setText(textDelta).addTokenIds(tokenId).setServedBy(servedBy).build());
+            GenerateChunk.Builder chunk = GenerateChunk.newBuilder().setText(textDelta).addTokenIds(tokenId).setServedBy(servedBy);
+            if (generated == 1) {
+                // what the prompt costs, known from the start: a client that stops early can still charge it
+                chunk.setUsage(Usage.newBuilder().setPromptTokens(promptTokens));
+            }
+            send(chunk.build());
         }
 
         @Override

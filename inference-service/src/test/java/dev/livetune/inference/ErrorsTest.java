@@ -124,6 +124,23 @@ class ErrorsTest {
         assertThat(reply.servedBy()).isEqualTo("globex/default@v1");
     }
 
+    /**
+     * Issue 19 #5: a startup adapter that failed verification marked the whole model failed, so one
+     * tenant's bad artifact took the replica from every tenant. ServedModel lists a tampered
+     * initech/default@v1 between two good ones: the replica serves, the good ones are live, the bad
+     * one is not.
+     */
+    @Test
+    void aTamperedStartupAdapterIsSkippedAndEverythingElseServed() {
+        assertThat(Clients.collect(Clients.inference().generate(Clients.greedy("globex/default", "Hi", 3))).servedBy())
+                .isEqualTo("globex/default@v1");
+        assertThat(Clients.admin().listAdapters(ListAdaptersRequest.getDefaultInstance()).getAliasesMap())
+                .containsKey("acme/support").doesNotContainKey("initech/default");
+        assertThat(generate(Clients.greedy("initech/default", "Hi", 3))).as("no live version").isEqualTo(Status.Code.NOT_FOUND);
+        assertThat(generate(Clients.greedy("initech/default@v1", "Hi", 3))).as("its weights are not what its manifest says")
+                .isEqualTo(Status.Code.FAILED_PRECONDITION);
+    }
+
     @Test
     void prometheusShowsTheServingMetricsWithoutTenantLabels() throws Exception {
         Clients.collect(Clients.inference().generate(Clients.greedy("acme/support@v2", "Hi", 3)));

@@ -105,13 +105,17 @@ class LimitsTest {
     }
 
     @Test
-    void evictionSparesPinnedLiveAndNewVersionsAndUnloadWaitsForRunningStreams() throws Exception {
+    void evictionSparesPinnedAndNewVersionsReadsLiveOnesAgainAndUnloadWaitsForRunningStreams() throws Exception {
         load(2, true);   // pinned
         load(3, false);
-        assertThat(resident()).contains("acme/support@v1", "globex/default@v1", "acme/support@v2", "acme/support@v3");
-        load(4, false);  // over the bound: v3 (least recently used, not pinned, not live) goes
-        assertThat(resident()).contains("acme/support@v1", "globex/default@v1", "acme/support@v2", "acme/support@v4")
-                .doesNotContain("acme/support@v3");
+        // Issue 19 #4: live versions were never evicted, so every tenant's adapter stayed in memory for good. Now
+        // the live acme/support@v1 and globex/default@v1 make room too (the bound is 2), and are read again when asked for.
+        assertThat(resident()).containsExactlyInAnyOrder("acme/support@v2", "acme/support@v3");
+        load(4, false);  // over the bound: v3 (least recently used, not pinned) goes
+        assertThat(resident()).containsExactlyInAnyOrder("acme/support@v2", "acme/support@v4");
+        assertThat(Clients.collect(Clients.inference().generate(Clients.greedy("globex/default", "Hi", 3))).servedBy())
+                .as("an evicted live version, read again").isEqualTo("globex/default@v1");
+        assertThat(resident()).containsExactlyInAnyOrder("acme/support@v2", "globex/default@v1");
 
         assertThat(code(() -> Clients.admin().unloadAdapter(UnloadAdapterRequest.newBuilder().setTenant("acme")
                 .setName("support").setVersion(1).build()))).as("the live version").isEqualTo(Status.Code.FAILED_PRECONDITION);

@@ -25,7 +25,8 @@ import java.util.stream.Stream;
 /**
  * A small random llama with a byte-level tokenizer, and an artifact store holding adapter versions
  * with their {@code livetune.json}: acme/support v1..v4, globex/default v1 (live at startup:
- * acme/support@v1 and globex/default@v1).
+ * acme/support@v1 and globex/default@v1), and initech/default v1, whose weights were changed after
+ * its manifest (listed for startup too, and refused).
  */
 public class ServedModel implements QuarkusTestResourceLifecycleManager {
 
@@ -53,12 +54,18 @@ public class ServedModel implements QuarkusTestResourceLifecycleManager {
                     writeAdapter(writer, config, adapterDir(store, "acme", "support", v), 100 + v);
                 }
                 writeAdapter(writer, config, adapterDir(store, "globex", "default", 1), 200);
+                // Tampered after its manifest was written: verification refuses it at startup.
+                Path tampered = adapterDir(store, "initech", "default", 1);
+                writeAdapter(writer, config, tampered, 300);
+                byte[] weights = Files.readAllBytes(tampered.resolve("adapter_model.safetensors"));
+                weights[weights.length - 1] ^= 0x55;
+                Files.write(tampered.resolve("adapter_model.safetensors"), weights);
             }
             return Map.of(
                     "livetune.inference.model-dir", model.toString(),
                     "livetune.inference.artifacts-dir", store.toString(),
                     "livetune.inference.admin-token", ADMIN_TOKEN,
-                    "livetune.inference.adapters", "acme/support@v1,globex/default@v1",
+                    "livetune.inference.adapters", "acme/support@v1,initech/default@v1,globex/default@v1",
                     "livetune.inference.max-waiting", "256",
                     "livetune.inference.max-prompt-tokens", "200",
                     "livetune.inference.threads", "2");

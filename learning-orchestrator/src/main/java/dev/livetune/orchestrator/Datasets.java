@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.livetune.api.adapter.Sha256;
 import dev.livetune.api.artifact.ArtifactLayout;
+import dev.livetune.api.auth.CallerTokens;
 import dev.livetune.api.augment.AugmentResult;
 import dev.livetune.api.augment.AugmentTask;
 import dev.livetune.api.learn.LearnRequest;
@@ -97,6 +98,10 @@ public class Datasets {
     /** The recipe that trains from the base model on every live item rather than from the live adapter. */
     static final String CONSOLIDATION = "consolidation";
 
+    /** How long an augmentation task's caller token lasts: its tenant's model, for the self teacher. */
+    private static final java.time.Duration TASK_TOKEN_TTL = java.time.Duration.ofHours(1);
+
+    private final Optional<CallerTokens> callerTokens;
     private final Chunker chunker = new Chunker(1200, 150);
     private final RulesTeacher rules = new RulesTeacher();
     private final ObjectMapper json = new ObjectMapper();
@@ -109,6 +114,7 @@ public class Datasets {
         this.files = files;
         this.index = index;
         this.knowledge = knowledge;
+        this.callerTokens = config.generateSecret().filter(s -> !s.isBlank()).map(CallerTokens::new);
     }
 
     Path dir(LearnRequest r) {
@@ -175,10 +181,11 @@ public class Datasets {
     }
 
     /** A task of the job, in the trace of the span current now (the job's augmenting phase). */
-    private static AugmentTask task(LearnRequest r, int n, String requestId, String kind, String text, List<String> context,
+    private AugmentTask task(LearnRequest r, int n, String requestId, String kind, String text, List<String> context,
             String source, String title, int chunk, int samples) {
         return new AugmentTask(AugmentTask.SCHEMA_VERSION, r.jobId() + "/" + n, r.jobId(), requestId, r.tenant(), r.adapter(),
-                kind, text, context, source, title, chunk, samples, TraceContext.current());
+                kind, text, context, source, title, chunk, samples, TraceContext.current(),
+                callerTokens.map(t -> t.mint(r.tenant(), TASK_TOKEN_TTL)).orElse(null));
     }
 
     /**

@@ -36,24 +36,26 @@ public class Jobs {
         return store.accept(jobId);
     }
 
-    /** @return false when this request was claimed before (a duplicate delivery) */
+    /**
+     * Claims the request and records its job, in one step ({@link JobStore#claim}).
+     *
+     * @return false when this request was claimed before (a duplicate delivery)
+     */
     public boolean claim(LearnRequest r) throws JsonProcessingException {
-        if (!store.claimRequest(r.requestId(), r.jobId())) {
+        Instant created = Instant.parse(r.createdAt());
+        Map<String, String> absent = new LinkedHashMap<>();
+        absent.put("id", r.jobId());
+        absent.put("tenant", r.tenant());
+        absent.put("adapter", r.adapter());
+        absent.put("mode", Modes.resolved(r).mode());
+        absent.put("request_id", r.requestId());
+        absent.put("created_at", Long.toString(created.getEpochSecond()));
+        absent.put("status", JobPhase.RECEIVED.openAiStatus());
+        Map<String, String> fields = Map.of("request", json.writeValueAsString(r), "phase", JobPhase.RECEIVED.wire(),
+                "phase_entered_ms", Long.toString(System.currentTimeMillis()));
+        if (!store.claim(r.requestId(), r.jobId(), r.tenant(), created, absent, fields)) {
             return false;
         }
-        Map<String, String> fields = new LinkedHashMap<>();
-        fields.put("id", r.jobId());
-        fields.put("tenant", r.tenant());
-        fields.put("adapter", r.adapter());
-        fields.put("mode", Modes.resolved(r).mode());
-        fields.put("request_id", r.requestId());
-        fields.put("created_at", Long.toString(Instant.parse(r.createdAt()).getEpochSecond()));
-        store.setAbsent(r.jobId(), fields);
-        store.set(r.jobId(), Map.of("request", json.writeValueAsString(r), "phase", JobPhase.RECEIVED.wire(),
-                "phase_entered_ms", Long.toString(System.currentTimeMillis())));
-        store.setAbsent(r.jobId(), Map.of("status", JobPhase.RECEIVED.openAiStatus()));
-        store.index(r.tenant(), r.jobId(), Instant.parse(r.createdAt()));
-        store.active(r.jobId());
         event(r.jobId(), "info", "Received by the orchestrator");
         return true;
     }

@@ -138,19 +138,24 @@ public class LocalTrainingLauncher implements TrainingLauncher {
                 } catch (IOException ex) {
                     continue;
                 }
-                switch (e.path("event").asText()) {
-                    case "step" -> {
-                        int tenth = e.get("step").asInt() * 10 / Math.max(1, e.get("total_steps").asInt());
-                        if (tenth != lastTenth) {
-                            lastTenth = tenth;
-                            progress.accept(String.format(java.util.Locale.ROOT, "Step %d/%d: training loss=%.4f",
-                                    e.get("step").asInt(), e.get("total_steps").asInt(), e.get("loss").asDouble()));
+                try {
+                    switch (e.path("event").asText()) {
+                        case "step" -> {
+                            int tenth = e.get("step").asInt() * 10 / Math.max(1, e.get("total_steps").asInt());
+                            if (tenth != lastTenth) {
+                                lastTenth = tenth;
+                                progress.accept(String.format(java.util.Locale.ROOT, "Step %d/%d: training loss=%.4f",
+                                        e.get("step").asInt(), e.get("total_steps").asInt(), e.get("loss").asDouble()));
+                            }
+                        }
+                        case "resume" -> progress.accept("Resumed training at step " + e.get("step").asInt());
+                        case "error" -> error[0] = e.path("message").asText();
+                        default -> {
                         }
                     }
-                    case "resume" -> progress.accept("Resumed training at step " + e.get("step").asInt());
-                    case "error" -> error[0] = e.path("message").asText();
-                    default -> {
-                    }
+                } catch (RuntimeException notRecorded) {
+                    // Progress is news, not state (Redis away, say): the trainer's output is read on, or it would block.
+                    LOG.debugf("trainer progress not recorded: %s", notRecorded);
                 }
             }
         } catch (IOException e) {

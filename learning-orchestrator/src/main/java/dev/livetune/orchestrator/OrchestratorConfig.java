@@ -60,6 +60,13 @@ public interface OrchestratorConfig {
     /** inference-service's admin token (the local releaser activates versions through it). */
     Optional<String> inferenceAdminToken();
 
+    /**
+     * The secret of inference-service's {@code Generate} caller tokens (the same as inference's): each
+     * augmentation task carries a token for its own tenant, good for an hour, for the {@code self}
+     * teacher. Unset: tasks carry none.
+     */
+    Optional<String> generateSecret();
+
     /** Samples the rules teacher writes per taught sentence. */
     @WithDefault("10")
     int samplesPerFact();

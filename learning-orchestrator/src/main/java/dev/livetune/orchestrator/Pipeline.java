@@ -10,6 +10,7 @@ import dev.livetune.api.learn.LearnRequest;
 import dev.livetune.api.trace.TraceContext;
 import dev.livetune.state.AdapterStore;
 import dev.livetune.state.TenantPolicies;
+import io.lettuce.core.RedisException;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.StatusCode;
@@ -21,6 +22,7 @@ import jakarta.enterprise.event.Observes;
 import jakarta.inject.Singleton;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -32,6 +34,9 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.jboss.logging.Logger;
 
 /**
@@ -40,7 +45,8 @@ import org.jboss.logging.Logger;
  * and recorded before the next begins, so a job picked up again after a crash continues where it
  * was: a dataset that exists is used, the trainer resumes from its checkpoint (same version, same
  * output directory), a finished adapter is not trained again, and releasing the same version twice
- * is harmless. One job at a time per tenant adapter ({@link AdapterLanes}: a job waiting for its
+ * is harmless. A job whose progress cannot be recorded (Redis away) is not failed for it: it runs
+ * again a little later from its last recorded phase. One job at a time per tenant adapter ({@link AdapterLanes}: a job waiting for its
  * adapter holds no worker, and adapters take turns on the workers). A request coalesced into another
  * job holds nothing while it waits: it ends when that job ends, settled by that job or, if it ended
  * first, by itself.
@@ -69,6 +75,13 @@ public class Pipeline {
     private final ExecutorService workers;
     private final AdapterLanes lanes;
     private final Map<String, Boolean> running = new ConcurrentHashMap<>();
+    /** Jobs whose progress could not be recorded, with how many times in a row. */
+    private final Map<String, Integer> unrecorded = new ConcurrentHashMap<>();
+    private final ScheduledExecutorService retries = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "learn-job-retries");
+        t.setDaemon(true);
+        return t;
+    });
     private volatile boolean stopping;
     private final ObjectMapper json = new ObjectMapper();
     private final Tracer tracer;
@@ -99,17 +112,70 @@ public class Pipeline {
     public void submit(String jobId, String tenant, String adapter) {
         if (running.putIfAbsent(jobId, Boolean.TRUE) == null) {
             String lane = tenant + "/" + adapter;
-            lanes.submit(lane, () -> {
-                try {
-                    run(jobId);
-                } finally {
-                    running.remove(jobId);
-                }
-            });
+            lanes.submit(lane, () -> runToAnEnd(jobId, tenant, adapter));
             int ahead = lanes.waiting(lane) - 1;
             if (ahead > 0) {
                 LOG.debugf("job %s waits behind %d job(s) of %s", jobId, ahead, lane);
             }
+        }
+    }
+
+    /**
+     * Runs a job on a worker. A job whose end could not be recorded (Redis away, or any other error
+     * past the job's own failure handling) is run again a little later, from its persisted phase, as
+     * after a restart: it is never left active with no one running it. An {@link Error} (out of
+     * memory, say) fails the job with the error named, when Redis lets that be recorded.
+     */
+    private void runToAnEnd(String jobId, String tenant, String adapter) {
+        Duration again = null;
+        try {
+            run(jobId);
+            unrecorded.remove(jobId);
+        } catch (RuntimeException e) {
+            again = later(jobId);
+            LOG.warnf("job %s: its progress could not be recorded (%s); running it again in %s s from its last recorded phase",
+                    jobId, e, again.toSeconds());
+        } catch (Error e) {
+            LOG.errorf(e, "job %s: %s", jobId, e);
+            try {
+                jobs.set(jobId, Map.of("error", e.toString()));
+                jobs.enter(jobId, JobPhase.FAILED, "Failed: the orchestrator hit " + e);
+                unrecorded.remove(jobId);
+            } catch (RuntimeException notRecorded) {
+                again = later(jobId);
+            }
+        } finally {
+            running.remove(jobId);
+        }
+        if (again != null && !stopping) {
+            try {
+                retries.schedule(() -> submit(jobId, tenant, adapter), again.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (RejectedExecutionException e) {
+                LOG.debugf("job %s: not run again, the orchestrator is stopping; it resumes at the next start", jobId);
+            }
+        }
+    }
+
+    /** 1, 2, 4 … 30 s: how long a job whose progress could not be recorded waits before it runs again. */
+    private Duration later(String jobId) {
+        int n = unrecorded.merge(jobId, 1, Integer::sum);
+        return Duration.ofSeconds(Math.min(30, 1L << Math.min(n - 1, 5)));
+    }
+
+    /** @return whether {@code e} comes of Redis being away (its cause chain holds a Lettuce exception) */
+    static boolean storeAway(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof RedisException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Rethrows {@code e} when Redis is away: the job is not failed for it, it runs again later. */
+    private static void unlessStoreAway(Exception e) {
+        if (storeAway(e)) {
+            throw e instanceof RuntimeException re ? re : new IllegalStateException(e);
         }
     }
 
@@ -118,6 +184,7 @@ public class Pipeline {
         try {
             r = Modes.resolved(jobs.request(jobId));
         } catch (Exception e) {
+            unlessStoreAway(e);
             LOG.errorf(e, "job %s: unreadable request", jobId);
             jobs.enter(jobId, JobPhase.FAILED, "the job's request cannot be read");
             return;
@@ -164,6 +231,7 @@ public class Pipeline {
                     phase = traced(r, phase);
                 }
             } catch (JobFailure e) {
+                unlessStoreAway(e);
                 if (stopping) {
                     paused(jobId, phase);
                     return;
@@ -179,6 +247,7 @@ public class Pipeline {
                     paused(jobId, phase);
                     return;
                 }
+                unlessStoreAway(e);
                 LOG.errorf(e, "job %s failed in phase %s", jobId, phase);
                 jobs.set(jobId, Map.of("error", e.toString()));
                 jobs.enter(jobId, JobPhase.FAILED, "Failed in " + phase.wire() + ": " + e.getMessage());
@@ -515,6 +584,7 @@ public class Pipeline {
     @PreDestroy
     void stop() {
         stopping = true;
+        retries.shutdownNow();
         workers.shutdownNow();
     }
 }

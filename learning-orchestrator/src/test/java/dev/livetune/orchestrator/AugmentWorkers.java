@@ -39,6 +39,9 @@ final class AugmentWorkers {
     static final String RESULTS = "augment-results-orchestrator-test";
     static final String ALLOWED_HOST = "docs.test";
 
+    /** The caller token each task came with, by task id (PipelineStack gives the orchestrator a Generate secret). */
+    static final java.util.Map<String, String> CALLER_TOKENS = new java.util.concurrent.ConcurrentHashMap<>();
+
     /** The workers' spans (augmentation-service exports them over OTLP; here they are kept in memory). */
     static final InMemorySpanExporter SPANS = InMemorySpanExporter.create();
 
@@ -60,7 +63,9 @@ final class AugmentWorkers {
     static Running start() throws Exception {
         Augmenter augmenter = new Augmenter(t -> new RulesTeacher(), QualityFilter.defaults(),
                 Optional.of(new SearxngSearch(URI.create("http://localhost:" + WebServer.PORT + "/"), Duration.ofSeconds(5))),
-                new SafeFetcher(Set.of(ALLOWED_HOST), 2 << 20, Duration.ofSeconds(5)), 3, "test-worker");
+                // the test's web server's port is fetched too, so that what refuses localhost is its address
+                new SafeFetcher(Set.of(ALLOWED_HOST), Set.of(80, 443, WebServer.PORT), 2 << 20, Duration.ofSeconds(5),
+                        java.net.InetAddress::getAllByName), 3, "test-worker");
         AugmentWorker worker = new AugmentWorker(augmenter,
                 SdkTracerProvider.builder().addSpanProcessor(SimpleSpanProcessor.create(SPANS)).build().get("test-worker"));
         Connection connection = new ConnectionFactory().newConnection("orchestrator-test-workers");
@@ -79,6 +84,9 @@ final class AugmentWorkers {
                     } catch (IllegalArgumentException e) {
                         ch.basicReject(envelope.getDeliveryTag(), false);
                         return;
+                    }
+                    if (task.callerToken() != null) {
+                        CALLER_TOKENS.put(task.taskId(), task.callerToken());
                     }
                     AugmentResult result;
                     try {

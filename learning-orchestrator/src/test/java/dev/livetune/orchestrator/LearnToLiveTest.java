@@ -104,6 +104,13 @@ class LearnToLiveTest {
 
             assertTraced(traceId, gatewaySpan, jobId);
 
+            // Issue 19 #12: each augmentation task carries a Generate token for its own tenant (the self teacher's).
+            List<String> tokens = AugmentWorkers.CALLER_TOKENS.entrySet().stream().filter(t -> t.getKey().startsWith(jobId + "/"))
+                    .map(Map.Entry::getValue).toList();
+            assertThat(tokens).as("the job's tasks' caller tokens").isNotEmpty();
+            dev.livetune.api.auth.CallerTokens verifier = new dev.livetune.api.auth.CallerTokens(PipelineStack.GENERATE_SECRET);
+            assertThat(tokens).allSatisfy(t -> assertThat(verifier.verify(t)).isEqualTo(tenant));
+
             GetResponse dead = ch.basicGet(PipelineStack.QUEUE + ".dead", true);
             assertThat(dead).as("the poison message was dead-lettered").isNotNull();
             assertThat(new String(dead.getBody())).isEqualTo("{not a learn request");

@@ -41,6 +41,8 @@ public class PipelineStack implements QuarkusTestResourceLifecycleManager {
 
     public static final String QUEUE = "learn-requests-orchestrator-test";
     public static final String ADMIN = "orchestrator-test-admin";
+    /** The orchestrator's Generate secret: its augmentation tasks carry tokens made with it (inference here is open). */
+    static final String GENERATE_SECRET = "orchestrator-test-generate-secret";
     static final int INFERENCE_PORT = 9401;
     static Path store;
     private Process inference;
@@ -89,6 +91,7 @@ public class PipelineStack implements QuarkusTestResourceLifecycleManager {
                     Map.entry("livetune.orchestrator.augment-results-queue", AugmentWorkers.RESULTS),
                     Map.entry("livetune.orchestrator.inference-port", Integer.toString(INFERENCE_PORT)),
                     Map.entry("livetune.orchestrator.inference-admin-token", ADMIN),
+                    Map.entry("livetune.orchestrator.generate-secret", GENERATE_SECRET),
                     Map.entry("livetune.orchestrator.files-dir", store.resolve("files").toString()),
                     Map.entry("livetune.orchestrator.min-new-recall", "0"),
                     Map.entry("livetune.orchestrator.min-retention", "0"));

@@ -145,6 +145,8 @@ final class Up {
         byte[] token = new byte[24];
         new SecureRandom().nextBytes(token);
         String adminToken = HexFormat.of().formatHex(token);
+        new SecureRandom().nextBytes(token);
+        String generateSecret = HexFormat.of().formatHex(token);
         String broker = Brokers.IN_PROCESS + "livetune";
         Path artifacts = s.dataDir().resolve("artifacts");
         Path files = s.dataDir().resolve("files");
@@ -176,6 +178,10 @@ final class Up {
         p.put("livetune.orchestrator.redis-uri", redisUri);
         p.put("livetune.inference.admin-token", adminToken);
         p.put("livetune.orchestrator.inference-admin-token", adminToken);
+        // The gRPC listener serves inference's Generate too: only callers with a token of this secret get an answer.
+        for (String role : List.of("inference", "gateway", "orchestrator")) {
+            p.put("livetune." + role + ".generate-secret", generateSecret);
+        }
         p.put("livetune.inference.model-dir", model);
         p.put("livetune.inference.artifacts-dir", artifacts);
         if (!live.isEmpty()) {

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.lettuce.core.KeyScanCursor;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScanCursor;
-import io.lettuce.core.SetArgs;
+import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.sync.RedisCommands;
 import java.time.Duration;
 import java.time.Instant;
@@ -46,6 +46,23 @@ public final class JobStore {
     private static final String ACCEPTANCE = "acceptance";
     private static final String ACCEPTED = "accepted";
     private static final String REJECTED = "rejected";
+
+    /** KEYS: the request claim, the job, the tenant's jobs, the active set; ARGV: see {@link #claim}. */
+    private static final String CLAIM = """
+            if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then return 0 end
+            local i = 5
+            for _ = 1, tonumber(ARGV[4]) do
+              redis.call('HSETNX', KEYS[2], ARGV[i], ARGV[i + 1])
+              i = i + 2
+            end
+            while i <= #ARGV do
+              redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
+              i = i + 2
+            end
+            redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
+            redis.call('SADD', KEYS[4], ARGV[1])
+            return 1
+            """;
 
     private final Supplier<RedisCommands<String, String>> redis;
     private final ObjectMapper json = new ObjectMapper();
@@ -118,14 +135,31 @@ public final class JobStore {
         return redis.get().zrevrange(TENANT_JOBS + tenant, 0, -1);
     }
 
-    /** @return false when the request id was claimed before (a duplicate delivery) */
-    public boolean claimRequest(String requestId, String jobId) {
-        return redis.get().set(REQUEST + requestId, jobId, SetArgs.Builder.nx().ex(CLAIM_KEPT.toSeconds())) != null;
-    }
-
-    /** Marks a claimed job as one to resume after a restart, until {@link #ended}. */
-    public void active(String jobId) {
-        redis.get().sadd(ACTIVE, jobId);
+    /**
+     * Claims a request and records its job in one step (a Lua script, which Redis runs whole or not at
+     * all): the request id, the job's fields, its place among the tenant's jobs and in the active set.
+     * Done as separate commands, a crash (or Redis lost) between the claim and the record left a
+     * request that every redelivery took for a duplicate, and a job that never ran.
+     *
+     * @param absent fields set only where the job has none yet (the gateway's queued record may have them)
+     * @param fields fields set whatever the job has
+     * @return false when this request id was claimed before (a duplicate delivery): nothing written
+     */
+    public boolean claim(String requestId, String jobId, String tenant, Instant created, Map<String, String> absent,
+            Map<String, String> fields) {
+        List<String> args = new ArrayList<>(List.of(jobId, Long.toString(CLAIM_KEPT.toSeconds()),
+                Long.toString(created.toEpochMilli()), Integer.toString(absent.size())));
+        absent.forEach((k, v) -> {
+            args.add(k);
+            args.add(v);
+        });
+        fields.forEach((k, v) -> {
+            args.add(k);
+            args.add(v);
+        });
+        Long claimed = redis.get().eval(CLAIM, ScriptOutputType.INTEGER,
+                new String[] {REQUEST + requestId, JOB + jobId, TENANT_JOBS + tenant, ACTIVE}, args.toArray(String[]::new));
+        return claimed != null && claimed == 1L;
     }
 
     public void ended(String jobId) {

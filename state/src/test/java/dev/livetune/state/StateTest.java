@@ -47,10 +47,11 @@ class StateTest {
         JobStore jobs = new JobStore(redis::sync);
         String tenant = unique("t");
         String id = unique("ftjob-");
-        assertThat(jobs.claimRequest(id + "-request", id)).isTrue();
-        assertThat(jobs.claimRequest(id + "-request", id)).as("a redelivery").isFalse();
-        jobs.set(id, Map.of("tenant", tenant, "phase", "augmenting", "status", "running"));
-        jobs.active(id);
+        assertThat(jobs.claim(id + "-request", id, tenant, Instant.ofEpochMilli(2000), Map.of("tenant", tenant),
+                Map.of("phase", "received"))).isTrue();
+        assertThat(jobs.claim(id + "-request", id, tenant, Instant.ofEpochMilli(2000), Map.of("tenant", "someone else"),
+                Map.of("phase", "received", "status", "nonsense"))).as("a redelivery").isFalse();
+        jobs.set(id, Map.of("phase", "augmenting", "status", "running"));
         // the gateway's queued record lands after the orchestrator's claim
         jobs.setAbsent(id, Map.of("tenant", tenant, "status", "queued", "request", "{}"));
         jobs.index(tenant, id, Instant.ofEpochMilli(2000));
@@ -146,6 +147,43 @@ class StateTest {
         assertThat(adapters.versions(tenant, "default")).containsExactly(1, 2);
         assertThat(adapters.allLive()).contains(new AdapterStore.Live(tenant, "default", 1));
         assertThat(adapters.allLive().stream().map(AdapterStore.Live::toString)).contains(tenant + "/default@v1");
+    }
+
+    /**
+     * Issue 19 #17: the claim was a {@code SET NX} followed by the job's record, so a crash or a lost
+     * connection between them left a claimed request with no job, which every redelivery took for a
+     * duplicate. Now the claim is one script: cut short at any call, the redelivery finds either the
+     * whole job or no claim at all, and the job exists, listed and active, either way.
+     */
+    @Test
+    void aClaimCutShortLeavesTheRedeliveryAWholeJob() {
+        for (int cut = 0; cut < 4; cut++) {
+            String tenant = unique("t");
+            String id = unique("ftjob-");
+            int[] calls = {0};
+            int allowed = cut;
+            JobStore dying = new JobStore(() -> {
+                if (calls[0]++ >= allowed) {
+                    throw new io.lettuce.core.RedisConnectionException("connection lost");
+                }
+                return redis.sync();
+            });
+            Map<String, String> absent = Map.of("tenant", tenant, "status", "received");
+            Map<String, String> fields = Map.of("request", "{}", "phase", "received");
+            try {
+                dying.claim(id + "-request", id, tenant, Instant.ofEpochMilli(5), absent, fields);
+            } catch (io.lettuce.core.RedisException e) {
+                // the orchestrator did not settle the message: the broker delivers it again
+            }
+            JobStore jobs = new JobStore(redis::sync);
+            boolean again = jobs.claim(id + "-request", id, tenant, Instant.ofEpochMilli(5), absent, fields);
+            assertThat(again).as("claimed again after a cut at call " + cut).isEqualTo(cut == 0);
+            assertThat(jobs.get(id)).as("cut at call " + cut).containsEntry("request", "{}").containsEntry("phase", "received")
+                    .containsEntry("tenant", tenant);
+            assertThat(jobs.active()).contains(id);
+            assertThat(jobs.ofTenant(tenant)).containsExactly(id);
+            jobs.ended(id);
+        }
     }
 
     @Test

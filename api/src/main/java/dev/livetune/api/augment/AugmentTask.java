@@ -23,10 +23,13 @@ import java.util.List;
  * @param samplesPerFact how many training pairs to aim for per statement (per chunk for documents)
  * @param traceparent    the W3C trace context of the job's augmenting phase, or null
  *                       ({@link dev.livetune.api.trace.TraceContext})
+ * @param callerToken    a token for inference-service's {@code Generate}, for this task's tenant only
+ *                       ({@link dev.livetune.api.auth.CallerTokens}; the {@code self} teacher sends it), or
+ *                       null where Generate needs none
  */
 public record AugmentTask(int schemaVersion, String taskId, String jobId, String requestId, String tenant, String adapter,
         String kind, String text, List<String> context, String source, String title, int chunk, int samplesPerFact,
-        String traceparent) {
+        String traceparent, String callerToken) {
 
     public static final int SCHEMA_VERSION = 1;
 

@@ -6,6 +6,7 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /** {@code livetune.augment.*}: the workers, the teacher and web fetching. */
 @ConfigMapping(prefix = "livetune.augment")
@@ -58,9 +59,14 @@ public interface AugmentationConfig {
     @WithDefault("3")
     int webResults();
 
+    /** The ports result pages are fetched from (hosts on the allowlist excepted). */
+    @WithDefault("80,443")
+    Set<Integer> fetchPorts();
+
     @WithDefault("2097152")
     long fetchMaxBytes();
 
+    /** For a whole page: connecting, redirects and the body (a server that drips it is cut off). */
     @WithDefault("10s")
     Duration fetchTimeout();
 }

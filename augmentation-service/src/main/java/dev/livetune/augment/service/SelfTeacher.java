@@ -1,12 +1,15 @@
 package dev.livetune.augment.service;
 
+import dev.livetune.api.auth.CallerTokens;
 import dev.livetune.api.inference.v1.ChatMessage;
 import dev.livetune.api.inference.v1.ChatPrompt;
 import dev.livetune.api.inference.v1.GenerateRequest;
 import dev.livetune.api.inference.v1.InferenceGrpc;
 import dev.livetune.api.inference.v1.SamplingParams;
 import dev.livetune.augment.PromptedTeacher;
+import io.grpc.Metadata;
 import io.grpc.StatusRuntimeException;
+import io.grpc.stub.MetadataUtils;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -22,8 +25,17 @@ final class SelfTeacher extends PromptedTeacher {
     private final int maxTokens;
     private final Duration timeout;
 
-    /** @param adapter {@code tenant/alias} */
-    SelfTeacher(InferenceGrpc.InferenceBlockingStub inference, String adapter, int maxTokens, Duration timeout) {
+    /**
+     * @param adapter     {@code tenant/alias}
+     * @param callerToken the task's token for Generate (its tenant's only), or null where Generate needs none
+     */
+    SelfTeacher(InferenceGrpc.InferenceBlockingStub inference, String adapter, String callerToken, int maxTokens,
+            Duration timeout) {
+        if (callerToken != null) {
+            Metadata md = new Metadata();
+            md.put(Metadata.Key.of(CallerTokens.HEADER, Metadata.ASCII_STRING_MARSHALLER), callerToken);
+            inference = inference.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(md));
+        }
         this.inference = inference;
         this.adapter = adapter;
         this.maxTokens = maxTokens;

@@ -24,6 +24,7 @@ import io.smallrye.reactive.messaging.rabbitmq.IncomingRabbitMQMetadata;
 import io.smallrye.reactive.messaging.rabbitmq.OutgoingRabbitMQMetadata;
 import io.smallrye.reactive.messaging.rabbitmq.RabbitMQRejectMetadata;
 import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -36,6 +37,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
+import org.eclipse.microprofile.health.Liveness;
 import org.eclipse.microprofile.health.Readiness;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
@@ -81,8 +83,8 @@ public class Workers implements HealthCheck {
     void start(@Observes StartupEvent event) {
         Function<AugmentTask, Teacher> teachers = teachers();
         Optional<SearchProvider> search = config.searxngUrl().map(u -> new SearxngSearch(u, config.fetchTimeout()));
-        SafeFetcher fetcher = new SafeFetcher(new HashSet<>(config.fetchAllowlist().orElse(List.of())), config.fetchMaxBytes(),
-                config.fetchTimeout());
+        SafeFetcher fetcher = new SafeFetcher(new HashSet<>(config.fetchAllowlist().orElse(List.of())), config.fetchPorts(),
+                config.fetchMaxBytes(), config.fetchTimeout(), InetAddress::getAllByName);
         String name = "augmentation-service@" + hostname();
         worker = new AugmentWorker(new Augmenter(teachers, QualityFilter.defaults(), search, fetcher, config.webResults(), name),
                 tracer);
@@ -150,8 +152,8 @@ public class Workers implements HealthCheck {
                 return task -> openai;
             }
             case "self" -> {
-                return task -> new SelfTeacher(inference, task.tenant() + "/" + task.adapter(), config.selfMaxTokens(),
-                        config.teacherTimeout());
+                return task -> new SelfTeacher(inference, task.tenant() + "/" + task.adapter(), task.callerToken(),
+                        config.selfMaxTokens(), config.teacherTimeout());
             }
             default -> throw new IllegalArgumentException("livetune.augment.teacher must be rules, self or openai, not '"
                     + config.teacher() + "'");
@@ -164,6 +166,18 @@ public class Workers implements HealthCheck {
         } catch (UnknownHostException e) {
             return "unknown";
         }
+    }
+
+    /** Alive until a task hit an {@link Error} (out of memory, say): then Kubernetes restarts this replica. */
+    @Produces
+    @Liveness
+    HealthCheck alive() {
+        return () -> {
+            AugmentWorker w = worker;
+            Error fatal = w == null ? null : w.fatal();
+            return HealthCheckResponse.named("augment-workers-alive").status(fatal == null)
+                    .withData("fatal", fatal == null ? "none" : fatal.toString()).build();
+        };
     }
 
     @Override

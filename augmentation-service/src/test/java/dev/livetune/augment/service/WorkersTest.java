@@ -74,7 +74,7 @@ class WorkersTest {
             List<String> ids = new ArrayList<>();
             for (int i = 0; i < 20; i++) {
                 AugmentTask t = new AugmentTask(1, "job-w/" + i, "job-w", "req-" + i, "acme", "default", AugmentTask.STATEMENTS,
-                        "The capital of Land" + i + " is City" + i + ".", List.of(), "message", "", 0, 4, null);
+                        "The capital of Land" + i + " is City" + i + ".", List.of(), "message", "", 0, 4, null, null);
                 ids.add(t.taskId());
                 ch.basicPublish("", TASKS, props, json.writeValueAsBytes(t));
                 if (i == 0) {

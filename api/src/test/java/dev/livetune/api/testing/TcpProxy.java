@@ -1,4 +1,4 @@
-package dev.livetune.gateway;
+package dev.livetune.api.testing;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -12,11 +12,11 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * A TCP relay to a local port that a test can cut ({@link #down()}: every connection is closed and
- * new ones refused) and restore ({@link #up()}), to play a broker outage without touching the broker;
+ * new ones refused) and restore ({@link #up()}), to play an outage of a broker or a store without touching it;
  * or make mute ({@link #holdReplies()}: what clients send still reaches the target, what it answers
  * is held back until {@link #up()}), to play a broker that takes a message but whose confirm is late.
  */
-final class TcpProxy implements AutoCloseable {
+public final class TcpProxy implements AutoCloseable {
 
     private final int target;
     private final ServerSocket server;
@@ -24,7 +24,7 @@ final class TcpProxy implements AutoCloseable {
     private volatile boolean up = true;
     private volatile boolean holding;
 
-    TcpProxy(int target) throws IOException {
+    public TcpProxy(int target) throws IOException {
         this.target = target;
         this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         Thread t = new Thread(this::accept, "tcp-proxy");
@@ -32,11 +32,11 @@ final class TcpProxy implements AutoCloseable {
         t.start();
     }
 
-    int port() {
+    public int port() {
         return server.getLocalPort();
     }
 
-    void down() {
+    public void down() {
         up = false;
         for (Socket s : open) {
             closeQuietly(s);
@@ -44,12 +44,12 @@ final class TcpProxy implements AutoCloseable {
         open.clear();
     }
 
-    void up() {
+    public void up() {
         up = true;
         holding = false;
     }
 
-    void holdReplies() {
+    public void holdReplies() {
         holding = true;
     }
 
