@@ -49,6 +49,10 @@ app.kubernetes.io/component: {{ .component }}
 {{- default (printf "%s-artifacts" (include "livetune.fullname" .)) .Values.persistence.artifacts.existingClaim -}}
 {{- end -}}
 
+{{- define "livetune.filesClaim" -}}
+{{- default (printf "%s-files" (include "livetune.fullname" .)) .Values.persistence.files.existingClaim -}}
+{{- end -}}
+
 {{/* The restricted Pod Security Standard: pod level. */}}
 {{- define "livetune.podSecurity" -}}
 runAsNonRoot: true

@@ -101,37 +101,49 @@ public final class SafeFetcher {
         for (int hop = 0; hop <= MAX_REDIRECTS; hop++) {
             check(current);
             HttpGet get = new HttpGet(current);
-            try (ClassicHttpResponse response = client.executeOpen(null, get, null)) {
+            ClassicHttpResponse response;
+            try {
+                response = client.executeOpen(null, get, null);
+            } catch (Refused e) {
+                throw new FetchRefusedException(current + ": " + e.getMessage());
+            }
+            try {
                 int status = response.getCode();
                 Header location = response.getFirstHeader("Location");
                 if (status >= 300 && status < 400 && location != null) {
-                    get.cancel();
                     current = current.resolve(location.getValue());
                     continue;
                 }
                 if (status >= 400) {
-                    get.cancel();
                     throw new IOException(current + " answered HTTP " + status);
                 }
                 HttpEntity entity = response.getEntity();
-                byte[] body;
-                try {
-                    body = entity == null ? new byte[0] : read(entity.getContent(), deadline, current);
-                } finally {
-                    // what is left of the body is not read: the connection is dropped, not drained
-                    get.cancel();
-                }
+                byte[] body = entity == null ? new byte[0] : read(entity.getContent(), deadline, current);
                 boolean truncated = body.length > maxBytes;
                 if (truncated) {
                     body = Arrays.copyOf(body, (int) maxBytes);
                 }
                 Header type = response.getFirstHeader("Content-Type");
                 return new Page(current, type == null ? "" : type.getValue(), body, truncated);
-            } catch (Refused e) {
-                throw new FetchRefusedException(current + ": " + e.getMessage());
+            } finally {
+                drop(get, response);
             }
         }
         throw new FetchRefusedException(url + ": more than " + MAX_REDIRECTS + " redirects");
+    }
+
+    /**
+     * Drops the connection without reading what is left of the body (closing the response alone
+     * would drain it). What the close reports then is about a connection already gone: the page,
+     * or the error on its way out, is what counts.
+     */
+    private static void drop(HttpGet get, ClassicHttpResponse response) {
+        get.cancel();
+        try {
+            response.close();
+        } catch (IOException e) {
+            // the socket was closed by the cancel
+        }
     }
 
     /** Reads up to one byte past {@code maxBytes}, and no later than the deadline. */

@@ -46,7 +46,7 @@ public interface GatewayConfig {
     @WithDefault("5s")
     Duration publishConfirmTimeout();
 
-    /** Where uploaded files are kept ({@code <dir>/<tenant>/<file id>}); in a cluster, the artifact volume. */
+    /** Where uploaded files are kept ({@code <dir>/<tenant>/<file id>}); in a cluster, the files volume (the only one the gateway mounts). */
     @WithDefault("${java.io.tmpdir}/livetune-files")
     String filesDir();
 

@@ -131,6 +131,40 @@ class ChartTest {
         assertThatThrownBy(() -> template().set("redis.maxmemory", "lots").call()).hasMessageContaining("maxmemory");
     }
 
+    /**
+     * Issue 19 #13: the internet-facing gateway mounted the whole artifact store read-write, so a
+     * flaw in it could replace an adapter. Now it mounts only the uploads volume; every other pod
+     * that mounts a volume it does not write mounts it read-only.
+     */
+    @Test
+    void theGatewayWritesOnlyUploadsAndNobodyElseWritesWhatItDoesNotOwn() throws IOException {
+        Map<String, Map<String, Boolean>> writes = new java.util.TreeMap<>();
+        for (HasMetadata d : render("")) {
+            if (d instanceof Deployment || d instanceof StatefulSet) {
+                PodSpec pod = template(d).getSpec();
+                Map<String, Boolean> claims = new java.util.TreeMap<>();
+                for (Container c : pod.getContainers()) {
+                    for (var m : c.getVolumeMounts()) {
+                        pod.getVolumes().stream().filter(v -> v.getName().equals(m.getName()) && v.getPersistentVolumeClaim() != null)
+                                .forEach(v -> claims.merge(v.getPersistentVolumeClaim().getClaimName(),
+                                        !Boolean.TRUE.equals(m.getReadOnly()) && !Boolean.TRUE.equals(v.getPersistentVolumeClaim().getReadOnly()),
+                                        Boolean::logicalOr));
+                    }
+                }
+                writes.put(template(d).getMetadata().getLabels().get("app.kubernetes.io/component"), claims);
+            }
+        }
+        assertThat(writes.get("gateway")).as("the gateway mounts the uploads volume only, read-write")
+                .isEqualTo(Map.of("livetune-files", true));
+        assertThat(writes.get("orchestrator")).as("the orchestrator writes artifacts and reads uploads")
+                .isEqualTo(Map.of("livetune-artifacts", true, "livetune-files", false, "livetune-models", false));
+        assertThat(writes.get("inference")).doesNotContainValue(true);
+        assertThat(writes.get("operator")).doesNotContainValue(true);
+        assertThat(writes.get("augmentation")).isEmpty();
+        assertThat(render("").stream().filter(io.fabric8.kubernetes.api.model.PersistentVolumeClaim.class::isInstance)
+                .map(c -> c.getMetadata().getName())).contains("livetune-files");
+    }
+
     /** Issue 19 #12: the Generate secret reaches the gateway, the orchestrator and inference, never the augmentation workers. */
     @Test
     void theGenerateSecretIsHeldByGatewayOrchestratorAndInferenceOnly() throws IOException {
