@@ -24,6 +24,23 @@ public final class WorkQueues {
     private WorkQueues() {
     }
 
+    private static boolean exists(Connection c, String queue) throws IOException, TimeoutException {
+        Channel ch = c.createChannel();
+        try {
+            ch.queueDeclarePassive(queue);
+            ch.close();
+            return true;
+        } catch (IOException e) {
+            // NOT_FOUND closes the channel
+            if (e.getCause() instanceof com.rabbitmq.client.ShutdownSignalException s
+                    && s.getReason() instanceof com.rabbitmq.client.AMQP.Channel.Close close
+                    && close.getReplyCode() == com.rabbitmq.client.AMQP.NOT_FOUND) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
     /** @return the queue's declaration arguments */
     public static Map<String, Object> arguments(String queue) {
         return Map.of("x-queue-type", "quorum", "x-dead-letter-exchange", DEAD_LETTERS, "x-dead-letter-routing-key", queue);
@@ -31,7 +48,9 @@ public final class WorkQueues {
 
     /**
      * Declares the queue unless it exists, within {@code timeout}; nothing to do in process (the
-     * in-process connector declares a queue when it first publishes to it).
+     * in-process connector declares a queue when it first publishes to it). A queue that exists is
+     * only looked at (a passive declaration), which needs no permission: a publisher's RabbitMQ user
+     * need not be allowed to configure, and so delete, the queue it sends to.
      *
      * @throws IOException when RabbitMQ cannot be reached, or holds a queue of that name declared otherwise
      */
@@ -50,8 +69,13 @@ public final class WorkQueues {
         factory.setHandshakeTimeout(millis);
         factory.setChannelRpcTimeout(millis);
         factory.setAutomaticRecoveryEnabled(false);
-        try (Connection c = factory.newConnection("livetune-declare"); Channel ch = c.createChannel()) {
-            ch.queueDeclare(queue, true, false, false, arguments(queue));
+        try (Connection c = factory.newConnection("livetune-declare")) {
+            if (exists(c, queue)) {
+                return;
+            }
+            try (Channel ch = c.createChannel()) {
+                ch.queueDeclare(queue, true, false, false, arguments(queue));
+            }
         } catch (TimeoutException e) {
             throw new IOException("RabbitMQ did not answer in " + timeout + ": " + e.getMessage(), e);
         }

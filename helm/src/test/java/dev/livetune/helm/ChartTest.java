@@ -300,13 +300,14 @@ class ChartTest {
     }
 
     /** The defaults as Helm renders them for release "livetune" in namespace "livetune", generated secrets left to fill in. */
-    private String plainManifests() {
+    private String plainManifests() throws IOException {
         StringBuilder out = new StringBuilder("""
                 # livetune without Helm: the chart's defaults rendered as release "livetune" in namespace "livetune",
                 # kept in sync by ChartTest. The CRDs are in k8s/crds/ (apply them first). Fill in the Secret's values
                 # (Helm generates them at install) before applying: kubectl -n livetune apply -f k8s/livetune.yaml
                 """);
-        // Helm makes this Secret in a pre-install hook, which a template render leaves out.
+        // Helm makes this Secret in a pre-install hook, which a template render leaves out: it is
+        // rendered from a copy without the hook, its generated values left to fill in.
         out.append("""
                 ---
                 # The tokens and passwords (the chart's templates/secret.yaml makes them at install).
@@ -316,20 +317,58 @@ class ChartTest {
                   name: livetune-secrets
                 type: Opaque
                 stringData:
-                  admin-token: "%1$s"
-                  inference-admin-token: "%1$s"
-                  generate-secret: "%1$s"
-                  redis-password: "%1$s"
-                  rabbitmq-password: "%1$s"
-                  redis-uri: "redis://:<redis-password>@livetune-redis:6379"
-                  rabbitmq-uri: "amqp://livetune:<rabbitmq-password>@livetune-rabbitmq:5672/%%2F"
-                """.formatted(GENERATED));
+                """);
+        for (Map.Entry<String, String> e : new java.util.TreeMap<>(secretData()).entrySet()) {
+            String value = e.getValue();
+            if (e.getKey().endsWith("-uri") || e.getKey().contains("-uri-")) {
+                value = java.util.regex.Pattern.compile("://([a-z-]*):[A-Za-z0-9]+@").matcher(value)
+                        .replaceAll(m -> "://" + m.group(1) + ":<" + (m.group(1).isEmpty() ? "redis-password" : "password of "
+                                + m.group(1)) + ">@");
+            } else if (e.getKey().endsWith(".json")) {
+                value = value.replaceAll("\"name\":\"([^\"]+)\",\"password\":\"[A-Za-z0-9]+\"", "\"name\":\"$1\",\"password\":\"<password of $1>\"");
+            } else {
+                value = GENERATED;
+            }
+            out.append("  ").append(e.getKey()).append(": '").append(value.replace("'", "''")).append("'\n");
+        }
         for (String doc : template().call().split("(?m)^---\\s*$")) {
             if (!doc.isBlank()) {
                 out.append("---").append(doc.stripTrailing()).append("\n");
             }
         }
         return out.toString();
+    }
+
+    /**
+     * The chart's generated Secret, decoded. Helm makes it in a pre-install hook, which a template
+     * render leaves out, so this renders a copy of the chart without the hook.
+     */
+    static Map<String, String> secretData() throws IOException {
+        Path copy = Files.createTempDirectory("livetune-chart");
+        try (var files = Files.walk(CHART)) {
+            for (Path f : files.toList()) {
+                Path to = copy.resolve(CHART.relativize(f).toString());
+                if (Files.isDirectory(f)) {
+                    Files.createDirectories(to);
+                } else {
+                    Files.copy(f, to);
+                }
+            }
+        }
+        Path secretTemplate = copy.resolve("templates/secret.yaml");
+        Files.writeString(secretTemplate, Files.readString(secretTemplate).replaceAll("(?m)^\\s*helm\\.sh/hook.*\\n", ""));
+        String yaml = new Helm(copy).template().withName("livetune").withNamespace(NAMESPACE).call();
+        for (String doc : yaml.split("(?m)^---\\s*$")) {
+            if (doc.contains("kind: Secret")) {
+                io.fabric8.kubernetes.api.model.Secret secret = new KubernetesSerialization().unmarshal(doc,
+                        io.fabric8.kubernetes.api.model.Secret.class);
+                Map<String, String> data = new java.util.LinkedHashMap<>();
+                secret.getData().forEach((k, v) -> data.put(k, new String(java.util.Base64.getDecoder().decode(v),
+                        StandardCharsets.UTF_8)));
+                return data;
+            }
+        }
+        throw new AssertionError("no Secret rendered from " + secretTemplate);
     }
 
     private TemplateCommand template() {

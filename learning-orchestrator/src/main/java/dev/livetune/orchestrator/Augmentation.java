@@ -33,7 +33,8 @@ import org.jboss.logging.Logger;
  * {@code augment-tasks-out} and {@code augment-results}): a job's tasks are published with publisher
  * confirms (once: the job records that they were), each naming {@code augment-results} as its
  * reply-to, after the task queue is declared as the workers declare it ({@link WorkQueues}).
- * Results are collected into Redis ({@link AugmentResults}, first result per task wins), acknowledged
+ * Results are collected into Redis ({@link AugmentResults}: only for tasks the job sent, the first
+ * result per task wins), acknowledged
  * only once written; while Redis is away a result is kept and written a second later. Any
  * orchestrator replica may collect a result; the job waits for them to be in Redis (woken by each one
  * collected here), so a restart loses nothing: tasks stay in their durable queue and results already
@@ -92,7 +93,10 @@ public class Augmentation {
             return message.nack(e, Metadata.of(new RabbitMQRejectMetadata(false)));
         }
         try {
-            stored.put(result.jobId(), result.taskId(), new String(body, StandardCharsets.UTF_8));
+            if (!stored.put(result.jobId(), result.taskId(), new String(body, StandardCharsets.UTF_8))) {
+                LOG.warnf("dropping an augment result for task %s of job %s from worker %s: the job sent no such task",
+                        result.taskId(), result.jobId(), result.worker());
+            }
             return message.ack();
         } catch (RuntimeException e) {
             LOG.warnf("cannot store augment result %s (%s); trying again in %s", result.taskId(), e.getMessage(), RETRY);
@@ -112,6 +116,7 @@ public class Augmentation {
         boolean resumed = job.get("augment_dispatched_at") != null;
         long dispatchedAt;
         if (job.get("augment_dispatched_at") == null) {
+            stored.issue(jobId, tasks.stream().map(AugmentTask::taskId).toList());
             publish(tasks);
             Failpoints.hit("after-dispatch");
             dispatchedAt = System.currentTimeMillis();

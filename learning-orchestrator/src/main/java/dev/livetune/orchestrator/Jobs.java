@@ -116,6 +116,20 @@ public class Jobs {
         return store.active();
     }
 
+    /** @see JobStore#lease */
+    public boolean lease(String jobId, String owner, Duration ttl) {
+        return store.lease(jobId, owner, ttl);
+    }
+
+    /** @see JobStore#releaseLease */
+    public void releaseLease(String jobId, String owner) {
+        store.releaseLease(jobId, owner);
+    }
+
+    public String leaseHolder(String jobId) {
+        return store.leaseHolder(jobId);
+    }
+
     /** Appends an event in OpenAI's {@code fine_tuning.job.event} shape and publishes it. */
     public void event(String jobId, String level, String message) {
         Instant now = Instant.now();

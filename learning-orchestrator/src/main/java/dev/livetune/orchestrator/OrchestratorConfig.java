@@ -67,6 +67,14 @@ public interface OrchestratorConfig {
      */
     Optional<String> generateSecret();
 
+    /**
+     * This orchestrator's name on the jobs it runs (their leases): the pod's name by default, so a pod
+     * restarted in place takes its jobs back at once, while another pod (a rolling update's new one)
+     * waits until the old one stops running them.
+     */
+    @WithDefault("${HOSTNAME:orchestrator}")
+    String instanceId();
+
     /** Samples the rules teacher writes per taught sentence. */
     @WithDefault("10")
     int samplesPerFact();

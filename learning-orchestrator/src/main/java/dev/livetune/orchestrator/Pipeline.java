@@ -45,7 +45,9 @@ import org.jboss.logging.Logger;
  * and recorded before the next begins, so a job picked up again after a crash continues where it
  * was: a dataset that exists is used, the trainer resumes from its checkpoint (same version, same
  * output directory), a finished adapter is not trained again, and releasing the same version twice
- * is harmless. A job whose progress cannot be recorded (Redis away) is not failed for it: it runs
+ * is harmless. One orchestrator runs a job at a time (a lease in Redis, renewed while it runs): in a
+ * rolling update the new pod leaves the old one's jobs alone until it stops, and a killed one's
+ * lease lapses after 20 s. A job whose progress cannot be recorded (Redis away) is not failed for it: it runs
  * again a little later from its last recorded phase. One job at a time per tenant adapter ({@link AdapterLanes}: a job waiting for its
  * adapter holds no worker, and adapters take turns on the workers). A request coalesced into another
  * job holds nothing while it waits: it ends when that job ends, settled by that job or, if it ended
@@ -75,6 +77,10 @@ public class Pipeline {
     private final ExecutorService workers;
     private final AdapterLanes lanes;
     private final Map<String, Boolean> running = new ConcurrentHashMap<>();
+    /** How long a job's lease lasts unrenewed: a killed orchestrator's jobs wait this long for another. */
+    private static final Duration LEASE = Duration.ofSeconds(20);
+    /** The jobs this orchestrator runs now, whose leases it renews. */
+    private final Set<String> held = ConcurrentHashMap.newKeySet();
     /** Jobs whose progress could not be recorded, with how many times in a row. */
     private final Map<String, Integer> unrecorded = new ConcurrentHashMap<>();
     private final ScheduledExecutorService retries = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -103,6 +109,7 @@ public class Pipeline {
             return t;
         });
         this.lanes = new AdapterLanes(workers);
+        retries.scheduleWithFixedDelay(this::renewLeases, LEASE.toMillis() / 4, LEASE.toMillis() / 4, TimeUnit.MILLISECONDS);
     }
 
     /**
@@ -128,9 +135,19 @@ public class Pipeline {
      */
     private void runToAnEnd(String jobId, String tenant, String adapter) {
         Duration again = null;
+        boolean leased = false;
         try {
-            run(jobId);
-            unrecorded.remove(jobId);
+            leased = jobs.lease(jobId, config.instanceId(), LEASE);
+            if (!leased) {
+                // Another orchestrator runs it (a rolling update's old pod): look again once its lease could have lapsed.
+                again = LEASE;
+                LOG.infof("job %s is being run by orchestrator %s; looking again in %d s", jobId, jobs.leaseHolder(jobId),
+                        LEASE.toSeconds());
+            } else {
+                held.add(jobId);
+                run(jobId);
+                unrecorded.remove(jobId);
+            }
         } catch (RuntimeException e) {
             again = later(jobId);
             LOG.warnf("job %s: its progress could not be recorded (%s); running it again in %s s from its last recorded phase",
@@ -145,6 +162,10 @@ public class Pipeline {
                 again = later(jobId);
             }
         } finally {
+            held.remove(jobId);
+            if (leased) {
+                releaseQuietly(jobId);
+            }
             running.remove(jobId);
         }
         if (again != null && !stopping) {
@@ -152,6 +173,28 @@ public class Pipeline {
                 retries.schedule(() -> submit(jobId, tenant, adapter), again.toMillis(), TimeUnit.MILLISECONDS);
             } catch (RejectedExecutionException e) {
                 LOG.debugf("job %s: not run again, the orchestrator is stopping; it resumes at the next start", jobId);
+            }
+        }
+    }
+
+    private void releaseQuietly(String jobId) {
+        try {
+            jobs.releaseLease(jobId, config.instanceId());
+        } catch (RuntimeException e) {
+            LOG.debugf("job %s: its lease lapses by itself (%s)", jobId, e);
+        }
+    }
+
+    /** Keeps the leases of the jobs this orchestrator runs; one it finds taken is reported (it lapsed meanwhile). */
+    private void renewLeases() {
+        for (String jobId : held) {
+            try {
+                if (!jobs.lease(jobId, config.instanceId(), LEASE)) {
+                    LOG.errorf("job %s: its lease was taken by orchestrator %s while this one ran it (it could not renew it"
+                            + " for %d s)", jobId, jobs.leaseHolder(jobId), LEASE.toSeconds());
+                }
+            } catch (RuntimeException e) {
+                LOG.debugf("job %s: lease not renewed (%s)", jobId, e);
             }
         }
     }

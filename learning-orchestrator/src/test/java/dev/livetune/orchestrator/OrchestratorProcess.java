@@ -18,7 +18,10 @@ final class OrchestratorProcess {
     static Process start(Map<String, String> properties, String log) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
         properties.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
-        cmd.addAll(List.of("-Dquarkus.http.port=8403", "-jar", "target/quarkus-app/quarkus-run.jar"));
+        if (!properties.containsKey("quarkus.http.port")) {
+            cmd.add("-Dquarkus.http.port=8403");
+        }
+        cmd.addAll(List.of("-jar", "target/quarkus-app/quarkus-run.jar"));
         return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(PipelineStack.store.resolve(log).toFile()).start();
     }
 }

@@ -21,7 +21,8 @@ import java.util.function.Supplier;
  * results), {@code livetune:job-events:<id>} (the event history, OpenAI's {@code fine_tuning.job.event}
  * objects as JSON, oldest first), {@code livetune:tenant-jobs:<tenant>} (the tenant's jobs by creation
  * time), {@code livetune:jobs:active} (claimed jobs not yet ended, for resuming after a restart) and
- * {@code livetune:request:<id>} (a request id claimed once, so a redelivery never makes a second job).
+ * {@code livetune:request:<id>} (a request id claimed once, so a redelivery never makes a second job)
+ * and {@code livetune:job-lease:<id>} (which orchestrator runs the job now).
  *
  * <p>Owner: learning-orchestrator, from the claim on. Before that the gateway records the job as
  * queued (fields set only where absent, so a claim that came first is never set back), and it flags a
@@ -40,6 +41,7 @@ public final class JobStore {
     private static final String TENANT_JOBS = "livetune:tenant-jobs:";
     private static final String ACTIVE = "livetune:jobs:active";
     private static final String REQUEST = "livetune:request:";
+    private static final String LEASE = "livetune:job-lease:";
     private static final Duration CLAIM_KEPT = Duration.ofDays(30);
     /** How long a job nobody accepted is kept: a gateway that died between recording and publishing. */
     private static final Duration UNACCEPTED_KEPT = Duration.ofDays(1);
@@ -62,6 +64,21 @@ public final class JobStore {
             redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
             redis.call('SADD', KEYS[4], ARGV[1])
             return 1
+            """;
+
+    /** KEYS: the lease; ARGV: the owner, its time to live (ms). Taken when free or already the owner's. */
+    private static final String TAKE_LEASE = """
+            local holder = redis.call('GET', KEYS[1])
+            if holder == false or holder == ARGV[1] then
+              redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+              return 1
+            end
+            return 0
+            """;
+    /** KEYS: the lease; ARGV: the owner. Dropped only by its owner. */
+    private static final String DROP_LEASE = """
+            if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+            return 0
             """;
 
     private final Supplier<RedisCommands<String, String>> redis;
@@ -160,6 +177,29 @@ public final class JobStore {
         Long claimed = redis.get().eval(CLAIM, ScriptOutputType.INTEGER,
                 new String[] {REQUEST + requestId, JOB + jobId, TENANT_JOBS + tenant, ACTIVE}, args.toArray(String[]::new));
         return claimed != null && claimed == 1L;
+    }
+
+    /**
+     * Takes or renews the lease on running a job ({@code livetune:job-lease:<id>}): one orchestrator
+     * runs a job at a time, even while two run side by side in a rolling update. A lease its owner
+     * stops renewing (a killed process) lapses after {@code ttl}.
+     *
+     * @return whether {@code owner} holds the lease now
+     */
+    public boolean lease(String jobId, String owner, Duration ttl) {
+        Long taken = redis.get().eval(TAKE_LEASE, ScriptOutputType.INTEGER, new String[] {LEASE + jobId}, owner,
+                Long.toString(ttl.toMillis()));
+        return taken != null && taken == 1L;
+    }
+
+    /** Gives the lease up, if {@code owner} holds it: another orchestrator may run the job at once. */
+    public void releaseLease(String jobId, String owner) {
+        redis.get().eval(DROP_LEASE, ScriptOutputType.INTEGER, new String[] {LEASE + jobId}, owner);
+    }
+
+    /** @return who holds the job's lease, or null */
+    public String leaseHolder(String jobId) {
+        return redis.get().get(LEASE + jobId);
     }
 
     public void ended(String jobId) {

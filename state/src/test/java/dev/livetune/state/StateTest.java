@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisConnectionException;
 import io.lettuce.core.api.StatefulRedisConnection;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -246,5 +247,22 @@ class StateTest {
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    /** Issue 19 #7: one orchestrator runs a job at a time; a lease its owner stops renewing lapses. */
+    @Test
+    void aJobsLeaseIsItsOwnersUntilGivenUpOrLapsed() {
+        JobStore jobs = new JobStore(redis::sync);
+        String id = unique("ftjob-");
+        assertThat(jobs.lease(id, "old", Duration.ofSeconds(30))).isTrue();
+        assertThat(jobs.lease(id, "new", Duration.ofSeconds(30))).as("held by another").isFalse();
+        assertThat(jobs.lease(id, "old", Duration.ofSeconds(30))).as("renewed by its owner").isTrue();
+        jobs.releaseLease(id, "new");
+        assertThat(jobs.leaseHolder(id)).as("only its owner gives it up").isEqualTo("old");
+        jobs.releaseLease(id, "old");
+        assertThat(jobs.lease(id, "new", Duration.ofMillis(300))).isTrue();
+        org.awaitility.Awaitility.await("the lease lapsing").atMost(Duration.ofSeconds(5)).until(() -> jobs.leaseHolder(id) == null);
+        assertThat(jobs.lease(id, "old", Duration.ofSeconds(30))).isTrue();
+        jobs.releaseLease(id, "old");
     }
 }
