@@ -13,6 +13,9 @@ import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 
 /**
  * Tenant keys, for operators: {@code POST /admin/tenants/{tenant}/keys} (the key is in the answer,
@@ -40,7 +43,9 @@ public class AdminResource {
     @jakarta.ws.rs.PUT
     @Path("/tenants/{tenant}/policy")
     @jakarta.ws.rs.Consumes(MediaType.WILDCARD)
-    public String setPolicy(@PathParam("tenant") String tenant, String body) {
+    public String setPolicy(@PathParam("tenant") String tenant,
+            @RequestBody(required = true, content = @Content(mediaType = "application/json",
+                    schema = @Schema(ref = "TenantPolicy"))) String body) {
         caller.admin();
         validTenant(tenant);
         com.fasterxml.jackson.databind.JsonNode p;

@@ -22,6 +22,9 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.UUID;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 
 /** {@code POST /v1/chat/completions}, streaming (SSE) and not, in OpenAI's shapes. */
 @Path("/v1/chat/completions")
@@ -44,7 +47,9 @@ public class ChatResource {
 
     @POST
     @Consumes(MediaType.WILDCARD)
-    public Response complete(@HeaderParam("X-Session-Id") String sessionHeader, @Context RoutingContext http, byte[] body) {
+    public Response complete(@HeaderParam("X-Session-Id") String sessionHeader, @Context RoutingContext http,
+            @RequestBody(required = true, content = @Content(mediaType = "application/json",
+                    schema = @Schema(ref = "ChatCompletionRequest"))) byte[] body) {
         String tenant = caller.tenant();
         if (body.length > MAX_BODY_BYTES) {
             throw OpenAiException.tooLarge("request body of " + body.length + " bytes exceeds " + MAX_BODY_BYTES);

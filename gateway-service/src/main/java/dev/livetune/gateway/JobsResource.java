@@ -21,6 +21,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 
 /**
  * Learn jobs in OpenAI's fine-tuning shapes: {@code /v1/fine_tuning/jobs} (create from an uploaded
@@ -56,7 +59,8 @@ public class JobsResource {
     @POST
     @Path("/fine_tuning/jobs")
     @Consumes(MediaType.WILDCARD)
-    public String create(String body) {
+    public String create(@RequestBody(required = true, content = @Content(mediaType = "application/json",
+                    schema = @Schema(ref = "FineTuningJobRequest"))) String body) {
         String tenant = caller.tenant();
         JsonNode req = object(body);
         String file = text(req, "training_file", true);
@@ -69,7 +73,8 @@ public class JobsResource {
     @POST
     @Path("/learn")
     @Consumes(MediaType.WILDCARD)
-    public String learn(String body) {
+    public String learn(@RequestBody(required = true, content = @Content(mediaType = "application/json",
+                    schema = @Schema(ref = "LearnRequest"))) String body) {
         String tenant = caller.tenant();
         JsonNode req = object(body);
         String alias = alias(tenant, req.has("model") ? text(req, "model", true) : "default");
