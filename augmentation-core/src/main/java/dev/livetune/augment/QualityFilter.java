@@ -8,10 +8,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Pattern;
 
 /**
- * Keeps generated pairs worth training on. In order: length bounds, prompt-injection markers,
+ * Keeps generated pairs worth training on. In order: length bounds, prompt injection ({@link PromptInjection}),
  * answers not grounded in their source (too few of the answer's words occur in it), exact
  * duplicates (after normalisation) and near duplicates (character 5-gram Jaccard similarity of the
  * question and answer at or above a threshold with a kept pair). What is dropped is counted by
@@ -22,10 +21,6 @@ public final class QualityFilter {
     /** What survived, and how many went for each reason. */
     public record Result(List<QA> kept, Map<String, Integer> dropped) {
     }
-
-    private static final Pattern INJECTION = Pattern.compile("(?i)(ignore (all |any )?(previous|prior|above) "
-            + "(instructions|prompts?)|disregard (the|your) (system|previous)|you are now (?:a|an|in) |system prompt|"
-            + "jailbreak|developer mode|<\\|im_start\\|>|\\[INST\\]|BEGIN SYSTEM)");
 
     private final int minQuestion;
     private final int maxQuestion;
@@ -91,7 +86,7 @@ public final class QualityFilter {
         if (q < minQuestion || q > maxQuestion || a < 1 || a > maxAnswer) {
             return "length";
         }
-        if (INJECTION.matcher(qa.question()).find() || INJECTION.matcher(qa.answer()).find()) {
+        if (PromptInjection.check(qa.question()) != null || PromptInjection.check(qa.answer()) != null) {
             return "prompt-injection";
         }
         if (qa.source() != null && grounding(qa.answer(), qa.source()) < minGrounding) {
