@@ -13,6 +13,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -24,8 +25,22 @@ import java.util.regex.Pattern;
 public class ApiKeys {
 
     /** A key as listed (the secret is shown once, at creation). */
-    public record Key(String id, String tenant, String created) {
+    public record Key(String id, String tenant, String created, Set<String> scopes) {
     }
+
+    /** Who holds a live key: its tenant and what the key may do. */
+    public record Holder(String tenant, Set<String> scopes) {
+        public boolean mayTeach() {
+            return scopes.contains(TEACH);
+        }
+    }
+
+    /** Chatting, listing models, files and jobs: every key may. */
+    public static final String CHAT = "chat";
+    /** Teaching: {@code [Learn]}, learn and fine-tuning jobs, cancelling them, forgetting, rollbacks. */
+    public static final String TEACH = "teach";
+    /** What a key may do unless made with less (and what keys made before scopes existed may). */
+    public static final Set<String> ALL_SCOPES = Set.of(CHAT, TEACH);
 
     private static final Pattern FORMAT = Pattern.compile("lt-([0-9a-f]{16})-([A-Za-z0-9_-]{43})");
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -44,8 +59,13 @@ public class ApiKeys {
 
     /** @return the new key, in full (store it: it cannot be shown again) */
     public String create(String tenant) {
+        return create(tenant, ALL_SCOPES);
+    }
+
+    /** @return the new key, in full, allowed {@code scopes} (a subset of {@link #ALL_SCOPES}, chat included) */
+    public String create(String tenant, Set<String> scopes) {
         String key = generate();
-        register(tenant, key);
+        register(tenant, key, scopes);
         return key;
     }
 
@@ -57,6 +77,10 @@ public class ApiKeys {
      *                                  or its id already belongs to another tenant
      */
     public void register(String tenant, String key) {
+        register(tenant, key, ALL_SCOPES);
+    }
+
+    private void register(String tenant, String key, Set<String> scopes) {
         Matcher m = FORMAT.matcher(key);
         if (!m.matches()) {
             throw new IllegalArgumentException("an API key must look like lt-<16 hex digits>-<43 base64url characters>");
@@ -74,7 +98,8 @@ public class ApiKeys {
         byte[] salt = new byte[16];
         RANDOM.nextBytes(salt);
         r.hset(KEY + keyId, Map.of("tenant", tenant, "salt", HexFormat.of().formatHex(salt),
-                "hash", hash(salt, m.group(2)), "created", Instant.now().toString()));
+                "hash", hash(salt, m.group(2)), "created", Instant.now().toString(), "scopes",
+                String.join(" ", new java.util.TreeSet<>(scopes))));
         r.sadd(TENANT_KEYS + tenant, keyId);
         r.sadd(TENANTS, tenant);
     }
@@ -90,6 +115,11 @@ public class ApiKeys {
 
     /** @return the tenant the key belongs to, if it is a live key */
     public Optional<String> tenantOf(String key) {
+        return holder(key).map(Holder::tenant);
+    }
+
+    /** @return the tenant the key belongs to and what the key may do, if it is a live key */
+    public Optional<Holder> holder(String key) {
         Matcher m = FORMAT.matcher(key);
         if (!m.matches()) {
             return Optional.empty();
@@ -100,7 +130,7 @@ public class ApiKeys {
         }
         byte[] want = stored.get("hash").getBytes(StandardCharsets.US_ASCII);
         byte[] got = hash(HexFormat.of().parseHex(stored.get("salt")), m.group(2)).getBytes(StandardCharsets.US_ASCII);
-        return MessageDigest.isEqual(want, got) ? Optional.of(stored.get("tenant")) : Optional.empty();
+        return MessageDigest.isEqual(want, got) ? Optional.of(new Holder(stored.get("tenant"), scopes(stored))) : Optional.empty();
     }
 
     /** @return the tenant's keys, without secrets */
@@ -109,7 +139,7 @@ public class ApiKeys {
         for (String id : store.redis().smembers(TENANT_KEYS + tenant)) {
             Map<String, String> k = store.redis().hgetall(KEY + id);
             if (k != null && !k.isEmpty()) {
-                out.add(new Key(id, tenant, k.get("created")));
+                out.add(new Key(id, tenant, k.get("created"), scopes(k)));
             }
         }
         out.sort(java.util.Comparator.comparing(Key::created));
@@ -126,6 +156,11 @@ public class ApiKeys {
         r.del(KEY + keyId);
         r.srem(TENANT_KEYS + tenant, keyId);
         return true;
+    }
+
+    private static Set<String> scopes(Map<String, String> stored) {
+        String s = stored.get("scopes");
+        return s == null ? ALL_SCOPES : Set.of(s.split(" "));
     }
 
     private static String hash(byte[] salt, String secret) {

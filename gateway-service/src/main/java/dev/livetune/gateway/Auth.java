@@ -25,6 +25,29 @@ public class Auth {
         return keys.tenantOf(key).orElseThrow(() -> OpenAiException.unauthorized("incorrect or revoked API key"));
     }
 
+    /** @return the caller's tenant and what its key may do; 401 in OpenAI's shape otherwise */
+    public ApiKeys.Holder holder(String authorization) {
+        String key = bearer(authorization);
+        if (key == null) {
+            throw OpenAiException.unauthorized("missing API key: send 'Authorization: Bearer <key>'");
+        }
+        return keys.holder(key).orElseThrow(() -> OpenAiException.unauthorized("incorrect or revoked API key"));
+    }
+
+    /** @return the caller's tenant, whose key may teach; 401 or 403 otherwise */
+    public String teacher(String authorization) {
+        ApiKeys.Holder h = holder(authorization);
+        if (!h.mayTeach()) {
+            throw notATeacher();
+        }
+        return h.tenant();
+    }
+
+    static OpenAiException notATeacher() {
+        return OpenAiException.forbidden("insufficient_scope", "this API key may not teach (it lacks the 'teach' scope);"
+                + " ask the tenant's administrator for a key that may");
+    }
+
     /** Requires the admin token. */
     public void admin(String authorization) {
         String expected = config.adminToken().orElseThrow(() -> OpenAiException.unauthorized(

@@ -29,6 +29,20 @@ public class Caller {
         return tenant;
     }
 
+    /** @return the calling tenant, whose key may teach; 401 or 403 otherwise */
+    public String teacher() {
+        String t = auth.teacher(headers.getHeaderString(HttpHeaders.AUTHORIZATION));
+        tenant = t;
+        return t;
+    }
+
+    /** @return the calling tenant and what its key may do; 401 without a live key */
+    public ApiKeys.Holder holder() {
+        ApiKeys.Holder h = auth.holder(headers.getHeaderString(HttpHeaders.AUTHORIZATION));
+        tenant = h.tenant();
+        return h;
+    }
+
     /** Requires the admin token; 401 otherwise. */
     public void admin() {
         auth.admin(headers.getHeaderString(HttpHeaders.AUTHORIZATION));

@@ -26,7 +26,7 @@ public class ChatFlow {
      * @param maxTokens    null: the gateway's default
      */
     public record Turn(String tenant, String session, String model, List<String[]> messages, String messageParam,
-            Integer maxTokens, Double temperature, Double topP, Long seed, List<String> stop) {
+            Integer maxTokens, Double temperature, Double topP, Long seed, List<String> stop, boolean mayTeach) {
     }
 
     /** What the turn became. */
@@ -138,12 +138,16 @@ public class ChatFlow {
         Trigger trigger = Trigger.of(message);
         if (trigger != null) {
             // a learn job: the learning quota (Learning), not a chat request
+            if (!turn.mayTeach()) {
+                throw Auth.notATeacher();
+            }
             trigger.requireText(turn.messageParam());
             String alias = alias(turn.tenant(), turn.model());
             List<String> context = turn.session() == null ? List.of() : sessions.recent(turn.tenant(), turn.session(), 10);
             LearnRequest r = learning.start(turn.tenant(), alias, trigger.mode(), trigger.text(), List.of(), turn.session(),
                     context);
-            String reply = trigger.reply(r.jobId(), alias);
+            String reply = learning.awaitsApproval(turn.tenant(), trigger.mode()) ? trigger.pendingReply(r.jobId(), alias)
+                    : trigger.reply(r.jobId(), alias);
             if (turn.session() != null) {
                 sessions.record(turn.tenant(), turn.session(), turn.messages(), reply);
             }

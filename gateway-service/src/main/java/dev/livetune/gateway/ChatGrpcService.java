@@ -92,7 +92,8 @@ public class ChatGrpcService extends ChatGrpc.ChatImplBase {
     public void chat(ChatRequest request, StreamObserver<ChatChunk> out) {
         ServerCallStreamObserver<ChatChunk> call = (ServerCallStreamObserver<ChatChunk>) out;
         run(out, () -> {
-            String tenant = tenant();
+            ApiKeys.Holder holder = auth.holder(AUTHORIZATION.get());
+            String tenant = holder.tenant();
             if (request.getSessionId().isEmpty()) {
                 throw OpenAiException.invalid("session_id", "session_id is required: the Chat API is stateful");
             }
@@ -108,7 +109,7 @@ public class ChatGrpcService extends ChatGrpc.ChatImplBase {
             List<String[]> messages = new ArrayList<>(sessions.history(tenant, session));
             messages.add(new String[] {"user", request.getMessage()});
             try (Streams.Slot slot = streams.open(tenant)) {
-                chat(tenant, session, model, messages, request, call);
+                chat(tenant, session, model, messages, request, call, holder.mayTeach());
             }
             return null;
         });
@@ -121,12 +122,12 @@ public class ChatGrpcService extends ChatGrpc.ChatImplBase {
      * what it generated is charged.
      */
     private void chat(String tenant, String session, String model, List<String[]> messages, ChatRequest request,
-            ServerCallStreamObserver<ChatChunk> out) {
+            ServerCallStreamObserver<ChatChunk> out, boolean mayTeach) {
         ChatFlow.Answer answer = flow.start(new ChatFlow.Turn(tenant, session, model, messages, "message",
                 request.getMaxTokens() == 0 ? null : request.getMaxTokens(),
                 request.hasTemperature() ? (double) request.getTemperature() : null,
                 request.hasTopP() ? (double) request.getTopP() : null, request.hasSeed() ? request.getSeed() : null,
-                request.getStopList()));
+                request.getStopList(), mayTeach));
         if (answer instanceof ChatFlow.LearnStarted learn) {
             out.onNext(ChatChunk.newBuilder().setText(learn.reply()).setServedBy("learn").setFinishReason("stop")
                     .setLearnJobId(learn.jobId()).build());
@@ -149,7 +150,7 @@ public class ChatGrpcService extends ChatGrpc.ChatImplBase {
     @Blocking
     public void learn(LearnRequest request, StreamObserver<LearnResponse> out) {
         run(out, () -> {
-            String tenant = tenant();
+            String tenant = auth.teacher(AUTHORIZATION.get());
             String alias = alias(tenant, request.getModel().isEmpty() ? "default" : request.getModel());
             String mode = request.getMode().isEmpty() ? "auto" : request.getMode();
             if (!Set.of("auto", "instruction", "web", "doc", "forget").contains(mode)) {
@@ -233,7 +234,7 @@ public class ChatGrpcService extends ChatGrpc.ChatImplBase {
     @Blocking
     public void rollback(RollbackRequest request, StreamObserver<RollbackResponse> out) {
         run(out, () -> {
-            String tenant = tenant();
+            String tenant = auth.teacher(AUTHORIZATION.get());
             String alias = alias(tenant, request.getModel().isEmpty() ? "default" : request.getModel());
             int v = request.getVersion();
             if (!adapters.released(tenant, alias, v)) {
@@ -277,6 +278,7 @@ public class ChatGrpcService extends ChatGrpc.ChatImplBase {
             Status s = switch (e.status) {
                 case 400, 413 -> Status.INVALID_ARGUMENT;
                 case 401 -> Status.UNAUTHENTICATED;
+                case 403 -> Status.PERMISSION_DENIED;
                 case 404 -> Status.NOT_FOUND;
                 case 409 -> Status.FAILED_PRECONDITION;
                 case 429 -> Status.RESOURCE_EXHAUSTED;

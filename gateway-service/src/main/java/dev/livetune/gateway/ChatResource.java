@@ -50,7 +50,8 @@ public class ChatResource {
     public Response complete(@HeaderParam("X-Session-Id") String sessionHeader, @Context RoutingContext http,
             @RequestBody(required = true, content = @Content(mediaType = "application/json",
                     schema = @Schema(ref = "ChatCompletionRequest"))) byte[] body) {
-        String tenant = caller.tenant();
+        ApiKeys.Holder holder = caller.holder();
+        String tenant = holder.tenant();
         if (body.length > MAX_BODY_BYTES) {
             throw OpenAiException.tooLarge("request body of " + body.length + " bytes exceeds " + MAX_BODY_BYTES);
         }
@@ -61,7 +62,7 @@ public class ChatResource {
         try {
             // Over HTTP the model sees exactly the request's messages; the session only records them.
             answer = flow.start(new ChatFlow.Turn(tenant, session, req.model(), req.messages(), "messages",
-                    req.maxTokens(), req.temperature(), req.topP(), req.seed(), req.stop()));
+                    req.maxTokens(), req.temperature(), req.topP(), req.seed(), req.stop(), holder.mayTeach()));
         } catch (RuntimeException e) {
             close(slot);
             throw e;

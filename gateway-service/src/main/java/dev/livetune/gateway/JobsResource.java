@@ -61,7 +61,7 @@ public class JobsResource {
     @Consumes(MediaType.WILDCARD)
     public String create(@RequestBody(required = true, content = @Content(mediaType = "application/json",
                     schema = @Schema(ref = "FineTuningJobRequest"))) String body) {
-        String tenant = caller.tenant();
+        String tenant = caller.teacher();
         JsonNode req = object(body);
         String file = text(req, "training_file", true);
         files.owned(tenant, file);
@@ -75,7 +75,7 @@ public class JobsResource {
     @Consumes(MediaType.WILDCARD)
     public String learn(@RequestBody(required = true, content = @Content(mediaType = "application/json",
                     schema = @Schema(ref = "LearnRequest"))) String body) {
-        String tenant = caller.tenant();
+        String tenant = caller.teacher();
         JsonNode req = object(body);
         String alias = alias(tenant, req.has("model") ? text(req, "model", true) : "default");
         String mode = req.has("mode") ? text(req, "mode", true) : "auto";
@@ -124,11 +124,16 @@ public class JobsResource {
     @POST
     @Path("/fine_tuning/jobs/{id}/cancel")
     public String cancel(@PathParam("id") String id) {
-        String tenant = caller.tenant();
+        String tenant = caller.teacher();
         Map<String, String> j = owned(tenant, id);
         if (TERMINAL.contains(j.get("status"))) {
             throw new OpenAiException(409, "invalid_request_error", "job_finished", null,
                     "job " + id + " already " + j.get("status"), null);
+        }
+        if (JobStore.PENDING_APPROVAL.equals(j.get("status")) && jobs.deny(id, "cancelled before it was approved")) {
+            // never sent to the orchestrator: it ends here
+            learning.event(id, Instant.now(), "info", "Cancelled before it was approved");
+            return job(tenant, id).toString();
         }
         // The orchestrator watches this flag and stops the job in whatever phase it is.
         jobs.requestCancel(id, Instant.now());

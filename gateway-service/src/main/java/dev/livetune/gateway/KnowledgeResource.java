@@ -74,7 +74,7 @@ public class KnowledgeResource {
     @Path("/{id}")
     public String forget(@PathParam("alias") String alias,
             @PathParam("id") String id) {
-        String tenant = caller.tenant();
+        String tenant = caller.teacher();
         String name = name(tenant, alias);
         String summary = items(tenant, name).get(id);
         if (summary == null) {

@@ -31,6 +31,7 @@ public class Learning {
     private final JobStore jobs;
     private final AdapterStore adapters;
     private final Quotas quotas;
+    private final dev.livetune.state.TenantPolicies policies;
     private final GatewayConfig config;
     private final ObjectMapper json = new ObjectMapper();
 
@@ -38,7 +39,8 @@ public class Learning {
     private final Tracer tracer;
 
     Learning(LearnPublisher publisher, JobStore jobs, AdapterStore adapters, Quotas quotas, GatewayConfig config,
-            JobWatch watch, Tracer tracer) {
+            JobWatch watch, Tracer tracer, dev.livetune.state.TenantPolicies policies) {
+        this.policies = policies;
         this.adapters = adapters;
         this.quotas = quotas;
         this.config = config;
@@ -56,6 +58,10 @@ public class Learning {
      */
     public LearnRequest start(String tenant, String alias, String mode, String text, List<String> fileIds, String session,
             List<String> context) {
+        if (mode.equals("web") && !policies.webLearning(tenant)) {
+            throw OpenAiException.forbidden("web_learning_off", "this tenant does not learn from the web (its policy's"
+                    + " web_learning is false); state the facts instead");
+        }
         requireRoomFor(tenant, alias);
         quotas.admitLearning(tenant);
         String jobId = "ftjob-" + UUID.randomUUID().toString().replace("-", "");
@@ -87,6 +93,64 @@ public class Learning {
         }
     }
 
+    /** Modes that add knowledge: under a tenant's approval policy they wait for an administrator. */
+    private static final java.util.Set<String> TEACHING = java.util.Set.of("auto", "instruction", "web", "doc");
+
+    /** @return whether a job of this mode waits for an administrator's approval before it runs */
+    public boolean awaitsApproval(String tenant, String mode) {
+        return TEACHING.contains(mode) && policies.approvalRequired(tenant);
+    }
+
+    /**
+     * Approves a job waiting for it: its request is published now.
+     *
+     * @throws OpenAiException 404 for no such pending job of the tenant, 409 when it was approved or
+     *                         denied before, 503 when the broker did not confirm (the job stays pending)
+     */
+    public void approve(String tenant, String jobId) {
+        Map<String, String> j = pendingOf(tenant, jobId);
+        if (!jobs.approve(jobId)) {
+            throw new OpenAiException(409, "invalid_request_error", "job_not_pending", null,
+                    "job " + jobId + " is not waiting for approval (it is " + jobs.get(jobId).get("status") + ")", null);
+        }
+        LearnRequest r;
+        try {
+            r = json.readValue(j.get("request"), LearnRequest.class);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("job " + jobId + " holds an unreadable request", e);
+        }
+        try {
+            publisher.publish(r);
+        } catch (OpenAiException e) {
+            jobs.unapprove(jobId);
+            throw e;
+        }
+        event(jobId, Instant.now(), "info", "Approved by an administrator; learn request queued (" + r.mode() + ")");
+    }
+
+    /**
+     * Denies a job waiting for approval: it ends cancelled, the reason as its error.
+     *
+     * @throws OpenAiException 404 for no such job of the tenant, 409 when it is not pending
+     */
+    public void deny(String tenant, String jobId, String reason) {
+        pendingOf(tenant, jobId);
+        String why = reason == null || reason.isBlank() ? "denied by an administrator" : "denied by an administrator: " + reason;
+        if (!jobs.deny(jobId, why)) {
+            throw new OpenAiException(409, "invalid_request_error", "job_not_pending", null,
+                    "job " + jobId + " is not waiting for approval (it is " + jobs.get(jobId).get("status") + ")", null);
+        }
+        event(jobId, Instant.now(), "warn", "Denied: " + why);
+    }
+
+    private Map<String, String> pendingOf(String tenant, String jobId) {
+        Map<String, String> j = jobs.get(jobId);
+        if (j == null || j.isEmpty() || !tenant.equals(j.get("tenant"))) {
+            throw OpenAiException.notFound("job_not_found", "no job " + jobId + " of tenant " + tenant);
+        }
+        return j;
+    }
+
     private LearnRequest publishAndRecord(LearnRequest r) {
         String jobId = r.jobId();
         String tenant = r.tenant();
@@ -109,6 +173,13 @@ public class Learning {
             job.put("request", json.writeValueAsString(r));
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalStateException(e);
+        }
+        if (awaitsApproval(tenant, mode)) {
+            // the tenant's policy: an administrator reads what would be learned and approves it (or not) first
+            jobs.recordPending(jobId, job);
+            jobs.index(tenant, jobId, created);
+            event(jobId, created, "info", "Learn request waiting for an administrator's approval (" + mode + ")");
+            return r;
         }
         jobs.recordQueued(jobId, job);
         try {

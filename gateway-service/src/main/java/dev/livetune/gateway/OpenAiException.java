@@ -47,6 +47,11 @@ public class OpenAiException extends RuntimeException {
         return new OpenAiException(429, "insufficient_quota", "storage_limit_reached", null, message, null);
     }
 
+    /** 403: the caller is known but may not do this (a key without the scope, a tenant policy). */
+    public static OpenAiException forbidden(String code, String message) {
+        return new OpenAiException(403, "permission_error", code, null, message, null);
+    }
+
     public static OpenAiException unavailable(String message, int retryAfterSeconds) {
         return new OpenAiException(503, "server_error", "service_unavailable", null, message, retryAfterSeconds);
     }

@@ -39,6 +39,12 @@ record Trigger(String mode, String text) {
         return this;
     }
 
+    /** @return what the chat answers at once when the job waits for an administrator's approval */
+    String pendingReply(String jobId, String alias) {
+        return "Waiting for approval (job " + jobId + "): an administrator of this tenant reviews what the '" + alias
+                + "' model would learn before it does; follow it at /v1/fine_tuning/jobs/" + jobId + ".";
+    }
+
     /** @return what the chat answers at once */
     String reply(String jobId, String alias) {
         return forget()

@@ -266,6 +266,11 @@ public class Pipeline {
         }
         try {
             try {
+                if (r.mode().equals("web") && phase == JobPhase.RECEIVED && !policies.webLearning(r.tenant())) {
+                    // a bare topic resolves to web learning here, after the gateway checked the stated mode
+                    throw new JobFailure("this tenant does not learn from the web (its policy's web_learning is false);"
+                            + " state the facts instead");
+                }
                 while (!phase.isFinal()) {
                     if (jobs.cancelRequested(jobId)) {
                         jobs.enter(jobId, JobPhase.CANCELLED, "Cancelled");

@@ -41,4 +41,23 @@ class WebLearningTest {
         assertThat(named.get("phase")).isEqualTo("failed");
         assertThat(named.get("error")).contains("intranet.example").contains("10.0.0.5").contains("private");
     }
+
+    /**
+     * Issue 19 #16: web results trained every tenant's model. A tenant whose policy turns web
+     * learning off gets no web job, even for a bare topic that only the orchestrator reads as one.
+     */
+    @Test
+    void aTenantThatTurnedWebLearningOffLearnsNothingFromTheWeb() throws Exception {
+        String tenant = "t" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
+        io.lettuce.core.RedisClient client = io.lettuce.core.RedisClient.create("redis://localhost:6379");
+        try (var redis = client.connect()) {
+            new dev.livetune.state.TenantPolicies(redis::sync).put(tenant, Map.of("web_learning", "false"));
+        } finally {
+            client.shutdown();
+        }
+        Map<String, String> job = LearnJobs.run(tenant, "auto", "Zorbania capital", List.of());
+        assertThat(job.get("mode")).as("a bare topic is web learning").isEqualTo("web");
+        assertThat(job.get("phase")).isEqualTo("failed");
+        assertThat(job.get("error")).contains("does not learn from the web");
+    }
 }

@@ -118,6 +118,63 @@ public final class JobStore {
     }
 
     /**
+     * Records a job that waits for an administrator's approval (the gateway, when the tenant's
+     * policy asks for it): status {@code pending_approval}, its request kept, nothing published. It
+     * is kept 30 days unless approved or denied.
+     */
+    public void recordPending(String jobId, Map<String, String> fields) {
+        Map<String, String> pending = new java.util.LinkedHashMap<>(fields);
+        pending.put("status", PENDING_APPROVAL);
+        setAbsent(jobId, pending);
+        redis.get().expire(JOB + jobId, CLAIM_KEPT.toSeconds());
+    }
+
+    /** The status of a job that waits for an administrator's approval. */
+    public static final String PENDING_APPROVAL = "pending_approval";
+
+    /** KEYS: job; ARGV: new status, seconds kept. 1 when it was pending and now has the new status. */
+    private static final String SETTLE_PENDING = """
+            if redis.call('HGET', KEYS[1], 'status') ~= 'pending_approval' then return 0 end
+            redis.call('HSET', KEYS[1], 'status', ARGV[1])
+            redis.call('EXPIRE', KEYS[1], ARGV[2])
+            return 1
+            """;
+
+    /**
+     * Approves a pending job: its status becomes {@code queued} (publish its request next).
+     *
+     * @return false when the job was not pending (approved or denied before, or unknown)
+     */
+    public boolean approve(String jobId) {
+        return settlePending(jobId, "queued", UNACCEPTED_KEPT);
+    }
+
+    /** Puts an approved job back to pending: its request could not be published. */
+    public void unapprove(String jobId) {
+        redis.get().hset(JOB + jobId, "status", PENDING_APPROVAL);
+        redis.get().expire(JOB + jobId, CLAIM_KEPT.toSeconds());
+    }
+
+    /**
+     * Denies a pending job: it ends {@code cancelled} with the reason as its error.
+     *
+     * @return false when the job was not pending
+     */
+    public boolean deny(String jobId, String reason) {
+        if (!settlePending(jobId, "cancelled", CLAIM_KEPT)) {
+            return false;
+        }
+        redis.get().hset(JOB + jobId, Map.of("error", reason, "finished_at", Long.toString(Instant.now().getEpochSecond())));
+        return true;
+    }
+
+    private boolean settlePending(String jobId, String status, Duration kept) {
+        Long done = redis.get().eval(SETTLE_PENDING, io.lettuce.core.ScriptOutputType.INTEGER, new String[] {JOB + jobId},
+                status, Long.toString(kept.toSeconds()));
+        return done != null && done == 1;
+    }
+
+    /**
      * Rejects a request whose publish was not confirmed (the gateway): an orchestrator that receives
      * it later drops it.
      *
