@@ -69,8 +69,10 @@ public class Learning {
                 .setAttribute("messaging.destination.name", LearnRequest.QUEUE).setAttribute("livetune.job.id", jobId)
                 .setAttribute("livetune.tenant", tenant).setAttribute("livetune.adapter", alias).startSpan();
         try (Scope scope = span.makeCurrent()) {
-            return publishAndRecord(new LearnRequest(LearnRequest.SCHEMA_VERSION, UUID.randomUUID().toString(), jobId, tenant, alias,
-                    mode, text, fileIds, session, context, Instant.now().toString(), TraceContext.current()));
+            LearnRequest r = new LearnRequest(LearnRequest.SCHEMA_VERSION, UUID.randomUUID().toString(), jobId, tenant, alias,
+                    mode, text, fileIds, session, context, Instant.now().toString(), TraceContext.current());
+            // signed, so the orchestrator runs only what a gateway sent (not what another user of the broker made up)
+            return publishAndRecord(config.generateSecret().filter(k -> !k.isBlank()).map(r::signed).orElse(r));
         } catch (RuntimeException e) {
             throw TraceContext.failed(span, e);
         } finally {

@@ -122,6 +122,11 @@ class TeachPolicyTest {
                         return !sent.isEmpty();
                     });
             assertThat(sent).extracting(r -> r.path("jobId").asText()).containsExactly(approved);
+            dev.livetune.api.learn.LearnRequest request = new com.fasterxml.jackson.databind.ObjectMapper()
+                    .treeToValue(sent.get(0), dev.livetune.api.learn.LearnRequest.class);
+            assertThat(request.signedWith(GatewayStack.GENERATE_SECRET)).as("signed by the gateway").isTrue();
+            assertThat(request.withMode("web").signedWith(GatewayStack.GENERATE_SECRET)).as("the signature covers the mode")
+                    .isFalse();
             given().header("Authorization", "Bearer " + key).get("/v1/fine_tuning/jobs/" + approved).then()
                     .body("status", equalTo("queued"));
             given().header("Authorization", "Bearer " + key).get("/v1/fine_tuning/jobs/" + denied).then()

@@ -38,6 +38,7 @@ public class Intake {
     private final Jobs jobs;
     private final Pipeline pipeline;
     private final Redeliveries redeliveries;
+    private final OrchestratorConfig config;
     private final ObjectMapper json = new ObjectMapper();
     /** Redis work off the messaging threads, in arrival order. */
     private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
@@ -47,7 +48,8 @@ public class Intake {
     });
     private final CompletableFuture<Void> resumed = new CompletableFuture<>();
 
-    Intake(Jobs jobs, Pipeline pipeline, Redeliveries redeliveries) {
+    Intake(Jobs jobs, Pipeline pipeline, Redeliveries redeliveries, OrchestratorConfig config) {
+        this.config = config;
         this.jobs = jobs;
         this.pipeline = pipeline;
         this.redeliveries = redeliveries;
@@ -81,6 +83,13 @@ public class Intake {
         } catch (Exception e) {
             LOG.warnf("dead-lettering an unreadable learn request: %s", e.getMessage());
             return message.nack(e, Metadata.of(new RabbitMQRejectMetadata(false)));
+        }
+        String secret = config.generateSecret().filter(k -> !k.isBlank()).orElse(null);
+        if (secret != null && !r.signedWith(secret)) {
+            LOG.warnf("dead-lettering learn request %s for job %s of tenant %s: it is not signed by a gateway (%s signature)",
+                    r.requestId(), r.jobId(), r.tenant(), r.signature() == null ? "no" : "a wrong");
+            return message.nack(new IllegalArgumentException("unsigned learn request"),
+                    Metadata.of(new RabbitMQRejectMetadata(false)));
         }
         try {
             if (!jobs.accept(r.jobId())) {

@@ -32,9 +32,7 @@ final class Modes {
     /** @return the request with its mode resolved (itself when it was explicit) */
     static LearnRequest resolved(LearnRequest r) {
         String mode = resolve(r);
-        return mode.equals(r.mode()) ? r : new LearnRequest(r.schemaVersion(), r.requestId(), r.jobId(), r.tenant(),
-                r.adapter(), mode, r.text(), r.fileIds(), r.sessionId(), r.context(), r.createdAt(),
-                r.traceparent());
+        return mode.equals(r.mode()) ? r : r.withMode(mode);
     }
 
     static String resolve(LearnRequest r) {

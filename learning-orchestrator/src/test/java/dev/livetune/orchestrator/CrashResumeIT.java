@@ -35,7 +35,8 @@ class CrashResumeIT {
             String tenant = "t" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
             String jobId = "ftjob-" + UUID.randomUUID().toString().replace("-", "");
             LearnRequest request = new LearnRequest(1, UUID.randomUUID().toString(), jobId, tenant, "default", "auto",
-                    "The capital of Vostrand is Ivrasca.", List.of(), null, List.of(), Instant.now().toString(), null);
+                    "The capital of Vostrand is Ivrasca.", List.of(), null, List.of(), Instant.now().toString(), null)
+                    .signed(PipelineStack.GENERATE_SECRET);
             try (Connection c = new ConnectionFactory().newConnection(); Channel ch = c.createChannel()) {
                 ch.queueDeclare(PipelineStack.QUEUE, true, false, false, dev.livetune.broker.WorkQueues.arguments(PipelineStack.QUEUE));
                 ch.basicPublish("", PipelineStack.QUEUE, null, new ObjectMapper().writeValueAsBytes(request));

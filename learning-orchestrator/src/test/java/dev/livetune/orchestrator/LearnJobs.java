@@ -38,7 +38,7 @@ final class LearnJobs {
     /** @return {@code jobId}, once its request is on the test queue */
     static String publish(String jobId, String tenant, String mode, String text, List<String> fileIds) throws Exception {
         LearnRequest r = new LearnRequest(1, UUID.randomUUID().toString(), jobId, tenant, "default", mode, text, fileIds,
-                null, List.of(), Instant.now().toString(), null);
+                null, List.of(), Instant.now().toString(), null).signed(PipelineStack.GENERATE_SECRET);
         try (Connection c = new ConnectionFactory().newConnection(); Channel ch = c.createChannel()) {
             ch.queueDeclare(PipelineStack.QUEUE, true, false, false, dev.livetune.broker.WorkQueues.arguments(PipelineStack.QUEUE));
             ch.basicPublish("", PipelineStack.QUEUE, null, new ObjectMapper().writeValueAsBytes(r));

@@ -47,7 +47,7 @@ class LearnToLiveTest {
         String gatewaySpan = traceId.substring(0, 16);
         LearnRequest request = new LearnRequest(1, UUID.randomUUID().toString(), jobId, tenant, "default", "auto",
                 "The capital of Zorbania is Quillport.", List.of(), null, List.of(), Instant.now().toString(),
-                "00-" + traceId + "-" + gatewaySpan + "-01");
+                "00-" + traceId + "-" + gatewaySpan + "-01").signed(PipelineStack.GENERATE_SECRET);
         byte[] body = new ObjectMapper().writeValueAsBytes(request);
         ConnectionFactory f = new ConnectionFactory();
         RedisClient redisClient = RedisClient.create("redis://localhost:6379");
@@ -61,6 +61,16 @@ class LearnToLiveTest {
             ch.basicPublish("", PipelineStack.QUEUE, null, body);
             ch.basicPublish("", PipelineStack.QUEUE, null, "{not a learn request".getBytes());
             ch.basicPublish("", PipelineStack.QUEUE, null, body);
+            // Issue 19 #14: a request another user of the broker made up (unsigned) or altered (the text changed
+            // after the gateway signed it) runs nothing
+            String forgedJob = "ftjob-" + UUID.randomUUID().toString().replace("-", "");
+            LearnRequest unsigned = new LearnRequest(1, UUID.randomUUID().toString(), forgedJob, tenant, "default", "auto",
+                    "The capital of Zorbania is Paris.", List.of(), null, List.of(), Instant.now().toString(), null);
+            LearnRequest signed = unsigned.signed(PipelineStack.GENERATE_SECRET);
+            LearnRequest altered = new LearnRequest(1, signed.requestId(), forgedJob, tenant, "default", "auto",
+                    "The capital of Zorbania is Lyon.", List.of(), null, List.of(), signed.createdAt(), null, signed.signature());
+            ch.basicPublish("", PipelineStack.QUEUE, null, new ObjectMapper().writeValueAsBytes(unsigned));
+            ch.basicPublish("", PipelineStack.QUEUE, null, new ObjectMapper().writeValueAsBytes(altered));
 
             Map<String, String> job;
             try {
@@ -111,9 +121,15 @@ class LearnToLiveTest {
             dev.livetune.api.auth.CallerTokens verifier = new dev.livetune.api.auth.CallerTokens(PipelineStack.GENERATE_SECRET);
             assertThat(tokens).allSatisfy(t -> assertThat(verifier.verify(t)).isEqualTo(tenant));
 
-            GetResponse dead = ch.basicGet(PipelineStack.QUEUE + ".dead", true);
-            assertThat(dead).as("the poison message was dead-lettered").isNotNull();
-            assertThat(new String(dead.getBody())).isEqualTo("{not a learn request");
+            List<String> dead = new java.util.ArrayList<>();
+            GetResponse d;
+            while ((d = ch.basicGet(PipelineStack.QUEUE + ".dead", true)) != null) {
+                dead.add(new String(d.getBody(), java.nio.charset.StandardCharsets.UTF_8));
+            }
+            assertThat(dead).as("the poison message and the two forged requests were dead-lettered").hasSize(3)
+                    .contains("{not a learn request");
+            assertThat(dead).filteredOn(m -> m.contains(forgedJob)).hasSize(2);
+            assertThat(redis.sync().exists("livetune:job:" + forgedJob)).as("no job for a forged request").isZero();
         } finally {
             redisClient.shutdown();
         }

@@ -42,7 +42,8 @@ public final class Serve implements QuarkusApplication {
         try (Broker broker = Brokers.open(ConfigProvider.getConfig().getValue("livetune.gateway.rabbitmq-uri", String.class))) {
             List<String> again = UnclaimedRequests.republish(Arc.container().instance(JobStore.class).get(), broker,
                     ConfigProvider.getConfig().getOptionalValue("livetune.gateway.learn-queue", String.class)
-                            .orElse(LearnRequest.QUEUE));
+                            .orElse(LearnRequest.QUEUE),
+                    ConfigProvider.getConfig().getOptionalValue("livetune.gateway.generate-secret", String.class).orElse(null));
             if (!again.isEmpty()) {
                 System.out.println("Sent again " + again.size() + " learn request(s) a previous run had not started: " + again);
             }

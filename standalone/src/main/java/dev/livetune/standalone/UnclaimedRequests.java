@@ -19,12 +19,26 @@ final class UnclaimedRequests {
     private UnclaimedRequests() {
     }
 
-    /** @return the job ids whose requests were published again */
-    static List<String> republish(JobStore jobs, Broker broker, String queue) throws IOException {
+    /**
+     * @param secret this run's signing secret (a new one every start): each request is signed again
+     *               with it, since the orchestrator runs only requests a gateway of this run signed; null:
+     *               sent as stored
+     * @return the job ids whose requests were published again
+     */
+    static List<String> republish(JobStore jobs, Broker broker, String queue, String secret) throws IOException {
         broker.declare(queue);
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
         List<String> sent = new ArrayList<>();
         for (Map<String, String> job : jobs.unclaimed()) {
-            broker.publish(queue, new Broker.Message(job.get("request").getBytes(StandardCharsets.UTF_8), job.get("request_id"),
+            byte[] body = job.get("request").getBytes(StandardCharsets.UTF_8);
+            if (secret != null) {
+                try {
+                    body = json.writeValueAsBytes(json.readValue(body, dev.livetune.api.learn.LearnRequest.class).signed(secret));
+                } catch (IOException e) {
+                    // not a learn request: sent as it is, for the orchestrator to dead-letter
+                }
+            }
+            broker.publish(queue, new Broker.Message(body, job.get("request_id"),
                     null));
             sent.add(job.get("id"));
         }

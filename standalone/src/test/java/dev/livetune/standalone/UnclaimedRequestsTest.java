@@ -43,7 +43,7 @@ class UnclaimedRequestsTest {
                     "request_id", "req-" + claimed, "request", "{\"jobId\":\"" + claimed + "\"}"));
             redis.hset("livetune:job:" + noRequest, Map.of("id", noRequest, "status", "queued"));
 
-            List<String> sent = UnclaimedRequests.republish(new JobStore(c::sync), broker, "learn-requests-" + run);
+            List<String> sent = UnclaimedRequests.republish(new JobStore(c::sync), broker, "learn-requests-" + run, null);
 
             assertThat(sent).contains(lost).doesNotContain(claimed, noRequest);
             List<Broker.Message> got = new CopyOnWriteArrayList<>();

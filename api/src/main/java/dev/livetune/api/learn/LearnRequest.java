@@ -20,9 +20,13 @@ import java.util.List;
  * @param createdAt      ISO-8601 instant
  * @param traceparent    the W3C trace context of the request that started the job, or null
  *                       ({@link dev.livetune.api.trace.TraceContext})
+ * @param signature      the gateway's HMAC over the rest ({@link #signed}); an orchestrator that holds
+ *                       the secret runs no request without a valid one, so no other user of the broker
+ *                       (an augmentation worker parsing hostile pages) can teach a tenant's model
  */
 public record LearnRequest(int schemaVersion, String requestId, String jobId, String tenant, String adapter, String mode,
-        String text, List<String> fileIds, String sessionId, List<String> context, String createdAt, String traceparent) {
+        String text, List<String> fileIds, String sessionId, List<String> context, String createdAt, String traceparent,
+        String signature) {
 
     public static final int SCHEMA_VERSION = 1;
 
@@ -32,5 +36,52 @@ public record LearnRequest(int schemaVersion, String requestId, String jobId, St
     public LearnRequest {
         fileIds = fileIds == null ? List.of() : List.copyOf(fileIds);
         context = context == null ? List.of() : List.copyOf(context);
+    }
+
+    /** An unsigned request (a test's, or from a gateway without a secret). */
+    public LearnRequest(int schemaVersion, String requestId, String jobId, String tenant, String adapter, String mode,
+            String text, List<String> fileIds, String sessionId, List<String> context, String createdAt, String traceparent) {
+        this(schemaVersion, requestId, jobId, tenant, adapter, mode, text, fileIds, sessionId, context, createdAt, traceparent,
+                null);
+    }
+
+    /** @return this request with the mode the orchestrator resolved (the signature covers the mode sent) */
+    public LearnRequest withMode(String resolved) {
+        return new LearnRequest(schemaVersion, requestId, jobId, tenant, adapter, resolved, text, fileIds, sessionId, context,
+                createdAt, traceparent, signature);
+    }
+
+    /** @return this request signed with {@code secret} (HMAC-SHA256 over every other field) */
+    public LearnRequest signed(String secret) {
+        return new LearnRequest(schemaVersion, requestId, jobId, tenant, adapter, mode, text, fileIds, sessionId, context,
+                createdAt, traceparent, mac(secret));
+    }
+
+    /** @return whether the request carries a valid signature of {@code secret} */
+    public boolean signedWith(String secret) {
+        return signature != null && java.security.MessageDigest.isEqual(
+                signature.getBytes(java.nio.charset.StandardCharsets.US_ASCII),
+                mac(secret).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+    }
+
+    private String mac(String secret) {
+        StringBuilder in = new StringBuilder("livetune learn-request v1");
+        for (Object field : new Object[] {schemaVersion, requestId, jobId, tenant, adapter, mode, text, sessionId, createdAt,
+                traceparent}) {
+            in.append('\u0000').append(field == null ? "\u0001" : field.toString());
+        }
+        for (List<String> list : List.of(fileIds, context)) {
+            in.append('\u0002').append(list.size());
+            list.forEach(item -> in.append('\u0000').append(item));
+        }
+        try {
+            javax.crypto.Mac hmac = javax.crypto.Mac.getInstance("HmacSHA256");
+            hmac.init(new javax.crypto.spec.SecretKeySpec(secret.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                    "HmacSHA256"));
+            return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(
+                    hmac.doFinal(in.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException("HmacSHA256 is part of every JRE", e);
+        }
     }
 }
