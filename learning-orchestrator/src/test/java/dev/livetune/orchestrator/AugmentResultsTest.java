@@ -2,11 +2,9 @@ package dev.livetune.orchestrator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.smallrye.config.SmallRyeConfigBuilder;
-import java.io.IOException;
-import java.net.Socket;
-import java.time.Duration;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -24,17 +22,7 @@ class AugmentResultsTest {
 
     @BeforeEach
     void setUp() {
-        try (Socket s = new Socket("localhost", 6379)) {
-            // reachable
-        } catch (IOException e) {
-            throw new IllegalStateException("Redis is not running on localhost:6379; start it (redis-server --daemonize yes)"
-                    + " or run the tests through .ci/run");
-        }
-        OrchestratorConfig config = new SmallRyeConfigBuilder().withMapping(OrchestratorConfig.class)
-                .withConverter(Duration.class, 200, new io.quarkus.runtime.configuration.DurationConverter())
-                .withDefaultValue("livetune.orchestrator.artifacts-dir", "target/unused")
-                .withDefaultValue("livetune.orchestrator.base-model-dir", "target/unused")
-                .build().getConfigMapping(OrchestratorConfig.class);
+        OrchestratorConfig config = LocalConfig.withRedis(Path.of("target", "unused"), Map.of());
         redis = new Redis(config);
         results = new AugmentResults(redis);
     }

@@ -6,15 +6,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.livetune.api.augment.AugmentResult;
 import dev.livetune.api.learn.LearnRequest;
-import io.quarkus.runtime.configuration.DurationConverter;
-import io.smallrye.config.SmallRyeConfig;
-import io.smallrye.config.SmallRyeConfigBuilder;
 import java.io.IOException;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -87,20 +82,7 @@ class GeneralDataTest {
     }
 
     private Datasets.Dataset build(Path tmp, Map<String, String> extra) throws IOException {
-        try (Socket s = new Socket("localhost", 6379)) {
-            // reachable
-        } catch (IOException e) {
-            throw new IllegalStateException("Redis is not running on localhost:6379; start it (redis-server --daemonize yes)"
-                    + " or run the tests through .ci/run");
-        }
-        // Quarkus's converter reads durations such as "10m", as in the service.
-        SmallRyeConfigBuilder b = new SmallRyeConfigBuilder().withMapping(OrchestratorConfig.class)
-                .withConverter(Duration.class, 200, new DurationConverter())
-                .withDefaultValue("livetune.orchestrator.artifacts-dir", tmp.resolve("artifacts").toString())
-                .withDefaultValue("livetune.orchestrator.base-model-dir", tmp.resolve("base").toString());
-        extra.forEach(b::withDefaultValue);
-        SmallRyeConfig config = b.build();
-        OrchestratorConfig c = config.getConfigMapping(OrchestratorConfig.class);
+        OrchestratorConfig c = LocalConfig.withRedis(tmp, extra);
         Redis redis = new Redis(c);
         try {
             String job = "ftjob-general-" + UUID.randomUUID();

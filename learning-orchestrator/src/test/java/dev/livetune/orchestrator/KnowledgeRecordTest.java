@@ -16,14 +16,10 @@ import dev.livetune.state.AdapterStore;
 import dev.livetune.state.FileIndex;
 import dev.livetune.state.JobStore;
 import dev.livetune.state.KnowledgeIndex;
-import io.quarkus.runtime.configuration.DurationConverter;
-import io.smallrye.config.SmallRyeConfigBuilder;
 import java.io.IOException;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -56,17 +52,7 @@ class KnowledgeRecordTest {
 
     @BeforeEach
     void setUp() {
-        try (Socket s = new Socket("localhost", 6379)) {
-            // reachable
-        } catch (IOException e) {
-            throw new IllegalStateException("Redis is not running on localhost:6379; start it (redis-server --daemonize yes)"
-                    + " or run the tests through .ci/run");
-        }
-        config = new SmallRyeConfigBuilder().withMapping(OrchestratorConfig.class)
-                .withConverter(Duration.class, 200, new DurationConverter())
-                .withDefaultValue("livetune.orchestrator.artifacts-dir", tmp.resolve("artifacts").toString())
-                .withDefaultValue("livetune.orchestrator.base-model-dir", tmp.resolve("base").toString())
-                .build().getConfigMapping(OrchestratorConfig.class);
+        config = LocalConfig.withRedis(tmp, Map.of());
         redis = new Redis(config);
         record = new FileKnowledgeRecord(config.artifactsDir());
         datasets = datasets(config, redis, record);
