@@ -156,6 +156,8 @@ public class ChatResource {
             ObjectNode inner = err.putObject("error");
             inner.put("message", e.getMessage());
             inner.put("type", e.type);
+            // "service_unavailable" tells the client the request may be sent again
+            inner.put("code", e.code);
             write(os, err.toString());
             write(os, "[DONE]");
             return;

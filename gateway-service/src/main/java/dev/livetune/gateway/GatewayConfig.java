@@ -34,6 +34,13 @@ public interface GatewayConfig {
     @WithDefault("redis://localhost:6379")
     String redisUri();
 
+    /**
+     * How long a Redis command may wait before the client gets 503: longer than a short stall of
+     * Redis (a failover, a {@code CLIENT PAUSE}, a slow fork), so that one is ridden out.
+     */
+    @WithDefault("10s")
+    Duration redisTimeout();
+
     /** RabbitMQ AMQP URI. */
     @WithDefault("amqp://guest:guest@localhost:5672/%2F")
     String rabbitmqUri();

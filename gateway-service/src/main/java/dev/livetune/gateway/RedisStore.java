@@ -6,7 +6,6 @@ import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
 import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
-import java.time.Duration;
 
 /**
  * The gateway's Redis connection (Lettuce; one thread-safe connection shared by all requests,
@@ -21,7 +20,7 @@ public class RedisStore {
 
     RedisStore(GatewayConfig config) {
         RedisURI uri = RedisURI.create(config.redisUri());
-        uri.setTimeout(Duration.ofSeconds(5));
+        uri.setTimeout(config.redisTimeout());
         this.client = RedisClient.create(uri);
     }
 

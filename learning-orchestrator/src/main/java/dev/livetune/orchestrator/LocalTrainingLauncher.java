@@ -19,8 +19,9 @@ import org.jboss.logging.Logger;
 
 /**
  * Runs one training as a child process ({@code java -jar trainer.jar train ...}), relaying its
- * JSON-lines progress. Exit 75 (transient) is retried — the trainer resumes from its checkpoint —
- * up to {@code trainer-retries} times; 64 (invalid input) and anything else fail the job with the
+ * JSON-lines progress. Exit 75 (transient) and a kill by a signal (SIGKILL, SIGTERM: the OOM killer,
+ * an operator ending the process) are retried — the trainer resumes from its checkpoint — up to
+ * {@code trainer-retries} times; 64 (invalid input) and anything else fail the job with the
  * trainer's own message. A cancelled job kills the process.
  */
 @Singleton
@@ -63,12 +64,18 @@ public class LocalTrainingLauncher implements TrainingLauncher {
             if (code == 0) {
                 return;
             }
-            if (code == 75 && attempt < config.trainerRetries()) {
-                progress.accept("Training interrupted (transient); resuming from the last checkpoint");
+            if (retriable(code) && attempt < config.trainerRetries()) {
+                progress.accept(code == 75 ? "Training interrupted (transient); resuming from the last checkpoint"
+                        : "The trainer was killed (signal " + (code - 128) + "); resuming from the last checkpoint");
                 continue;
             }
             throw new JobFailure("training failed (trainer exit " + code + "): " + error[0]);
         }
+    }
+
+    /** 75, or the exit status Java reports for a process ended by SIGKILL (137) or SIGTERM (143). */
+    private static boolean retriable(int code) {
+        return code == 75 || code == 128 + 9 || code == 128 + 15;
     }
 
     private int once(Run run, Consumer<String> progress, BooleanSupplier cancel, String[] error,

@@ -46,9 +46,21 @@ public class PipelineStack implements QuarkusTestResourceLifecycleManager {
     static final int INFERENCE_PORT = 9401;
     static Path store;
     private Process inference;
+    private Path base;
+    private final boolean inJvmWorkers;
     private AugmentWorkers.Running workers;
     /** The collector the orchestrator and its trainers send their spans to. */
     static OtlpReceiver traces;
+
+    /** The stack with augmentation workers in the test JVM ({@link AugmentWorkers}). */
+    public PipelineStack() {
+        this(true);
+    }
+
+    /** @param inJvmWorkers false when the test runs augmentation-service itself (on {@link AugmentWorkers#TASKS}) */
+    PipelineStack(boolean inJvmWorkers) {
+        this.inJvmWorkers = inJvmWorkers;
+    }
 
     @Override
     public Map<String, String> start() {
@@ -62,19 +74,16 @@ public class PipelineStack implements QuarkusTestResourceLifecycleManager {
                     throw new IllegalStateException(p + " is missing: build first (./mvnw -B install -DskipTests)");
                 }
             }
-            Path base = baseModel(trainer);
+            base = baseModel(trainer);
             store = Files.createTempDirectory("livetune-orchestrator-store");
             Path hyper = Files.writeString(store.resolve("hyper.json"), "{\"num_train_epochs\": 40, \"save_steps\": 20}");
-            inference = new ProcessBuilder(java(), "-Dlivetune.inference.model-dir=" + base,
-                    "-Dlivetune.inference.artifacts-dir=" + store, "-Dlivetune.inference.admin-token=" + ADMIN,
-                    "-Dlivetune.inference.threads=1", "-Dquarkus.grpc.server.port=" + INFERENCE_PORT,
-                    "-Dquarkus.http.port=8401", "-jar", inferenceJar.toString())
-                    .redirectErrorStream(true).redirectOutput(store.resolve("inference.log").toFile()).start();
-            awaitServing();
+            startInference(List.of());
             // queues a run before this one left (declared otherwise, they would refuse this run's declarations)
             AugmentWorkers.deleteQueue(QUEUE, QUEUE + ".dead");
             AugmentWorkers.deleteQueues();
-            workers = AugmentWorkers.start();
+            if (inJvmWorkers) {
+                workers = AugmentWorkers.start();
+            }
             traces = new OtlpReceiver();
             return Map.ofEntries(
                     Map.entry("quarkus.otel.sdk.disabled", "false"),
@@ -152,6 +161,32 @@ public class PipelineStack implements QuarkusTestResourceLifecycleManager {
             w.append(syl[r.nextInt(syl.length)]);
         }
         return Character.toUpperCase(w.charAt(0)) + w.substring(1);
+    }
+
+    /**
+     * Starts inference-service on the e2e base model and the stack's store, and waits until it is
+     * SERVING; its output is appended to {@code inference.log} in the store.
+     *
+     * @param adapters the versions to load and activate at startup ({@code tenant/alias@vN}), as the
+     *                 operator's ConfigMap gives a replica that Kubernetes restarts
+     */
+    void startInference(List<String> adapters) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(java(), "-Dlivetune.inference.model-dir=" + base,
+                "-Dlivetune.inference.artifacts-dir=" + store, "-Dlivetune.inference.admin-token=" + ADMIN,
+                "-Dlivetune.inference.threads=1", "-Dlivetune.inference.drain-grace=5s",
+                "-Dquarkus.grpc.server.port=" + INFERENCE_PORT, "-Dquarkus.http.port=8401"));
+        if (!adapters.isEmpty()) {
+            cmd.add("-Dlivetune.inference.adapters=" + String.join(",", adapters));
+        }
+        cmd.addAll(List.of("-jar", Path.of("../inference-service/target/quarkus-app/quarkus-run.jar").toAbsolutePath().normalize().toString()));
+        inference = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(store.resolve("inference.log").toFile())).start();
+        awaitServing();
+    }
+
+    /** @return the running inference-service */
+    Process inference() {
+        return inference;
     }
 
     private void awaitServing() {

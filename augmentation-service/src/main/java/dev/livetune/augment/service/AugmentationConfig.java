@@ -15,6 +15,16 @@ public interface AugmentationConfig {
     @WithDefault("amqp://guest:guest@localhost:5672")
     String rabbitmqUri();
 
+    /**
+     * inference-service, for the {@code self} teacher (application.properties hands them to the gRPC
+     * client; declared here so that setting them is not refused as an unknown property).
+     */
+    @WithDefault("localhost")
+    String inferenceHost();
+
+    @WithDefault("9000")
+    int inferencePort();
+
     /** Where tasks arrive. */
     @WithDefault("augment-tasks")
     String tasksQueue();
