@@ -1,5 +1,6 @@
 package dev.livetune.api.k8s;
 
+import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
 import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.client.CustomResource;
 import io.fabric8.kubernetes.model.annotation.Group;
@@ -13,6 +14,8 @@ import io.fabric8.kubernetes.model.annotation.Version;
  * to an older version.
  */
 @Group(TrainingRun.GROUP)
+@AdditionalPrinterColumn(name = "Ready", jsonPath = ".status.conditions[?(@.type==\"Ready\")].status", type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(name = "Age", jsonPath = ".metadata.creationTimestamp", type = AdditionalPrinterColumn.Type.DATE)
 @Version("v1alpha1")
 @Plural("adapterreleases")
 @ShortNames("ar")
