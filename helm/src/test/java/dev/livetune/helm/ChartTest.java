@@ -181,6 +181,37 @@ class ChartTest {
                 .containsEntry("augmentation", false).containsEntry("operator", false);
     }
 
+    /** Issue 20: a PodMonitor per component scrapes /q/metrics on a port its pods serve it on; none by default. */
+    @Test
+    void podMonitorsScrapeEachComponentOnThePortThatServesMetrics() throws IOException {
+        assertThat(render("")).noneMatch(d -> "PodMonitor".equals(d.getKind()));
+        List<HasMetadata> docs = render("pod-monitor");
+        List<GenericKubernetesResource> monitors = docs.stream().filter(d -> "PodMonitor".equals(d.getKind()))
+                .map(GenericKubernetesResource.class::cast).toList();
+        assertThat(monitors).extracting(m -> m.getMetadata().getLabels().get("app.kubernetes.io/component"))
+                .containsExactlyInAnyOrder("gateway", "orchestrator", "augmentation", "inference", "operator");
+        for (GenericKubernetesResource m : monitors) {
+            String component = m.getMetadata().getLabels().get("app.kubernetes.io/component");
+            assertThat(m.getMetadata().getLabels()).as(m.getMetadata().getName()).containsEntry("release", "prometheus");
+            Map<String, Object> spec = m.get("spec");
+            @SuppressWarnings("unchecked")
+            Map<String, String> match = (Map<String, String>) ((Map<String, Object>) spec.get("selector")).get("matchLabels");
+            @SuppressWarnings("unchecked")
+            Map<String, Object> endpoint = ((List<Map<String, Object>>) spec.get("podMetricsEndpoints")).get(0);
+            assertThat(endpoint).containsEntry("path", "/q/metrics").containsEntry("interval", "15s");
+            HasMetadata workload = docs.stream().filter(d -> d instanceof Deployment || d instanceof StatefulSet)
+                    .filter(d -> component.equals(d.getMetadata().getLabels().get("app.kubernetes.io/component"))).findFirst()
+                    .orElseThrow(() -> new AssertionError("no workload for " + component));
+            PodTemplateSpec pod = template(workload);
+            assertThat(pod.getMetadata().getLabels()).as(component + "'s pods match the selector").containsAllEntriesOf(match);
+            Container c = pod.getSpec().getContainers().get(0);
+            Integer port = c.getPorts().stream().filter(p -> p.getName().equals(endpoint.get("port"))).findFirst()
+                    .orElseThrow(() -> new AssertionError(component + " has no port " + endpoint.get("port"))).getContainerPort();
+            assertThat(pod.getMetadata().getAnnotations()).as(component + ": the port its scrape annotation names")
+                    .containsEntry("prometheus.io/port", Integer.toString(port));
+        }
+    }
+
     /** Issue 19 #18: /q/metrics was served on the gateway's public port. */
     @Test
     void theGatewaysMetricsAndHealthAreOnItsManagementPortWhichItsServiceDoesNotExpose() throws IOException {
