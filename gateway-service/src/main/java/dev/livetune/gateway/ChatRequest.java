@@ -4,21 +4,56 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.function.Predicate;
 
 /**
  * A {@code POST /v1/chat/completions} body, checked field by field so every mistake gets a 400
- * that names the parameter. Parameters livetune does not support are refused, never ignored.
+ * that names the parameter. A parameter livetune does not support is accepted only with a value that
+ * would change nothing (its default, e.g. {@code presence_penalty: 0}); any other is refused, never
+ * ignored.
  */
 record ChatRequest(String model, List<String[]> messages, boolean stream, boolean includeUsage, Integer maxTokens,
         Double temperature, Double topP, Long seed, List<String> stop, String user) {
 
     private static final Set<String> KNOWN = Set.of("model", "messages", "stream", "stream_options", "max_tokens",
             "max_completion_tokens", "temperature", "top_p", "seed", "stop", "user", "n");
-    private static final Set<String> UNSUPPORTED = Set.of("tools", "tool_choice", "functions", "function_call",
-            "logprobs", "top_logprobs", "logit_bias", "response_format", "presence_penalty", "frequency_penalty",
-            "parallel_tool_calls", "audio", "modalities", "prediction", "reasoning_effort", "service_tier", "store",
-            "metadata", "web_search_options");
+    /**
+     * Parameters livetune does not act on, each with the values that would change nothing: those are
+     * accepted (client libraries send some of them by default), any other is refused naming the
+     * parameter. {@code null} is always accepted.
+     */
+    static final Map<String, Unsupported> UNSUPPORTED = Map.ofEntries(
+            neutral("logprobs", "false", v -> v.isBoolean() && !v.booleanValue()),
+            neutral("top_logprobs", "0", v -> v.isIntegralNumber() && v.longValue() == 0),
+            neutral("logit_bias", "{}", v -> v.isObject() && v.isEmpty()),
+            neutral("response_format", "{\"type\": \"text\"}", v -> v.isObject() && v.size() == 1 && "text".equals(v.path("type").textValue())),
+            neutral("presence_penalty", "0", v -> v.isNumber() && v.doubleValue() == 0),
+            neutral("frequency_penalty", "0", v -> v.isNumber() && v.doubleValue() == 0),
+            neutral("tool_choice", "\"none\"", v -> "none".equals(v.textValue())),
+            neutral("function_call", "\"none\"", v -> "none".equals(v.textValue())),
+            // without tools there is nothing to call in parallel or not
+            neutral("parallel_tool_calls", "true or false", JsonNode::isBoolean),
+            neutral("modalities", "[\"text\"]", v -> v.isArray() && v.size() == 1 && "text".equals(v.get(0).textValue())),
+            neutral("store", "false", v -> v.isBoolean() && !v.booleanValue()),
+            neutral("metadata", "{}", v -> v.isObject() && v.isEmpty()),
+            neutral("service_tier", "\"auto\" or \"default\"", v -> "auto".equals(v.textValue()) || "default".equals(v.textValue())),
+            neutral("tools", null, v -> false),
+            neutral("functions", null, v -> false),
+            neutral("audio", null, v -> false),
+            neutral("prediction", null, v -> false),
+            neutral("reasoning_effort", null, v -> false),
+            neutral("web_search_options", null, v -> false));
+
+    /** An unsupported parameter: the values of it that change nothing, said and tested. */
+    record Unsupported(String neutral, Predicate<JsonNode> isNeutral) {
+    }
+
+    private static Map.Entry<String, Unsupported> neutral(String name, String neutral, Predicate<JsonNode> isNeutral) {
+        return Map.entry(name, new Unsupported(neutral, isNeutral));
+    }
+
     private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant");
 
     static ChatRequest parse(JsonNode body, int maxTokensLimit) {
@@ -27,9 +62,12 @@ record ChatRequest(String model, List<String[]> messages, boolean stream, boolea
         }
         for (Iterator<String> it = body.fieldNames(); it.hasNext(); ) {
             String f = it.next();
-            if (UNSUPPORTED.contains(f)) {
-                if (!body.get(f).isNull()) {
-                    throw OpenAiException.invalid(f, "'" + f + "' is not supported by livetune");
+            Unsupported unsupported = UNSUPPORTED.get(f);
+            if (unsupported != null) {
+                JsonNode v = body.get(f);
+                if (!v.isNull() && !unsupported.isNeutral().test(v)) {
+                    throw OpenAiException.invalid(f, "'" + f + "' is not supported by livetune"
+                            + (unsupported.neutral() == null ? "" : "; only " + unsupported.neutral() + " (no effect) is accepted"));
                 }
             } else if (!KNOWN.contains(f)) {
                 throw OpenAiException.invalid(f, "unrecognized request argument supplied: " + f);

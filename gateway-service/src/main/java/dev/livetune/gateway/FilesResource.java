@@ -129,6 +129,21 @@ public class FilesResource {
         return shape(id, owned(tenant, id)).toString();
     }
 
+    /** The file's bytes as uploaded (OpenAI's {@code files.content}); 404 for another tenant's file. */
+    @GET
+    @Path("/{id}/content")
+    public Response content(@PathParam("id") String id) {
+        String tenant = caller.tenant();
+        Map<String, String> f = owned(tenant, id);
+        java.nio.file.Path file = java.nio.file.Path.of(config.filesDir(), tenant, id);
+        if (!Files.isRegularFile(file)) {
+            throw OpenAiException.notFound("file_not_found", "no such file: " + id);
+        }
+        String name = f.get("filename").replaceAll("[^A-Za-z0-9._-]", "_");
+        return Response.ok(file.toFile(), MediaType.APPLICATION_OCTET_STREAM)
+                .header("Content-Disposition", "attachment; filename=\"" + name + "\"").build();
+    }
+
     @DELETE
     @Path("/{id}")
     public String delete(@PathParam("id") String id) {

@@ -63,6 +63,7 @@ public class JobsResource {
                     schema = @Schema(ref = "FineTuningJobRequest"))) String body) {
         String tenant = caller.teacher();
         JsonNode req = object(body);
+        onlyWhatIsHonoured(req);
         String file = text(req, "training_file", true);
         files.owned(tenant, file);
         String alias = alias(tenant, text(req, "model", true));
@@ -284,6 +285,87 @@ public class JobsResource {
             return ref.name();
         } catch (IllegalArgumentException e) {
             throw OpenAiException.invalid("model", "'" + model + "' is not an adapter name: " + e.getMessage());
+        }
+    }
+
+    private static final Set<String> JOB_FIELDS = Set.of("training_file", "model", "hyperparameters", "method", "suffix", "seed",
+            "validation_file", "integrations", "metadata");
+
+    /**
+     * A fine-tuning job's parameters that livetune does not honour are accepted only with the value
+     * that changes nothing ({@code "auto"} hyperparameters, {@code method: {"type": "supervised"}},
+     * {@code null} suffix, seed and validation file, no integrations, empty metadata); any other value
+     * is refused naming it, never ignored.
+     */
+    static void onlyWhatIsHonoured(JsonNode req) {
+        for (java.util.Iterator<String> it = req.fieldNames(); it.hasNext(); ) {
+            String f = it.next();
+            if (!JOB_FIELDS.contains(f)) {
+                throw OpenAiException.invalid(f, "unrecognized request argument supplied: " + f);
+            }
+        }
+        auto(req.get("hyperparameters"), "hyperparameters");
+        JsonNode method = req.get("method");
+        if (method != null && !method.isNull()) {
+            if (!method.isObject() || !"supervised".equals(method.path("type").textValue())) {
+                throw OpenAiException.invalid("method", "livetune trains LoRA adapters by supervised fine-tuning: only"
+                        + " {\"type\": \"supervised\"} is accepted");
+            }
+            for (java.util.Iterator<Map.Entry<String, JsonNode>> it = method.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> f = it.next();
+                if (f.getKey().equals("supervised")) {
+                    if (!f.getValue().isNull() && !f.getValue().isObject()) {
+                        throw OpenAiException.invalid("method.supervised", "'method.supervised' must be an object");
+                    }
+                    for (java.util.Iterator<String> s = f.getValue().fieldNames(); s.hasNext(); ) {
+                        String name = s.next();
+                        if (!name.equals("hyperparameters")) {
+                            throw OpenAiException.invalid("method.supervised." + name, "unrecognized argument: method.supervised." + name);
+                        }
+                    }
+                    auto(f.getValue().get("hyperparameters"), "method.supervised.hyperparameters");
+                } else if (!f.getKey().equals("type")) {
+                    throw OpenAiException.invalid("method." + f.getKey(), "unrecognized argument: method." + f.getKey());
+                }
+            }
+        }
+        unset(req, "suffix", "name the alias to teach with 'model' instead");
+        unset(req, "seed", "livetune seeds training itself (the same data gives the same adapter bytes)");
+        unset(req, "validation_file", "the eval gate scores held-out questions the orchestrator writes");
+        JsonNode integrations = req.get("integrations");
+        if (integrations != null && !integrations.isNull() && !(integrations.isArray() && integrations.isEmpty())) {
+            throw OpenAiException.invalid("integrations", "'integrations' is not supported by livetune; only [] is accepted");
+        }
+        JsonNode metadata = req.get("metadata");
+        if (metadata != null && !metadata.isNull() && !(metadata.isObject() && metadata.isEmpty())) {
+            throw OpenAiException.invalid("metadata", "'metadata' is not supported by livetune; only {} is accepted");
+        }
+    }
+
+    private static void unset(JsonNode req, String field, String why) {
+        JsonNode v = req.get(field);
+        if (v != null && !v.isNull()) {
+            throw OpenAiException.invalid(field, "'" + field + "' is not supported by livetune: " + why);
+        }
+    }
+
+    private static void auto(JsonNode hyper, String at) {
+        if (hyper == null || hyper.isNull()) {
+            return;
+        }
+        if (!hyper.isObject()) {
+            throw OpenAiException.invalid(at, "'" + at + "' must be an object");
+        }
+        for (java.util.Iterator<Map.Entry<String, JsonNode>> it = hyper.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> h = it.next();
+            String name = at + "." + h.getKey();
+            if (!Set.of("n_epochs", "batch_size", "learning_rate_multiplier").contains(h.getKey())) {
+                throw OpenAiException.invalid(name, "unrecognized hyperparameter: " + name);
+            }
+            if (!h.getValue().isNull() && !"auto".equals(h.getValue().textValue())) {
+                throw OpenAiException.invalid(name, "livetune sizes each training itself (its steps grow with what the adapter"
+                        + " already knows); only \"auto\" is accepted for " + name);
+            }
         }
     }
 

@@ -158,7 +158,12 @@ class BadInputTest {
                 .post("/v1/files").then().statusCode(429)
                 .body("error.code", equalTo("storage_limit_reached"))
                 .body("error.message", containsString("already keeps 4 files"));
+        // the content as uploaded, for its owner alone
+        assertThat(given().header("Authorization", k).get("/v1/files/" + ids.get(1) + "/content").then().statusCode(200)
+                .extract().asByteArray()).isEqualTo("fact 1".getBytes(StandardCharsets.UTF_8));
         given().header("Authorization", k).delete("/v1/files/" + ids.get(0)).then().statusCode(200);
+        given().header("Authorization", k).get("/v1/files/" + ids.get(0) + "/content").then().statusCode(404)
+                .body("error.code", equalTo("file_not_found"));
         given().header("Authorization", k).multiPart("purpose", "fine-tune").multiPart("file", "f4.md", new byte[] {'x'})
                 .post("/v1/files").then().statusCode(200);
 
@@ -169,6 +174,7 @@ class BadInputTest {
                 .post("/v1/files").then().statusCode(429)
                 .body("error.message", containsString("past 1000000 bytes (it keeps 600000)"));
         assertThat(given().header("Authorization", other).get("/v1/files").jsonPath().getList("data")).hasSize(1);
+        given().header("Authorization", other).get("/v1/files/" + ids.get(1) + "/content").then().statusCode(404);
     }
 
     /**

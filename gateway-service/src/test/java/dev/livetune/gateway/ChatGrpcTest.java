@@ -104,4 +104,31 @@ class ChatGrpcTest {
         }
         throw new AssertionError("the call succeeded");
     }
+
+    /** Server reflection is on, so grpcurl and other tools find the Chat API without its proto files, and with no key. */
+    @Test
+    void theChatApiIsDiscoverableByReflection() throws Exception {
+        java.util.concurrent.CompletableFuture<io.grpc.reflection.v1.ServerReflectionResponse> answer = new java.util.concurrent.CompletableFuture<>();
+        io.grpc.stub.StreamObserver<io.grpc.reflection.v1.ServerReflectionRequest> ask = io.grpc.reflection.v1.ServerReflectionGrpc
+                .newStub(CHANNEL).serverReflectionInfo(new io.grpc.stub.StreamObserver<>() {
+                    @Override
+                    public void onNext(io.grpc.reflection.v1.ServerReflectionResponse r) {
+                        answer.complete(r);
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                        answer.completeExceptionally(t);
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                    }
+                });
+        ask.onNext(io.grpc.reflection.v1.ServerReflectionRequest.newBuilder().setListServices("*").build());
+        List<String> services = answer.get(30, java.util.concurrent.TimeUnit.SECONDS).getListServicesResponse().getServiceList()
+                .stream().map(io.grpc.reflection.v1.ServiceResponse::getName).toList();
+        ask.onCompleted();
+        assertThat(services).contains("livetune.chat.v1.Chat");
+    }
 }

@@ -134,6 +134,17 @@ public class Jobs {
     public void event(String jobId, String level, String message) {
         Instant now = Instant.now();
         store.event(jobId, now, level, message);
+        publish(jobId, now, level, message);
+    }
+
+    /** Appends a {@code metrics} event (step, total steps, training loss in its {@code data}) and publishes it. */
+    public void metrics(String jobId, int step, int totalSteps, double trainLoss) {
+        Instant now = Instant.now();
+        store.metrics(jobId, now, step, totalSteps, trainLoss);
+        publish(jobId, now, "info", JobStore.stepMessage(step, totalSteps, trainLoss));
+    }
+
+    private void publish(String jobId, Instant now, String level, String message) {
         Map<String, String> job = store.get(jobId);
         events.publish(new dev.livetune.api.learn.LearnEvent(1, jobId, job.getOrDefault("tenant", ""),
                 job.getOrDefault("phase", JobPhase.RECEIVED.wire()), level, message, now.toString()));

@@ -23,7 +23,6 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.BooleanSupplier;
-import java.util.function.Consumer;
 import java.util.function.LongConsumer;
 
 /**
@@ -50,7 +49,7 @@ public class KubernetesTrainingLauncher implements TrainingLauncher {
     }
 
     @Override
-    public void train(Run run, Consumer<String> progress, BooleanSupplier cancel, LongConsumer started) {
+    public void train(Run run, Progress progress, BooleanSupplier cancel, LongConsumer started) {
         KubernetesClient client = clients.get();
         String ns = config.kubernetesNamespace().orElse(client.getNamespace());
         String name = run.jobId().toLowerCase(java.util.Locale.ROOT);
@@ -59,7 +58,7 @@ public class KubernetesTrainingLauncher implements TrainingLauncher {
         try {
             if (resource.get() == null) {
                 client.resource(desired(run, name, ns)).create();
-                progress.accept("TrainingRun " + ns + "/" + name + " created for the training-operator");
+                progress.message("TrainingRun " + ns + "/" + name + " created for the training-operator");
             }
             // Every attempt may use the whole deadline; the operator ends each one at it.
             long deadline = System.nanoTime() + config.trainingTimeout().toNanos() * (config.trainerRetries() + 1)
@@ -91,7 +90,7 @@ public class KubernetesTrainingLauncher implements TrainingLauncher {
                 TrainingRunStatus s = current.getStatus();
                 if (s != null && s.message != null && !Objects.equals(s.message, said)) {
                     said = s.message;
-                    progress.accept("Training in the cluster: " + s.message);
+                    progress.message("Training in the cluster: " + s.message);
                 }
                 if (s != null && TrainingRunStatus.SUCCEEDED.equals(s.phase)) {
                     return;

@@ -14,7 +14,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
-import java.util.function.Consumer;
 import org.jboss.logging.Logger;
 
 /**
@@ -57,7 +56,7 @@ public class LocalTrainingLauncher implements TrainingLauncher {
      * @throws JobFailure when the trainer fails for good, or the job was cancelled
      */
     @Override
-    public void train(Run run, Consumer<String> progress, BooleanSupplier cancel, java.util.function.LongConsumer started) {
+    public void train(Run run, Progress progress, BooleanSupplier cancel, java.util.function.LongConsumer started) {
         String[] error = {"see the trainer's output"};
         for (int attempt = 0; ; attempt++) {
             int code = once(run, progress, cancel, error, started);
@@ -65,7 +64,7 @@ public class LocalTrainingLauncher implements TrainingLauncher {
                 return;
             }
             if (retriable(code) && attempt < config.trainerRetries()) {
-                progress.accept(code == 75 ? "Training interrupted (transient); resuming from the last checkpoint"
+                progress.message(code == 75 ? "Training interrupted (transient); resuming from the last checkpoint"
                         : "The trainer was killed (signal " + (code - 128) + "); resuming from the last checkpoint");
                 continue;
             }
@@ -78,7 +77,7 @@ public class LocalTrainingLauncher implements TrainingLauncher {
         return code == 75 || code == 128 + 9 || code == 128 + 15;
     }
 
-    private int once(Run run, Consumer<String> progress, BooleanSupplier cancel, String[] error,
+    private int once(Run run, Progress progress, BooleanSupplier cancel, String[] error,
             java.util.function.LongConsumer started) {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
                 config.trainerJar().toString(), "train", "--base", run.base().toString(), "--data", run.data().toString(),
@@ -134,7 +133,7 @@ public class LocalTrainingLauncher implements TrainingLauncher {
         });
     }
 
-    private void relay(Process p, Consumer<String> progress, String[] error) {
+    private void relay(Process p, Progress progress, String[] error) {
         try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
             String line;
             int lastTenth = -1;
@@ -151,11 +150,10 @@ public class LocalTrainingLauncher implements TrainingLauncher {
                             int tenth = e.get("step").asInt() * 10 / Math.max(1, e.get("total_steps").asInt());
                             if (tenth != lastTenth) {
                                 lastTenth = tenth;
-                                progress.accept(String.format(java.util.Locale.ROOT, "Step %d/%d: training loss=%.4f",
-                                        e.get("step").asInt(), e.get("total_steps").asInt(), e.get("loss").asDouble()));
+                                progress.step(e.get("step").asInt(), e.get("total_steps").asInt(), e.get("loss").asDouble());
                             }
                         }
-                        case "resume" -> progress.accept("Resumed training at step " + e.get("step").asInt());
+                        case "resume" -> progress.message("Resumed training at step " + e.get("step").asInt());
                         case "error" -> error[0] = e.path("message").asText();
                         default -> {
                         }

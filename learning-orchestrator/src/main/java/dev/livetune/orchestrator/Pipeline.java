@@ -400,7 +400,17 @@ public class Pipeline {
                     OptionalInt live = adapters.live(r.tenant(), r.adapter());
                     Path parent = live.isEmpty() || d.consolidation() ? null : adapterDir(r, live.getAsInt());
                     trainer.train(new TrainingLauncher.Run(id, r.tenant(), r.adapter(), version, config.baseModelDir(), d.train(),
-                            d.replayFile(), d.probes(), parent, out, hyper(d)), message -> jobs.event(id, "info", message),
+                            d.replayFile(), d.probes(), parent, out, hyper(d)), new TrainingLauncher.Progress() {
+                                @Override
+                                public void message(String text) {
+                                    jobs.event(id, "info", text);
+                                }
+
+                                @Override
+                                public void step(int step, int totalSteps, double loss) {
+                                    jobs.metrics(id, step, totalSteps, loss);
+                                }
+                            },
                             () -> jobs.cancelRequested(id), pid -> jobs.set(id, Map.of("trainer_pid", Long.toString(pid))));
                 }
                 jobs.enter(id, JobPhase.EVALUATING, "Trained; checking what it learned and kept");

@@ -2,7 +2,6 @@ package dev.livetune.orchestrator;
 
 import java.nio.file.Path;
 import java.util.function.BooleanSupplier;
-import java.util.function.Consumer;
 import java.util.function.LongConsumer;
 
 /**
@@ -26,5 +25,15 @@ public interface TrainingLauncher {
      * @param started  told a local trainer's process id (to end it if the orchestrator dies)
      * @throws JobFailure when the training fails for good, or the job was cancelled
      */
-    void train(Run run, Consumer<String> progress, BooleanSupplier cancel, LongConsumer started);
+    void train(Run run, Progress progress, BooleanSupplier cancel, LongConsumer started);
+
+    /** Where a training's news goes: the job's events. */
+    interface Progress {
+
+        /** Something to show as it is. */
+        void message(String text);
+
+        /** A step the trainer reported (about every tenth of the run), with its training loss. */
+        void step(int step, int totalSteps, double loss);
+    }
 }

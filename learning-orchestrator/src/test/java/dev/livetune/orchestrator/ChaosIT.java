@@ -169,12 +169,12 @@ class ChaosIT {
                     new Fault("orchestrator", "SIGKILL", Reach.AUGMENTING, job -> orchestrator.restart(true)),
                     new Fault("augmentation worker", "SIGKILL", Reach.AUGMENTING, job -> augmentation.restart(true)),
                     new Fault("trainer", "SIGKILL", Reach.TRAINING, job -> killTrainer(job, true)),
-                    new Fault("inference replica", "SIGKILL", Reach.TRAINING, job -> down(j -> inference.restart(true))),
+                    new Fault("inference replica", "SIGKILL", Reach.TRAINING, job -> down(j -> inference.restart(true), keys.get(tenants.get(0)))),
                     new Fault("RabbitMQ", "stop_app, start_app", Reach.ACCEPTED, job -> restartRabbitMq()),
                     new Fault("orchestrator", "SIGTERM", Reach.TRAINING, job -> orchestrator.restart(false)),
                     new Fault("augmentation worker", "SIGTERM", Reach.AUGMENTING, job -> augmentation.restart(false)),
                     new Fault("trainer", "SIGTERM", Reach.TRAINING, job -> killTrainer(job, false)),
-                    new Fault("inference replica", "SIGTERM", Reach.TRAINING, job -> down(j -> inference.restart(false))),
+                    new Fault("inference replica", "SIGTERM", Reach.TRAINING, job -> down(j -> inference.restart(false), keys.get(tenants.get(0)))),
                     new Fault("Redis", "CLIENT PAUSE 5000 ALL", Reach.TRAINING, job -> pauseRedis()));
             int n = 0;
             for (Fault fault : faults) {
@@ -292,11 +292,18 @@ class ChaosIT {
         redis.ping();
     }
 
-    /** Runs a restart of the inference replica, keeping when it was down. */
-    private void down(FaultAction restart) throws Exception {
+    /**
+     * Runs a restart of the inference replica, keeping when it was down: until the gateway answers a
+     * chat again (its channel to inference reconnects on its own schedule, after the replica serves).
+     */
+    private void down(FaultAction restart, String key) throws Exception {
         long from = System.nanoTime();
         try {
             restart.strike(null);
+            ObjectNode body = JSON.createObjectNode().put("model", "livetune-base").put("max_tokens", 1);
+            body.putArray("messages").addObject().put("role", "user").put("content", "Are you back?");
+            await("the gateway reaching inference again").atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(100))
+                    .until(() -> http.send(completions(key, body).build(), HttpResponse.BodyHandlers.discarding()).statusCode() == 200);
         } finally {
             inferenceDown.add(new long[] {from, System.nanoTime()});
         }

@@ -3,6 +3,7 @@ package dev.livetune.orchestrator;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
@@ -24,6 +25,7 @@ import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -86,6 +88,17 @@ class LearnToLiveTest {
             assertThat(job.get("status")).isEqualTo("succeeded");
             assertThat(job.get("fine_tuned_model")).isEqualTo("default@v1");
             assertThat(String.join("\n", events)).contains("Dataset ready", "Training default@v1", "Eval passed", "is live");
+            // training progress as OpenAI's metrics events: step, total steps and loss in data
+            List<JsonNode> steps = new ArrayList<>();
+            for (String e : events) {
+                JsonNode event = new ObjectMapper().readTree(e);
+                if (event.path("type").asText().equals("metrics")) {
+                    steps.add(event.path("data"));
+                }
+            }
+            assertThat(steps).as(String.join("\n", events)).isNotEmpty()
+                    .allSatisfy(d -> assertThat(d.path("step").asInt()).isBetween(1, d.path("total_steps").asInt()))
+                    .allSatisfy(d -> assertThat(d.path("train_loss").isNumber()).isTrue());
             assertThat(redis.sync().zcard("livetune:tenant-jobs:" + tenant)).as("a duplicate delivery makes no second job")
                     .isEqualTo(1);
             assertThat(redis.sync().smembers("livetune:tenant-versions:" + tenant + ":default")).containsExactly("1");

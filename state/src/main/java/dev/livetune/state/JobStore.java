@@ -287,14 +287,42 @@ public final class JobStore {
      * @return the event as stored
      */
     public String event(String jobId, Instant at, String level, String message) {
+        return append(jobId, at, level, message, null);
+    }
+
+    /**
+     * Appends a training-progress event: OpenAI's {@code metrics} type, with {@code data}
+     * {@code {"step", "total_steps", "train_loss"}}.
+     *
+     * @return the event as stored
+     */
+    public String metrics(String jobId, Instant at, int step, int totalSteps, double trainLoss) {
+        ObjectNode data = json.createObjectNode();
+        data.put("step", step);
+        data.put("total_steps", totalSteps);
+        data.put("train_loss", trainLoss);
+        return append(jobId, at, "info", stepMessage(step, totalSteps, trainLoss), data);
+    }
+
+    /** @return how a training step reads in the job's events, e.g. {@code Step 8/80: training loss=1.2345} */
+    public static String stepMessage(int step, int totalSteps, double trainLoss) {
+        return String.format(java.util.Locale.ROOT, "Step %d/%d: training loss=%.4f", step, totalSteps, trainLoss);
+    }
+
+    private String append(String jobId, Instant at, String level, String message, ObjectNode data) {
         ObjectNode e = json.createObjectNode();
         e.put("id", "ftevent-" + UUID.randomUUID().toString().replace("-", ""));
         e.put("object", "fine_tuning.job.event");
         e.put("created_at", at.getEpochSecond());
         e.put("level", level);
         e.put("message", message);
-        e.putNull("data");
-        e.put("type", "message");
+        if (data == null) {
+            e.putNull("data");
+            e.put("type", "message");
+        } else {
+            e.set("data", data);
+            e.put("type", "metrics");
+        }
         String s = e.toString();
         redis.get().rpush(EVENTS + jobId, s);
         return s;

@@ -111,7 +111,21 @@ class StateTest {
         assertThat(e.path("level").asText()).isEqualTo("error");
         assertThat(e.path("message").asText()).isEqualTo("second");
         assertThat(e.has("data")).isTrue();
+        assertThat(e.path("type").asText()).isEqualTo("message");
         assertThat(jobs.events(id, 1)).containsExactly(all.get(1));
+    }
+
+    @Test
+    void aTrainingStepIsAMetricsEventWithItsData() throws Exception {
+        JobStore jobs = new JobStore(redis::sync);
+        String id = unique("ftjob-");
+        jobs.metrics(id, Instant.ofEpochSecond(12), 8, 80, 1.23456);
+        JsonNode e = new ObjectMapper().readTree(jobs.events(id, 0).get(0));
+        assertThat(e.path("type").asText()).isEqualTo("metrics");
+        assertThat(e.path("message").asText()).isEqualTo("Step 8/80: training loss=1.2346");
+        assertThat(e.path("data").path("step").asInt()).isEqualTo(8);
+        assertThat(e.path("data").path("total_steps").asInt()).isEqualTo(80);
+        assertThat(e.path("data").path("train_loss").asDouble()).isEqualTo(1.23456);
     }
 
     @Test
