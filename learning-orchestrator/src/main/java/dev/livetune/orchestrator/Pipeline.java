@@ -81,6 +81,11 @@ public class Pipeline {
     private static final Duration LEASE = Duration.ofSeconds(20);
     /** The jobs this orchestrator runs now, whose leases it renews. */
     private final Set<String> held = ConcurrentHashMap.newKeySet();
+    /**
+     * Held while leases are renewed and while a run gives its lease up: a renewal that had read the
+     * job from {@link #held} before its run ended would otherwise take the lease again, for nobody.
+     */
+    private final Object leaseChanges = new Object();
     /** Jobs whose progress could not be recorded, with how many times in a row. */
     private final Map<String, Integer> unrecorded = new ConcurrentHashMap<>();
     private final ScheduledExecutorService retries = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -162,9 +167,11 @@ public class Pipeline {
                 again = later(jobId);
             }
         } finally {
-            held.remove(jobId);
-            if (leased) {
-                releaseQuietly(jobId);
+            synchronized (leaseChanges) {
+                held.remove(jobId);
+                if (leased) {
+                    releaseQuietly(jobId);
+                }
             }
             running.remove(jobId);
         }
@@ -187,14 +194,16 @@ public class Pipeline {
 
     /** Keeps the leases of the jobs this orchestrator runs; one it finds taken is reported (it lapsed meanwhile). */
     private void renewLeases() {
-        for (String jobId : held) {
-            try {
-                if (!jobs.lease(jobId, config.instanceId(), LEASE)) {
-                    LOG.errorf("job %s: its lease was taken by orchestrator %s while this one ran it (it could not renew it"
-                            + " for %d s)", jobId, jobs.leaseHolder(jobId), LEASE.toSeconds());
+        synchronized (leaseChanges) {
+            for (String jobId : held) {
+                try {
+                    if (!jobs.lease(jobId, config.instanceId(), LEASE)) {
+                        LOG.errorf("job %s: its lease was taken by orchestrator %s while this one ran it (it could not renew"
+                                + " it for %d s)", jobId, jobs.leaseHolder(jobId), LEASE.toSeconds());
+                    }
+                } catch (RuntimeException e) {
+                    LOG.debugf("job %s: lease not renewed (%s)", jobId, e);
                 }
-            } catch (RuntimeException e) {
-                LOG.debugf("job %s: lease not renewed (%s)", jobId, e);
             }
         }
     }

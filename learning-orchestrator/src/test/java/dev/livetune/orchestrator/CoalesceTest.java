@@ -48,4 +48,31 @@ class CoalesceTest {
         assertThat(LearnJobs.ask(tenant, "What is the capital of Rukhara?")).contains("Sundrel");
         assertThat(LearnJobs.ask(tenant, "What is the capital of Toskin?")).contains("Maplewick");
     }
+
+    /**
+     * Issue 19 #2: a job waiting for its adapter held a worker, so one tenant's queue of jobs for one
+     * adapter took both workers and another tenant waited behind all of it. With the adapter lanes the
+     * queue holds one worker: the other tenant's job runs beside the first training and ends before
+     * the queue's next training does.
+     */
+    @Test
+    void anotherTenantsJobDoesNotWaitBehindOneTenantsQueue() throws Exception {
+        String busy = "t" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
+        String other = "t" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
+        String a1 = LearnJobs.publish(busy, "instruction", "The capital of Vellor is Amberlee.", List.of());
+        String a2 = LearnJobs.publish(busy, "instruction", "The capital of Quessa is Dornhill.", List.of());
+        String a3 = LearnJobs.publish(busy, "instruction", "The capital of Marrin is Oakhollow.", List.of());
+        String b = LearnJobs.publish(other, "instruction", "The capital of Tirwen is Saltmere.", List.of());
+        Map<String, String> first = LearnJobs.await(a1);
+        Map<String, String> theOther = LearnJobs.await(b);
+        Map<String, String> second = LearnJobs.await(a2);
+        Map<String, String> third = LearnJobs.await(a3);
+        assertThat(List.of(first, theOther, second, third)).extracting(j -> j.get("phase")).containsOnly("succeeded");
+        assertThat(first.get("fine_tuned_model")).isEqualTo("default@v1");
+        assertThat(List.of(second.get("fine_tuned_model"), third.get("fine_tuned_model"))).as("the queue's later trainings")
+                .doesNotContain("default@v1");
+        long queueNext = Math.min(Long.parseLong(second.get("finished_at")), Long.parseLong(third.get("finished_at")));
+        assertThat(Long.parseLong(theOther.get("finished_at"))).as("the other tenant's job ended no later than the busy tenant's"
+                + " second training").isLessThanOrEqualTo(queueNext);
+    }
 }
