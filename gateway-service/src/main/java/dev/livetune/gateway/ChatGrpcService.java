@@ -242,16 +242,7 @@ public class ChatGrpcService extends ChatGrpc.ChatImplBase {
             }
             String id = learning.start(tenant, alias, "rollback", Integer.toString(v), List.of(), null, List.of()).jobId();
             ServerCallStreamObserver<RollbackResponse> call = (ServerCallStreamObserver<RollbackResponse>) out;
-            Map<String, String> job = jobs.get(id);
-            try (Wakeups.Watch w = watch.watch(id)) {
-                while (!TERMINAL.contains(job.get("status")) && !call.isCancelled()) {
-                    long mark = w.mark();
-                    job = jobs.get(id);
-                    if (!TERMINAL.contains(job.get("status"))) {
-                        watch.await(w, mark, java.time.Duration.ofSeconds(15));
-                    }
-                }
-            }
+            Map<String, String> job = learning.awaitEnd(id, call::isCancelled);
             if (call.isCancelled()) {
                 return null;
             }

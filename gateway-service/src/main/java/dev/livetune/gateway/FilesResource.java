@@ -3,6 +3,7 @@ package dev.livetune.gateway;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.livetune.api.learn.ChatSamples;
 import dev.livetune.state.FileIndex;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
@@ -28,14 +29,17 @@ import org.jboss.resteasy.reactive.RestForm;
 import org.jboss.resteasy.reactive.multipart.FileUpload;
 
 /**
- * {@code /v1/files}: documents to learn from (txt, md, html, pdf), per tenant, size-limited, in
- * OpenAI's {@code file} shape. Another tenant's file is 404, never listed.
+ * {@code /v1/files}: documents to learn from (txt, md, html, pdf) and the tenant's own training data
+ * (chat-format JSONL with {@code purpose: fine-tune}, checked line by line as it arrives), per tenant,
+ * size-limited, in OpenAI's {@code file} shape. Another tenant's file is 404, never listed.
  */
 @Path("/v1/files")
 @Produces(MediaType.APPLICATION_JSON)
 public class FilesResource {
 
     private static final Set<String> TYPES = Set.of("txt", "md", "markdown", "html", "htm", "pdf");
+    /** The purpose of training data, as OpenAI names it. */
+    static final String FINE_TUNE = "fine-tune";
 
     private final Caller caller;
     private final FileIndex index;
@@ -61,14 +65,28 @@ public class FilesResource {
         }
         String name = file.fileName() == null ? "" : file.fileName();
         String ext = name.contains(".") ? name.substring(name.lastIndexOf('.') + 1).toLowerCase(Locale.ROOT) : "";
-        if (!TYPES.contains(ext)) {
-            throw OpenAiException.invalid("file", "only .txt, .md, .html and .pdf files can be learned from, not '" + name + "'");
+        boolean samples = ext.equals("jsonl");
+        if (!TYPES.contains(ext) && !samples) {
+            throw OpenAiException.invalid("file", "only .txt, .md, .html and .pdf documents and .jsonl training data can be"
+                    + " learned from, not '" + name + "'");
+        }
+        if (samples && !purpose.equals(FINE_TUNE)) {
+            throw OpenAiException.invalid("purpose", "a .jsonl file is training data: upload it with purpose 'fine-tune'");
         }
         if (file.size() > config.maxFileBytes()) {
             throw OpenAiException.tooLarge("file of " + file.size() + " bytes exceeds " + config.maxFileBytes());
         }
         if (file.size() == 0) {
             throw OpenAiException.invalid("file", "the file is empty");
+        }
+        if (samples) {
+            try {
+                ChatSamples.read(name, Files.readAllBytes(file.uploadedFile()));
+            } catch (ChatSamples.InvalidSamplesException e) {
+                throw OpenAiException.invalid("file", e.getMessage());
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
         }
         String id = "file-" + UUID.randomUUID().toString().replace("-", "");
         java.nio.file.Path dir = java.nio.file.Path.of(config.filesDir(), tenant);

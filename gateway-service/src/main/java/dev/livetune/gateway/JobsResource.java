@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.livetune.api.adapter.AdapterRef;
 import dev.livetune.api.learn.LearnRequest;
+import dev.livetune.api.learn.TrainingOptions;
 import dev.livetune.state.JobStore;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
@@ -65,10 +66,101 @@ public class JobsResource {
         JsonNode req = object(body);
         onlyWhatIsHonoured(req);
         String file = text(req, "training_file", true);
-        files.owned(tenant, file);
+        boolean supervised = trainingData(files.owned(tenant, file));
+        String validation = text(req, "validation_file", false);
+        if (validation != null) {
+            if (!supervised) {
+                throw OpenAiException.invalid("validation_file", "a validation file goes with chat-format training data"
+                        + " (.jsonl, purpose fine-tune); a document's questions are written by livetune");
+            }
+            if (!trainingData(files.owned(tenant, validation))) {
+                throw OpenAiException.invalid("validation_file", "the validation file must be chat-format .jsonl uploaded"
+                        + " with purpose fine-tune");
+            }
+        }
+        TrainingOptions options = options(req, validation);
         String alias = alias(tenant, text(req, "model", true));
-        LearnRequest r = learning.start(tenant, alias, "doc", "", List.of(file), null, List.of());
+        String suffix = text(req, "suffix", false);
+        if (suffix != null) {
+            if (!alias.equals("default") && !alias.equals(suffix)) {
+                throw OpenAiException.invalid("suffix", "'suffix' names the adapter to train ('" + suffix + "'), so 'model'"
+                        + " must be the base model or that adapter, not '" + alias + "'");
+            }
+            alias = alias(tenant, suffix, "suffix");
+        }
+        LearnRequest r = learning.start(tenant, alias, supervised ? SUPERVISED : "doc", "", List.of(file), null, List.of(),
+                options);
         return job(tenant, r.jobId()).toString();
+    }
+
+    /** The mode of a job that trains on the tenant's own chat-format samples. */
+    static final String SUPERVISED = "supervised";
+
+    /** @return whether an uploaded file is chat-format training data (checked when it was uploaded) */
+    private static boolean trainingData(Map<String, String> file) {
+        return FilesResource.FINE_TUNE.equals(file.get("purpose")) && file.get("filename").endsWith(".jsonl");
+    }
+
+    /**
+     * The client's training choices: {@code hyperparameters} (or {@code method.supervised.hyperparameters};
+     * both may be given if they agree), each a number or {@code "auto"}, and {@code seed}.
+     */
+    private static TrainingOptions options(JsonNode req, String validation) {
+        JsonNode top = req.path("hyperparameters");
+        JsonNode method = req.path("method").path("supervised").path("hyperparameters");
+        Integer epochs = integer(top, method, "n_epochs");
+        Integer batch = integer(top, method, "batch_size");
+        Double lr = null;
+        for (JsonNode h : List.of(top, method)) {
+            JsonNode v = h.get("learning_rate_multiplier");
+            if (v != null && !v.isNull() && !"auto".equals(v.textValue())) {
+                if (!v.isNumber()) {
+                    throw OpenAiException.invalid(at(h, top, "learning_rate_multiplier"), "must be a number or \"auto\"");
+                }
+                if (lr != null && lr != v.asDouble()) {
+                    throw OpenAiException.invalid("method.supervised.hyperparameters.learning_rate_multiplier",
+                            "differs from hyperparameters.learning_rate_multiplier; give it once");
+                }
+                lr = v.asDouble();
+            }
+        }
+        Long seed = null;
+        JsonNode s = req.get("seed");
+        if (s != null && !s.isNull()) {
+            if (!s.canConvertToLong() || !s.isIntegralNumber()) {
+                throw OpenAiException.invalid("seed", "'seed' must be an integer");
+            }
+            seed = s.asLong();
+        }
+        try {
+            return new TrainingOptions(epochs, batch, lr, seed, validation);
+        } catch (IllegalArgumentException e) {
+            String name = e.getMessage().substring(0, e.getMessage().indexOf(' '));
+            throw OpenAiException.invalid((method.has(name) ? "method.supervised.hyperparameters." : "hyperparameters.") + name,
+                    e.getMessage());
+        }
+    }
+
+    private static Integer integer(JsonNode top, JsonNode method, String name) {
+        Integer out = null;
+        for (JsonNode h : List.of(top, method)) {
+            JsonNode v = h.get(name);
+            if (v != null && !v.isNull() && !"auto".equals(v.textValue())) {
+                if (!v.isIntegralNumber() || !v.canConvertToInt()) {
+                    throw OpenAiException.invalid(at(h, top, name), "must be an integer or \"auto\"");
+                }
+                if (out != null && out != v.asInt()) {
+                    throw OpenAiException.invalid("method.supervised.hyperparameters." + name, "differs from hyperparameters."
+                            + name + "; give it once");
+                }
+                out = v.asInt();
+            }
+        }
+        return out;
+    }
+
+    private static String at(JsonNode h, JsonNode top, String name) {
+        return (h == top ? "hyperparameters." : "method.supervised.hyperparameters.") + name;
     }
 
     @POST
@@ -120,6 +212,56 @@ public class JobsResource {
     @Path("/fine_tuning/jobs/{id}")
     public String get(@PathParam("id") String id) {
         return job(caller.tenant(), id).toString();
+    }
+
+    /**
+     * The job's checkpoints in OpenAI's {@code fine_tuning.job.checkpoint} shape: the version the job
+     * released, servable as {@code model} (the trainer's intermediate saves are for resuming and are
+     * not served). Its metrics are those of the last training step.
+     */
+    @GET
+    @Path("/fine_tuning/jobs/{id}/checkpoints")
+    public String checkpoints(@PathParam("id") String id) {
+        String tenant = caller.tenant();
+        Map<String, String> j = owned(tenant, id);
+        ObjectNode root = json.createObjectNode();
+        root.put("object", "list");
+        ArrayNode data = root.putArray("data");
+        String model = j.get("fine_tuned_model");
+        if ("succeeded".equals(j.get("status")) && model != null && !ModelsResource.DELETE_MODE.equals(j.get("mode"))
+                && !"rollback".equals(j.get("mode"))) {
+            JsonNode last = json.createObjectNode();
+            for (String e : jobs.events(id, 0)) {
+                try {
+                    JsonNode event = json.readTree(e);
+                    if ("metrics".equals(event.path("type").asText())) {
+                        last = event.path("data");
+                    }
+                } catch (JsonProcessingException ex) {
+                    // skip a damaged entry
+                }
+            }
+            ObjectNode c = data.addObject();
+            c.put("id", "ftckpt-" + id.substring(id.indexOf('-') + 1) + "-" + model.substring(model.lastIndexOf('@') + 1));
+            c.put("object", "fine_tuning.job.checkpoint");
+            c.put("created_at", Long.parseLong(j.getOrDefault("finished_at", j.get("created_at"))));
+            c.put("fine_tuned_model_checkpoint", model);
+            c.put("fine_tuning_job_id", id);
+            c.put("step_number", last.path("step").asInt(0));
+            ObjectNode metrics = c.putObject("metrics");
+            metrics.put("step", last.path("step").asInt(0));
+            if (last.has("train_loss")) {
+                metrics.put("train_loss", last.get("train_loss").asDouble());
+            }
+        }
+        root.put("has_more", false);
+        root.putNull("first_id");
+        root.putNull("last_id");
+        if (!data.isEmpty()) {
+            root.put("first_id", data.get(0).get("id").asText());
+            root.put("last_id", data.get(data.size() - 1).get("id").asText());
+        }
+        return root.toString();
     }
 
     @POST
@@ -257,8 +399,21 @@ public class JobsResource {
         } else {
             o.put("training_file", j.get("training_file"));
         }
-        o.putNull("validation_file");
-        o.putObject("hyperparameters").put("n_epochs", "auto");
+        TrainingOptions options = request(j).options();
+        if (options.validationFile() == null) {
+            o.putNull("validation_file");
+        } else {
+            o.put("validation_file", options.validationFile());
+        }
+        ObjectNode hyper = o.putObject("hyperparameters");
+        auto(hyper, "n_epochs", options.epochs());
+        auto(hyper, "batch_size", options.batchSize());
+        if (options.learningRateMultiplier() == null) {
+            hyper.put("learning_rate_multiplier", "auto");
+        } else {
+            hyper.put("learning_rate_multiplier", options.learningRateMultiplier());
+        }
+        o.putObject("method").put("type", "supervised").putObject("supervised").set("hyperparameters", hyper.deepCopy());
         o.putArray("result_files");
         o.putNull("trained_tokens");
         if ("failed".equals(j.get("status")) && j.get("error") != null) {
@@ -270,10 +425,39 @@ public class JobsResource {
         } else {
             o.putNull("error");
         }
-        o.put("seed", 0);
+        o.put("seed", options.seed() == null ? 0 : options.seed());
         o.putNull("estimated_finish");
         o.put("livetune_mode", j.get("mode"));
         return o;
+    }
+
+    private static void auto(ObjectNode hyper, String name, Integer value) {
+        if (value == null) {
+            hyper.put(name, "auto");
+        } else {
+            hyper.put(name, value);
+        }
+    }
+
+    /** @return the request the job was started with (kept with it); all-auto choices for a job from before they were */
+    private LearnRequest request(Map<String, String> j) {
+        String stored = j.get("request");
+        if (stored == null) {
+            return new LearnRequest(LearnRequest.SCHEMA_VERSION, "", "", "", "", "", "", List.of(), null, List.of(), "", null);
+        }
+        try {
+            return json.readValue(stored, LearnRequest.class);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a job holds an unreadable request", e);
+        }
+    }
+
+    private static String alias(String tenant, String name, String param) {
+        try {
+            return AdapterRef.alias(tenant, name).name();
+        } catch (IllegalArgumentException e) {
+            throw OpenAiException.invalid(param, "'" + name + "' is not an adapter name: " + e.getMessage());
+        }
     }
 
     private String alias(String tenant, String model) {
@@ -292,10 +476,9 @@ public class JobsResource {
             "validation_file", "integrations", "metadata");
 
     /**
-     * A fine-tuning job's parameters that livetune does not honour are accepted only with the value
-     * that changes nothing ({@code "auto"} hyperparameters, {@code method: {"type": "supervised"}},
-     * {@code null} suffix, seed and validation file, no integrations, empty metadata); any other value
-     * is refused naming it, never ignored.
+     * The fine-tuning job's parameters livetune does not act on are accepted only with the value that
+     * changes nothing ({@code method: {"type": "supervised"}}, no integrations, empty metadata); any
+     * other value, or an unknown parameter or hyperparameter, is refused naming it, never ignored.
      */
     static void onlyWhatIsHonoured(JsonNode req) {
         for (java.util.Iterator<String> it = req.fieldNames(); it.hasNext(); ) {
@@ -304,7 +487,7 @@ public class JobsResource {
                 throw OpenAiException.invalid(f, "unrecognized request argument supplied: " + f);
             }
         }
-        auto(req.get("hyperparameters"), "hyperparameters");
+        known(req.get("hyperparameters"), "hyperparameters");
         JsonNode method = req.get("method");
         if (method != null && !method.isNull()) {
             if (!method.isObject() || !"supervised".equals(method.path("type").textValue())) {
@@ -323,15 +506,12 @@ public class JobsResource {
                             throw OpenAiException.invalid("method.supervised." + name, "unrecognized argument: method.supervised." + name);
                         }
                     }
-                    auto(f.getValue().get("hyperparameters"), "method.supervised.hyperparameters");
+                    known(f.getValue().get("hyperparameters"), "method.supervised.hyperparameters");
                 } else if (!f.getKey().equals("type")) {
                     throw OpenAiException.invalid("method." + f.getKey(), "unrecognized argument: method." + f.getKey());
                 }
             }
         }
-        unset(req, "suffix", "name the alias to teach with 'model' instead");
-        unset(req, "seed", "livetune seeds training itself (the same data gives the same adapter bytes)");
-        unset(req, "validation_file", "the eval gate scores held-out questions the orchestrator writes");
         JsonNode integrations = req.get("integrations");
         if (integrations != null && !integrations.isNull() && !(integrations.isArray() && integrations.isEmpty())) {
             throw OpenAiException.invalid("integrations", "'integrations' is not supported by livetune; only [] is accepted");
@@ -342,29 +522,17 @@ public class JobsResource {
         }
     }
 
-    private static void unset(JsonNode req, String field, String why) {
-        JsonNode v = req.get(field);
-        if (v != null && !v.isNull()) {
-            throw OpenAiException.invalid(field, "'" + field + "' is not supported by livetune: " + why);
-        }
-    }
-
-    private static void auto(JsonNode hyper, String at) {
+    private static void known(JsonNode hyper, String at) {
         if (hyper == null || hyper.isNull()) {
             return;
         }
         if (!hyper.isObject()) {
             throw OpenAiException.invalid(at, "'" + at + "' must be an object");
         }
-        for (java.util.Iterator<Map.Entry<String, JsonNode>> it = hyper.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> h = it.next();
-            String name = at + "." + h.getKey();
-            if (!Set.of("n_epochs", "batch_size", "learning_rate_multiplier").contains(h.getKey())) {
-                throw OpenAiException.invalid(name, "unrecognized hyperparameter: " + name);
-            }
-            if (!h.getValue().isNull() && !"auto".equals(h.getValue().textValue())) {
-                throw OpenAiException.invalid(name, "livetune sizes each training itself (its steps grow with what the adapter"
-                        + " already knows); only \"auto\" is accepted for " + name);
+        for (java.util.Iterator<String> it = hyper.fieldNames(); it.hasNext(); ) {
+            String name = it.next();
+            if (!Set.of("n_epochs", "batch_size", "learning_rate_multiplier").contains(name)) {
+                throw OpenAiException.invalid(at + "." + name, "unrecognized hyperparameter: " + at + "." + name);
             }
         }
     }

@@ -58,6 +58,12 @@ public class Learning {
      */
     public LearnRequest start(String tenant, String alias, String mode, String text, List<String> fileIds, String session,
             List<String> context) {
+        return start(tenant, alias, mode, text, fileIds, session, context, null);
+    }
+
+    /** @param options the client's training choices (a fine-tuning job's), or null for livetune's own */
+    public LearnRequest start(String tenant, String alias, String mode, String text, List<String> fileIds, String session,
+            List<String> context, dev.livetune.api.learn.TrainingOptions options) {
         if (mode.equals("web") && !policies.webLearning(tenant)) {
             throw OpenAiException.forbidden("web_learning_off", "this tenant does not learn from the web (its policy's"
                     + " web_learning is false); state the facts instead");
@@ -70,7 +76,8 @@ public class Learning {
                 .setAttribute("livetune.tenant", tenant).setAttribute("livetune.adapter", alias).startSpan();
         try (Scope scope = span.makeCurrent()) {
             LearnRequest r = new LearnRequest(LearnRequest.SCHEMA_VERSION, UUID.randomUUID().toString(), jobId, tenant, alias,
-                    mode, text, fileIds, session, context, Instant.now().toString(), TraceContext.current());
+                    mode, text, fileIds, session, context, Instant.now().toString(), TraceContext.current())
+                    .withOptions(options);
             // signed, so the orchestrator runs only what a gateway sent (not what another user of the broker made up)
             return publishAndRecord(config.generateSecret().filter(k -> !k.isBlank()).map(r::signed).orElse(r));
         } catch (RuntimeException e) {
@@ -96,7 +103,8 @@ public class Learning {
     }
 
     /** Modes that add knowledge: under a tenant's approval policy they wait for an administrator. */
-    private static final java.util.Set<String> TEACHING = java.util.Set.of("auto", "instruction", "web", "doc");
+    private static final java.util.Set<String> TEACHING = java.util.Set.of("auto", "instruction", "web", "doc",
+            JobsResource.SUPERVISED);
 
     /** @return whether a job of this mode waits for an administrator's approval before it runs */
     public boolean awaitsApproval(String tenant, String mode) {
@@ -195,6 +203,28 @@ public class Learning {
         jobs.index(tenant, jobId, created);
         event(jobId, created, "info", "Learn request queued (" + mode + ")");
         return r;
+    }
+
+    private static final java.util.Set<String> TERMINAL = java.util.Set.of("succeeded", "failed", "cancelled");
+
+    /**
+     * Waits for a job to end (a rollback's or a deletion's, which the caller answers with).
+     *
+     * @param abandoned whether the caller went away meanwhile
+     * @return the job as it ended, or as it stood when the caller went away
+     */
+    public Map<String, String> awaitEnd(String jobId, java.util.function.BooleanSupplier abandoned) throws InterruptedException {
+        Map<String, String> job = jobs.get(jobId);
+        try (dev.livetune.broker.Wakeups.Watch w = watch.watch(jobId)) {
+            while (!TERMINAL.contains(job.get("status")) && !abandoned.getAsBoolean()) {
+                long mark = w.mark();
+                job = jobs.get(jobId);
+                if (!TERMINAL.contains(job.get("status"))) {
+                    watch.await(w, mark, java.time.Duration.ofSeconds(15));
+                }
+            }
+        }
+        return job;
     }
 
     /** Appends an event to a job's log. */

@@ -9,6 +9,7 @@ import dev.livetune.api.artifact.ArtifactLayout;
 import dev.livetune.api.auth.CallerTokens;
 import dev.livetune.api.augment.AugmentResult;
 import dev.livetune.api.augment.AugmentTask;
+import dev.livetune.api.learn.ChatSamples;
 import dev.livetune.api.learn.LearnRequest;
 import dev.livetune.api.trace.TraceContext;
 import dev.livetune.augment.Chunker;
@@ -263,8 +264,22 @@ public class Datasets {
             samplesOfTask.get(taskOf.get(i)).addAll(lines);
         }
 
-        // The knowledge record: this job's items, and the alias's live items it keeps or supersedes.
         List<LearnedItem> taught = items(r, results, samplesOfTask);
+        return assemble(r, dir, seed, train, provenance, taught, probes, dropped, manifest -> {
+            manifest.put("teacher", String.join(",", teachers));
+            manifest.put("tasks", results.size());
+        });
+    }
+
+    /**
+     * The rest of a new dataset, around its own samples: the alias's live items it keeps (replayed) or
+     * supersedes, the base model's general data, the probes (the job's new-knowledge probes, then the
+     * retention probes), the knowledge record's pending items, and the sealed manifest.
+     */
+    private Dataset assemble(LearnRequest r, Path dir, long seed, List<String> train, List<String> provenance,
+            List<LearnedItem> taught, List<AugmentResult.Probe> probes, Map<String, Integer> dropped,
+            java.util.function.Consumer<ObjectNode> describe) throws IOException {
+        // The knowledge record: this job's items, and the alias's live items it keeps or supersedes.
         Set<String> newSubjects = new TreeSet<>();
         taught.stream().map(LearnedItem::subject).filter(java.util.Objects::nonNull).forEach(newSubjects::add);
         List<LearnedItem> kept = new ArrayList<>();
@@ -321,8 +336,7 @@ public class Datasets {
         Path tmp = stage(dir, train, provenance, replay, probeLines);
         ObjectNode manifest = manifest(r);
         manifest.put("request_id", r.requestId());
-        manifest.put("teacher", String.join(",", teachers));
-        manifest.put("tasks", results.size());
+        describe.accept(manifest);
         manifest.put("samples", train.size());
         manifest.put("replay", replay.size());
         manifest.put("general_replay", general.size());
@@ -348,6 +362,90 @@ public class Datasets {
         seal(tmp, manifest, dir);
         return new Dataset(dir, train.size(), replay.size(), probes.size(), retention.size(), dropped, kept.size(),
                 statements, statements(taught), superseded.size(), false);
+    }
+
+    /** How many of a supervised job's conversations are asked as its new-knowledge probes, at most. */
+    static final int SUPERVISED_PROBES = 20;
+
+    /**
+     * The dataset of a supervised job: the tenant's own conversations (its chat-format training file,
+     * checked again as it is read), trained as they are, in file order; its new-knowledge probes are
+     * the validation file's conversations, or else (none given) up to {@value #SUPERVISED_PROBES} of
+     * the training file's, evenly spread: each asks the last user turn before an assistant turn and
+     * expects that answer. The file becomes one learned item ({@code document}), replayed by later
+     * jobs like any other, and around it the usual replay and retention probes.
+     *
+     * @throws JobFailure when a file is gone or is not valid training data
+     */
+    public Dataset supervised(LearnRequest r) throws IOException {
+        Dataset done = existing(r);
+        if (done != null) {
+            return done;
+        }
+        if (r.fileIds().isEmpty()) {
+            throw new JobFailure("supervised fine-tuning needs a training file (upload .jsonl with purpose fine-tune)");
+        }
+        String fileId = r.fileIds().get(0);
+        String name = files.get(fileId) == null ? fileId : files.get(fileId).getOrDefault("filename", fileId);
+        List<ChatSamples.Sample> samples = samples(r, fileId);
+        List<ChatSamples.Sample> asked = r.options().validationFile() == null ? spread(samples, SUPERVISED_PROBES)
+                : samples(r, r.options().validationFile());
+        List<String> train = new ArrayList<>();
+        List<String> provenance = new ArrayList<>();
+        String source = "file:" + fileId + ":" + name;
+        for (ChatSamples.Sample sample : samples) {
+            train.add(sample.jsonl());
+            provenance.add(json.writeValueAsString(new AugmentResult.Provenance(r.requestId(), source, sample.line(), name)));
+        }
+        List<AugmentResult.Probe> probes = new ArrayList<>();
+        for (ChatSamples.Sample sample : asked) {
+            AugmentResult.Probe p = new AugmentResult.Probe(sample.question(), sample.answer());
+            if (!normalize(p.expect()).isEmpty() && !probes.contains(p)) {
+                probes.add(p);
+            }
+        }
+        List<LearnedItem.Probe> itemProbes = probes.stream().map(p -> new LearnedItem.Probe(p.question(), p.expect())).toList();
+        // the validation questions were never trained on: the item is retained as the training file asked it
+        List<LearnedItem.Probe> taughtForms = spread(samples, SUPERVISED_PROBES).stream()
+                .map(x -> new LearnedItem.Probe(x.question(), x.answer())).filter(p -> !normalize(p.expect()).isEmpty())
+                .distinct().toList();
+        LearnedItem item = new LearnedItem(r.jobId() + "-0", r.tenant(), r.adapter(), LearnedItem.Kind.DOCUMENT, name, null,
+                LearnedItem.Status.PENDING, r.jobId(), r.requestId(), source, 0, null, train, itemProbes, taughtForms);
+        return assemble(r, dir(r), seed(train), train, provenance, List.of(item), probes, Map.of(), manifest -> {
+            manifest.put("teacher", "none (the tenant's own samples)");
+            manifest.put("tasks", 0);
+            manifest.put("training_file", fileId);
+            if (r.options().validationFile() != null) {
+                manifest.put("validation_file", r.options().validationFile());
+            }
+        });
+    }
+
+    /** The conversations of one of the tenant's files. */
+    private List<ChatSamples.Sample> samples(LearnRequest r, String fileId) throws IOException {
+        Path root = config.filesDir().orElseThrow(() -> new JobFailure("supervised fine-tuning needs livetune.orchestrator.files-dir"));
+        Map<String, String> meta = files.get(fileId);
+        Path file = root.resolve(r.tenant()).resolve(fileId);
+        if (meta == null || meta.isEmpty() || !r.tenant().equals(meta.get("tenant")) || !Files.isRegularFile(file)) {
+            throw new JobFailure("file " + fileId + " is gone");
+        }
+        try {
+            return ChatSamples.read(meta.getOrDefault("filename", fileId), Files.readAllBytes(file));
+        } catch (ChatSamples.InvalidSamplesException e) {
+            throw new JobFailure(e.getMessage());
+        }
+    }
+
+    /** @return at most {@code n} of {@code all}, evenly spread, in order */
+    private static <T> List<T> spread(List<T> all, int n) {
+        if (all.size() <= n) {
+            return all;
+        }
+        List<T> out = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            out.add(all.get((int) ((long) i * all.size() / n)));
+        }
+        return out;
     }
 
     /** @return the things {@code item} states: each distinct answer its probes expect (at least one) */

@@ -66,6 +66,7 @@ final class Modes {
             case "instruction" -> "instruction-guided: self-instruct on the statements";
             case "doc" -> "document-driven: backtranslation of the files' chunks";
             case "web" -> "web search: search, fetch, extract, backtranslate";
+            case Pipeline.SUPERVISED -> "supervised: the tenant's own conversations, as they are";
             default -> mode;
         };
     }

@@ -7,6 +7,7 @@ import dev.livetune.api.artifact.EvalReport;
 import dev.livetune.api.augment.AugmentResult;
 import dev.livetune.api.learn.JobPhase;
 import dev.livetune.api.learn.LearnRequest;
+import dev.livetune.api.learn.TrainingOptions;
 import dev.livetune.api.trace.TraceContext;
 import dev.livetune.state.AdapterStore;
 import dev.livetune.state.TenantPolicies;
@@ -65,6 +66,12 @@ public class Pipeline {
 
     /** The mode of a job that makes an earlier version live again (its text: the version number). */
     public static final String ROLLBACK = "rollback";
+    /** The mode of a job that deletes a version that is not live (its text: the version number). */
+    public static final String DELETE = "delete";
+    /** The mode of a job that trains on the tenant's own chat-format samples (a fine-tuning job's JSONL file). */
+    public static final String SUPERVISED = "supervised";
+    /** Passes over a supervised job's samples when its client left {@code n_epochs} to livetune, as OpenAI does for small files. */
+    static final int SUPERVISED_EPOCHS = 3;
 
     private final Jobs jobs;
     private final Datasets datasets;
@@ -348,6 +355,9 @@ public class Pipeline {
         String id = r.jobId();
         switch (phase) {
             case RECEIVED -> {
+                if (r.mode().equals(DELETE)) {
+                    return delete(r);
+                }
                 if (r.mode().equals(ROLLBACK)) {
                     int version = rollbackTarget(r);
                     jobs.set(id, Map.of("version", Integer.toString(version)));
@@ -362,6 +372,9 @@ public class Pipeline {
                 Datasets.Dataset d = datasets.existing(r);
                 if (d == null && r.mode().equals("forget")) {
                     d = datasets.forget(r);
+                }
+                if (d == null && r.mode().equals(SUPERVISED)) {
+                    d = datasets.supervised(r);
                 }
                 if (d == null) {
                     List<AugmentResult> results = augmentation.run(id, datasets.tasks(r));
@@ -409,7 +422,7 @@ public class Pipeline {
                     OptionalInt live = adapters.live(r.tenant(), r.adapter());
                     Path parent = live.isEmpty() || d.consolidation() ? null : adapterDir(r, live.getAsInt());
                     trainer.train(new TrainingLauncher.Run(id, r.tenant(), r.adapter(), version, config.baseModelDir(), d.train(),
-                            d.replayFile(), d.probes(), parent, out, hyper(d)), new TrainingLauncher.Progress() {
+                            d.replayFile(), d.probes(), parent, out, hyper(r, d)), new TrainingLauncher.Progress() {
                                 @Override
                                 public void message(String text) {
                                     jobs.event(id, "info", text);
@@ -501,7 +514,7 @@ public class Pipeline {
             throw new JobFailure("a rollback names the version to make live again, not \"" + r.text() + "\"");
         }
         if (!adapters.released(r.tenant(), r.adapter(), version)) {
-            throw new JobFailure(r.adapter() + "@v" + version + " was never released; nothing to roll back to");
+            throw new JobFailure(r.adapter() + "@v" + version + " was never released or has been deleted; nothing to roll back to");
         }
         return version;
     }
@@ -607,16 +620,36 @@ public class Pipeline {
      * thing the job itself teaches beyond the first; twice that from the base model. Samples are batched
      * at random: batched by length ({@code group_by_length}) a step was a third cheaper, but versions
      * kept far fewer earlier facts (see the trainer README).
+     *
+     * <p>A fine-tuning job's client choices come on top: {@code n_epochs} trains that many passes
+     * instead of the step budget (a supervised job with none: {@value #SUPERVISED_EPOCHS}), {@code
+     * batch_size} and {@code seed} are the trainer's, and {@code learning_rate_multiplier} scales the
+     * configured learning rate.
      */
-    private Path hyper(Datasets.Dataset d) throws java.io.IOException {
+    private Path hyper(LearnRequest r, Datasets.Dataset d) throws java.io.IOException {
         ObjectNode h = config.trainerConfig().isPresent()
                 ? (ObjectNode) json.readTree(config.trainerConfig().get().toFile())
                 : json.createObjectNode();
-        if (config.trainingSteps() > 0) {
+        TrainingOptions chosen = r.options();
+        Integer epochs = chosen.epochs() != null ? chosen.epochs() : r.mode().equals(SUPERVISED) ? SUPERVISED_EPOCHS : null;
+        if (epochs != null) {
+            h.put("num_train_epochs", epochs);
+            h.put("max_steps", -1);
+        } else if (config.trainingSteps() > 0) {
             int steps = config.trainingSteps() + config.trainingStepsPerItem() * d.statements()
                     + config.trainingStepsPerNewStatement() * Math.max(0, d.newStatements() - 1);
             // from the base model, every item is learned again: twice the budget
             h.put("max_steps", d.consolidation() ? 2 * steps : steps);
+        }
+        if (chosen.batchSize() != null) {
+            h.put("per_device_train_batch_size", chosen.batchSize());
+        }
+        if (chosen.seed() != null) {
+            h.put("seed", chosen.seed());
+        }
+        if (chosen.learningRateMultiplier() != null) {
+            h.put("learning_rate", h.path("learning_rate").asDouble(TrainingOptions.DEFAULT_LEARNING_RATE)
+                    * chosen.learningRateMultiplier());
         }
         if (h.isEmpty()) {
             return null;
@@ -626,6 +659,35 @@ public class Pipeline {
             json.writeValue(file.toFile(), h);
         }
         return file;
+    }
+
+    /**
+     * Deletes a version that is not live: first from the adapter's record (so nothing serves or rolls
+     * back to it any more), then its files. What it learned stays in the knowledge record: later
+     * versions replay it as before.
+     */
+    private JobPhase delete(LearnRequest r) throws java.io.IOException {
+        int version;
+        try {
+            version = Integer.parseInt(r.text().strip());
+        } catch (RuntimeException e) {
+            throw new JobFailure("a deletion names the version to delete, not \"" + r.text() + "\"");
+        }
+        String model = r.adapter() + "@v" + version;
+        if (adapters.released(r.tenant(), r.adapter(), version) && !adapters.deleted(r.tenant(), r.adapter(), version)) {
+            throw new JobFailure(model + " is the live version; roll back to another version or teach a newer one first");
+        }
+        Path dir = adapterDir(r, version);
+        if (Files.exists(dir)) {
+            try (var walk = Files.walk(dir)) {
+                for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
+        jobs.set(r.jobId(), Map.of("version", Integer.toString(version)));
+        jobs.enter(r.jobId(), JobPhase.SUCCEEDED, model + " is deleted");
+        return JobPhase.SUCCEEDED;
     }
 
     /** The job's version: allocated once (persisted), so a resumed job trains and releases the same one. */

@@ -37,8 +37,14 @@ final class LearnJobs {
 
     /** @return {@code jobId}, once its request is on the test queue */
     static String publish(String jobId, String tenant, String mode, String text, List<String> fileIds) throws Exception {
+        return publish(jobId, tenant, mode, text, fileIds, null);
+    }
+
+    /** @return {@code jobId}, once its request, with a fine-tuning client's training choices, is on the test queue */
+    static String publish(String jobId, String tenant, String mode, String text, List<String> fileIds,
+            dev.livetune.api.learn.TrainingOptions options) throws Exception {
         LearnRequest r = new LearnRequest(1, UUID.randomUUID().toString(), jobId, tenant, "default", mode, text, fileIds,
-                null, List.of(), Instant.now().toString(), null).signed(PipelineStack.GENERATE_SECRET);
+                null, List.of(), Instant.now().toString(), null).withOptions(options).signed(PipelineStack.GENERATE_SECRET);
         try (Connection c = new ConnectionFactory().newConnection(); Channel ch = c.createChannel()) {
             ch.queueDeclare(PipelineStack.QUEUE, true, false, false, dev.livetune.broker.WorkQueues.arguments(PipelineStack.QUEUE));
             ch.basicPublish("", PipelineStack.QUEUE, null, new ObjectMapper().writeValueAsBytes(r));

@@ -82,6 +82,21 @@ public final class AdapterStore {
         }
     }
 
+    /**
+     * Deletes a released version from the record, unless it is the one serving (one Lua script: a
+     * rollback cannot make it live in between).
+     *
+     * @return whether it is gone from the record (also when it was gone before); false: it is live
+     */
+    public boolean deleted(String tenant, String alias, int version) {
+        Long gone = redis.get().eval("""
+                if redis.call('GET', KEYS[1]) == ARGV[1] then return 0 end
+                redis.call('SREM', KEYS[2], ARGV[1])
+                return 1""", io.lettuce.core.ScriptOutputType.INTEGER,
+                new String[] {LIVE + key(tenant, alias), VERSIONS + key(tenant, alias)}, Integer.toString(version));
+        return gone == 1L;
+    }
+
     /** Makes an earlier released version the one serving (a rollback). */
     public void rolledBack(String tenant, String alias, int version) {
         redis.get().set(LIVE + key(tenant, alias), Integer.toString(version));

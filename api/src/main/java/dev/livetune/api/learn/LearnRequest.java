@@ -23,10 +23,11 @@ import java.util.List;
  * @param signature      the gateway's HMAC over the rest ({@link #signed}); an orchestrator that holds
  *                       the secret runs no request without a valid one, so no other user of the broker
  *                       (an augmentation worker parsing hostile pages) can teach a tenant's model
+ * @param options        what a fine-tuning job's client chose for its training; null: all auto
  */
 public record LearnRequest(int schemaVersion, String requestId, String jobId, String tenant, String adapter, String mode,
         String text, List<String> fileIds, String sessionId, List<String> context, String createdAt, String traceparent,
-        String signature) {
+        String signature, TrainingOptions options) {
 
     public static final int SCHEMA_VERSION = 1;
 
@@ -36,25 +37,40 @@ public record LearnRequest(int schemaVersion, String requestId, String jobId, St
     public LearnRequest {
         fileIds = fileIds == null ? List.of() : List.copyOf(fileIds);
         context = context == null ? List.of() : List.copyOf(context);
+        options = options == null ? TrainingOptions.AUTO : options;
+    }
+
+    /** A request with every training choice left to livetune. */
+    public LearnRequest(int schemaVersion, String requestId, String jobId, String tenant, String adapter, String mode,
+            String text, List<String> fileIds, String sessionId, List<String> context, String createdAt, String traceparent,
+            String signature) {
+        this(schemaVersion, requestId, jobId, tenant, adapter, mode, text, fileIds, sessionId, context, createdAt, traceparent,
+                signature, TrainingOptions.AUTO);
     }
 
     /** An unsigned request (a test's, or from a gateway without a secret). */
     public LearnRequest(int schemaVersion, String requestId, String jobId, String tenant, String adapter, String mode,
             String text, List<String> fileIds, String sessionId, List<String> context, String createdAt, String traceparent) {
         this(schemaVersion, requestId, jobId, tenant, adapter, mode, text, fileIds, sessionId, context, createdAt, traceparent,
-                null);
+                null, TrainingOptions.AUTO);
+    }
+
+    /** @return this request with the client's training choices */
+    public LearnRequest withOptions(TrainingOptions chosen) {
+        return new LearnRequest(schemaVersion, requestId, jobId, tenant, adapter, mode, text, fileIds, sessionId, context,
+                createdAt, traceparent, signature, chosen);
     }
 
     /** @return this request with the mode the orchestrator resolved (the signature covers the mode sent) */
     public LearnRequest withMode(String resolved) {
         return new LearnRequest(schemaVersion, requestId, jobId, tenant, adapter, resolved, text, fileIds, sessionId, context,
-                createdAt, traceparent, signature);
+                createdAt, traceparent, signature, options);
     }
 
     /** @return this request signed with {@code secret} (HMAC-SHA256 over every other field) */
     public LearnRequest signed(String secret) {
         return new LearnRequest(schemaVersion, requestId, jobId, tenant, adapter, mode, text, fileIds, sessionId, context,
-                createdAt, traceparent, mac(secret));
+                createdAt, traceparent, mac(secret), options);
     }
 
     /** @return whether the request carries a valid signature of {@code secret} */
@@ -73,6 +89,10 @@ public record LearnRequest(int schemaVersion, String requestId, String jobId, St
         for (List<String> list : List.of(fileIds, context)) {
             in.append('\u0002').append(list.size());
             list.forEach(item -> in.append('\u0000').append(item));
+        }
+        if (!options.auto()) {
+            // after the rest, so a request without choices signs as it did before they existed
+            in.append('\u0003').append(options);
         }
         try {
             javax.crypto.Mac hmac = javax.crypto.Mac.getInstance("HmacSHA256");
