@@ -48,7 +48,8 @@ public class GatewayStack implements QuarkusTestResourceLifecycleManager {
     private Process inference;
     private Path root;
     /** Takes the OTLP exports (the tests read spans from {@link TestSpans} instead). */
-    private com.sun.net.httpserver.HttpServer collector;
+    /** Receives the spans of the gateway and of its inference-service. */
+    static dev.livetune.api.trace.OtlpReceiver collector;
 
     @Override
     public Map<String, String> start() {
@@ -56,6 +57,7 @@ public class GatewayStack implements QuarkusTestResourceLifecycleManager {
         require("RabbitMQ", 5672, "rabbitmq-server -detached");
         try {
             root = Files.createTempDirectory("livetune-gateway-test");
+            collector = new dev.livetune.api.trace.OtlpReceiver();
             Path model = root.resolve("model");
             ModelConfig config = new ModelConfig(ModelFamily.LLAMA, 261, 64, 128, 2, 4, 2, 16, 1e-6,
                     RopeConfig.plain(10000), 512, true, false, false, ByteLevelTokenizerWriter.BOS_ID,
@@ -71,23 +73,18 @@ public class GatewayStack implements QuarkusTestResourceLifecycleManager {
             List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "-Dlivetune.inference.model-dir=" + model, "-Dlivetune.inference.threads=1",
                     "-Dlivetune.inference.generate-secret=" + GENERATE_SECRET,
+                    "-Dquarkus.otel.sdk.disabled=false", "-Dquarkus.otel.exporter.otlp.endpoint=" + collector.endpoint(),
+                    "-Dquarkus.otel.bsp.schedule.delay=200ms",
                     "-Dquarkus.grpc.server.port=" + (INFERENCE_PORT + 1), "-Dquarkus.http.port=8301", "-jar", jar));
             inference = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(root.resolve("inference.log").toFile())
                     .start();
             awaitServing();
             tap = new InferenceTap(INFERENCE_PORT, INFERENCE_PORT + 1);
             rabbit = new TcpProxy(5672);
-            collector = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 4);
-            collector.createContext("/", exchange -> {
-                try (exchange) {
-                    exchange.getRequestBody().readAllBytes();
-                    exchange.sendResponseHeaders(200, -1);
-                }
-            });
-            collector.start();
             return Map.ofEntries(
                     Map.entry("quarkus.otel.sdk.disabled", "false"),
-                    Map.entry("quarkus.otel.exporter.otlp.endpoint", "http://127.0.0.1:" + collector.getAddress().getPort()),
+                    Map.entry("quarkus.otel.exporter.otlp.endpoint", collector.endpoint()),
+                    Map.entry("quarkus.otel.bsp.schedule.delay", "200ms"),
                     Map.entry("livetune.gateway.admin-token", ADMIN),
                     Map.entry("livetune.gateway.inference-port", Integer.toString(INFERENCE_PORT)),
                     Map.entry("livetune.gateway.rabbitmq-uri", "amqp://guest:guest@localhost:" + rabbit.port() + "/%2F"),
@@ -173,7 +170,7 @@ public class GatewayStack implements QuarkusTestResourceLifecycleManager {
             }
         }
         if (collector != null) {
-            collector.stop(0);
+            collector.close();
         }
         try (com.rabbitmq.client.Connection c = new com.rabbitmq.client.ConnectionFactory().newConnection();
                 com.rabbitmq.client.Channel ch = c.createChannel()) {

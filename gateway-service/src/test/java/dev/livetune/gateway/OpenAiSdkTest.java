@@ -31,14 +31,14 @@ class OpenAiSdkTest {
         for (String f : List.of("package.json", "sdk-check.mjs")) {
             Files.copy(Path.of("src/test/node", f), work.resolve(f), StandardCopyOption.REPLACE_EXISTING);
         }
-        if (!Files.isDirectory(work.resolve("node_modules/openai"))) {
+        if (!Files.isExecutable(work.resolve("node_modules/.bin/node"))) {
             run(work, List.of("npm", "install", "--no-audit", "--no-fund", "--loglevel=error"), null, 300);
         }
         Path doc = work.resolve("facts.md");
         Files.writeString(doc, "# Zorbania\n\nThe capital of Zorbania is Quillport.\n");
         String tenant = Keys.tenant();
         String key = Keys.keyFor(tenant);
-        String output = run(work, List.of("node", "sdk-check.mjs"), new String[] {"OPENAI_BASE_URL=http://localhost:8181/v1",
+        String output = run(work, List.of(work.resolve("node_modules/.bin/node").toAbsolutePath().toString(), "sdk-check.mjs"), new String[] {"OPENAI_BASE_URL=http://localhost:8181/v1",
                 "OPENAI_API_KEY=" + key, "DOC=" + doc.toAbsolutePath()}, 120);
         JsonNode r = new ObjectMapper().readTree(output.lines().filter(l -> l.startsWith("{")).reduce((a, b) -> b).orElseThrow());
 

@@ -277,12 +277,12 @@ class ChartTest {
     void tracingTurnsOnInEveryTracedServiceAndOpensOnlyTheCollectorsPort() throws IOException {
         String endpoint = "quarkus.otel.exporter.otlp.endpoint=http://otel-collector.observability:4318";
         List<HasMetadata> off = render("");
-        for (String component : List.of("gateway", "orchestrator", "augmentation", "operator")) {
+        for (String component : List.of("gateway", "inference", "orchestrator", "augmentation", "operator")) {
             assertThat(named(off, ConfigMap.class, component).getData().get("application.properties")).as(component)
                     .doesNotContain("quarkus.otel");
         }
         List<HasMetadata> docs = render("tracing");
-        for (String component : List.of("gateway", "orchestrator", "augmentation", "operator")) {
+        for (String component : List.of("gateway", "inference", "orchestrator", "augmentation", "operator")) {
             assertThat(named(docs, ConfigMap.class, component).getData().get("application.properties")).as(component)
                     .contains("quarkus.otel.sdk.disabled=false", endpoint);
         }
@@ -294,6 +294,13 @@ class ChartTest {
         assertThat(trainer.getSpec().getEgress()).as("training pods reach the collector's port and nothing else")
                 .singleElement().satisfies(rule -> assertThat(rule.getPorts()).singleElement()
                         .satisfies(port -> assertThat(port.getPort().getIntVal()).isEqualTo(4318)));
+        for (String component : List.of("trainer", "inference")) {
+            NetworkPolicy policy = docs.stream().filter(NetworkPolicy.class::isInstance).map(NetworkPolicy.class::cast)
+                    .filter(p -> p.getMetadata().getName().endsWith("-" + component)).findFirst().orElseThrow();
+            assertThat(policy.getSpec().getEgress()).as(component + " reaches the collector's port and nothing else")
+                    .singleElement().satisfies(rule -> assertThat(rule.getPorts()).singleElement()
+                            .satisfies(port -> assertThat(port.getPort().getIntVal()).isEqualTo(4318)));
+        }
         assertThatThrownBy(() -> template().set("tracing.enabled", true).call())
                 .hasMessageContaining("tracing.otlpEndpoint is required");
         assertThatThrownBy(() -> template().set("tracing.enabled", true).set("tracing.otlpEndpoint", "collector:4318").call())
