@@ -65,6 +65,8 @@ public class InferenceEngine {
                         metrics.adapterLoads.increment();
                         metrics.adapterLoad.record((long) (s * 1e9), TimeUnit.NANOSECONDS);
                     }, metrics.adapterLoadFailures::increment);
+            AdapterRegistry adapters = registry;
+            metrics.residentAdapters(adapters::residentCount);
             model.generator(new java.util.SplittableRandom(0)).generate(List.of(GenerationRequest.of(new int[] {0},
                     null, SamplingParams.builder().setMaxNewTokens(2).optIgnoreEos(true).build())));
             for (String spec : config.adapters().orElse(List.of())) {
@@ -76,7 +78,7 @@ public class InferenceEngine {
                     LOG.errorf("adapter %s not live at startup: %s; serving everything else", spec, e.getMessage());
                 }
             }
-            scheduler = new Scheduler(model, config.maxBatch(), config.maxWaiting(), metrics.running::set);
+            scheduler = new Scheduler(model, config.maxBatch(), config.maxWaiting(), metrics);
             scheduler.start();
             ready = true;
             setServing(true);

@@ -248,6 +248,7 @@ public class InferenceGrpcService extends InferenceGrpc.InferenceImplBase {
         @Override
         public void onFinish(String remainingText, dev.livetune.llm.generate.FinishReason reason) {
             engine.metrics().e2eLatency.record(System.nanoTime() - arrival, TimeUnit.NANOSECONDS);
+            engine.metrics().finished(reason.name().toLowerCase(java.util.Locale.ROOT));
             if (clientGone.get()) {
                 return;
             }
@@ -271,6 +272,7 @@ public class InferenceGrpcService extends InferenceGrpc.InferenceImplBase {
         }
 
         void failed() {
+            engine.metrics().finished("error");
             fail(Status.INTERNAL.withDescription("generation failed; see the service log"));
         }
 

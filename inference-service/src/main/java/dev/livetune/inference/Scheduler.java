@@ -10,7 +10,6 @@ import java.util.SplittableRandom;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.function.IntConsumer;
 import org.jboss.logging.Logger;
 
 /**
@@ -22,8 +21,11 @@ final class Scheduler implements AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger(Scheduler.class);
 
-    /** A request and what it holds. */
-    record Job(GenerationRequest request, AdapterRegistry.Lease lease, Runnable onError) {
+    /** A request, what it holds, and when it was queued ({@link System#nanoTime}). */
+    record Job(GenerationRequest request, AdapterRegistry.Lease lease, Runnable onError, long queuedAt) {
+        Job(GenerationRequest request, AdapterRegistry.Lease lease, Runnable onError) {
+            this(request, lease, onError, System.nanoTime());
+        }
     }
 
     private record Running(Job job, ContinuousBatch.Handle handle) {
@@ -32,7 +34,7 @@ final class Scheduler implements AutoCloseable {
     private final ContinuousBatch batch;
     private final BlockingQueue<Job> waiting;
     private final int maxBatch;
-    private final IntConsumer runningGauge;
+    private final InferenceMetrics metrics;
     /** Owned by the decode thread; other threads read {@link #runningCount}. */
     private final List<Running> running = new ArrayList<>();
     private volatile int runningCount;
@@ -41,11 +43,11 @@ final class Scheduler implements AutoCloseable {
     private final Thread thread;
     private volatile boolean stopped;
 
-    Scheduler(LanguageModel model, int maxBatch, int maxWaiting, IntConsumer runningGauge) {
+    Scheduler(LanguageModel model, int maxBatch, int maxWaiting, InferenceMetrics metrics) {
         this.batch = new ContinuousBatch(model.decoder(), model.textStreams(), new SplittableRandom());
         this.waiting = new ArrayBlockingQueue<>(maxWaiting);
         this.maxBatch = maxBatch;
-        this.runningGauge = runningGauge;
+        this.metrics = metrics;
         this.thread = new Thread(this::loop, "livetune-decode");
         this.thread.setDaemon(true);
     }
@@ -88,6 +90,10 @@ final class Scheduler implements AutoCloseable {
                 }
                 waiting.drainTo(joining, Math.max(0, maxBatch - running.size() - joining.size()));
                 if (!joining.isEmpty()) {
+                    long now = System.nanoTime();
+                    for (Job j : joining) {
+                        metrics.queueTime.record(now - j.queuedAt(), TimeUnit.NANOSECONDS);
+                    }
                     admit(joining);
                 }
                 if (!running.isEmpty()) {
@@ -95,7 +101,9 @@ final class Scheduler implements AutoCloseable {
                     release();
                 }
                 runningCount = running.size();
-                runningGauge.accept(runningCount);
+                metrics.running.set(runningCount);
+                metrics.kvCachePositions.set(batch.cachedPositions());
+                metrics.kvCacheCapacity.set(batch.cacheCapacity());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;

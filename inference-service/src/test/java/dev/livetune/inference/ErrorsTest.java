@@ -149,7 +149,11 @@ class ErrorsTest {
         assertThat(metrics).contains("livetune_time_to_first_token_seconds_bucket", "livetune_inter_token_latency_seconds_bucket",
                 "livetune_e2e_request_latency_seconds_bucket", "livetune_requests_running", "livetune_requests_waiting",
                 "livetune_prompt_tokens_total", "livetune_generation_tokens_total", "livetune_adapter_loads_total",
-                "livetune_adapter_load_seconds_bucket");
+                "livetune_adapter_load_seconds_bucket", "livetune_request_queue_time_seconds_bucket",
+                "livetune_kv_cache_positions", "livetune_kv_cache_capacity", "livetune_adapters_resident");
+        assertThat(metrics).containsPattern("livetune_request_finished_total\\{finished_reason=\"length\",model_name=\"[^\"]+\"\\} [1-9]");
+        assertThat(metrics.lines().filter(l -> l.startsWith("livetune_")).toList()).as("every meter names the model")
+                .allSatisfy(l -> assertThat(l).contains("model_name=\""));
         assertThat(metrics).doesNotContain("acme").doesNotContain("globex");
         assertThatThrownBy(() -> Clients.inference().generate(Clients.greedy("acme/support@v0", "Hi", 3)).next())
                 .isInstanceOf(StatusRuntimeException.class);

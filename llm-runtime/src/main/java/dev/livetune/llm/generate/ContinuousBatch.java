@@ -44,6 +44,16 @@ public final class ContinuousBatch implements AutoCloseable {
         return active.size();
     }
 
+    /** @return key/value positions the batch's cache holds now, every row and left padding included */
+    public long cachedPositions() {
+        return cache == null ? 0 : (long) cache.batchSize() * cache.length();
+    }
+
+    /** @return key/value positions the batch's cache has allocated */
+    public long cacheCapacity() {
+        return cache == null ? 0 : (long) cache.batchSize() * cache.capacity();
+    }
+
     /** @return whether nothing is running */
     public boolean isEmpty() {
         return active.isEmpty();

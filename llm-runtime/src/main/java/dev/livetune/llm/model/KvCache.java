@@ -55,6 +55,11 @@ public final class KvCache implements AutoCloseable {
         return start.length;
     }
 
+    /** @return positions allocated per row (grown by doubling as sequences lengthen) */
+    public int capacity() {
+        return capacity;
+    }
+
     /** @return slots in use (including left padding) */
     public int length() {
         return length;
