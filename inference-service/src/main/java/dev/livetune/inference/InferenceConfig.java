@@ -27,6 +27,14 @@ public interface InferenceConfig {
     @WithDefault("0")
     int threads();
 
+    /**
+     * Where the model computes: {@code auto} (the first CUDA device when the PyTorch native library
+     * sees one, else the CPU), {@code cpu}, {@code cuda} or {@code cuda:N} (refused at startup when
+     * that device is not there).
+     */
+    @WithDefault("auto")
+    String device();
+
     /** Sequences decoded together at most. */
     @WithDefault("16")
     int maxBatch();

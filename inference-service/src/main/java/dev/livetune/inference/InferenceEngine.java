@@ -58,7 +58,7 @@ public class InferenceEngine {
     private void load() {
         try {
             long t0 = System.nanoTime();
-            runtime = TorchRuntime.start(config.threads());
+            runtime = TorchRuntime.start(config.threads(), null, config.device());
             model = LanguageModel.load(config.modelDir(), runtime);
             registry = new AdapterRegistry(model, config.artifactsDir(), config.maxResidentAdapters(),
                     config.allowUnverifiedAdapters(), s -> {

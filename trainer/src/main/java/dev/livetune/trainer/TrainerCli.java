@@ -69,6 +69,10 @@ public final class TrainerCli {
                 description = "PyTorch threads (default: every core)")
         int threads;
 
+        @Option(names = "--device", paramLabel = "DEVICE", defaultValue = "auto",
+                description = "auto (CUDA when PyTorch sees a GPU, else CPU), cpu, cuda or cuda:N")
+        String device;
+
         @Override
         public Integer call() {
             try (TrainerTrace trace = TrainerTrace.start(System.getenv(), "train")) {
@@ -76,9 +80,10 @@ public final class TrainerCli {
                 Progress progress = new Progress(new ObjectMapper(), System.out, System.err, trace.span());
                 try {
                     new TrainingJob(new TrainingJob.Request(base, data, out, parentAdapter, replay, probes, config,
-                            threads), progress).run();
+                            threads, device), progress).run();
                     return ExitCodes.OK;
-                } catch (InvalidTrainingInputException | ModelFormatException | TokenizerException e) {
+                } catch (InvalidTrainingInputException | ModelFormatException | TokenizerException
+                        | dev.livetune.llm.engine.Devices.UnavailableDeviceException e) {
                     return fail(progress, trace, ExitCodes.INVALID_INPUT, "invalid input", e);
                 } catch (IOException | UncheckedIOException | OutOfMemoryError e) {
                     return fail(progress, trace, ExitCodes.TRANSIENT, "transient failure", e);

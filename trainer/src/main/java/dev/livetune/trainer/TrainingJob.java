@@ -48,7 +48,10 @@ final class TrainingJob {
 
     /** Everything the command line gives. */
     record Request(Path base, Path data, Path out, Path parentAdapter, Path replay, Path probes, Path config,
-            int threads) {
+            int threads, String device) {
+        Request(Path base, Path data, Path out, Path parentAdapter, Path replay, Path probes, Path config, int threads) {
+            this(base, data, out, parentAdapter, replay, probes, config, threads, "auto");
+        }
     }
 
     private final Request request;
@@ -109,7 +112,7 @@ final class TrainingJob {
             o.put("probes", probes.size());
         });
         progress.log("loading %s", r.base());
-        try (TorchRuntime runtime = TorchRuntime.start(r.threads());
+        try (TorchRuntime runtime = TorchRuntime.start(r.threads(), null, r.device());
                 LanguageModel model = LanguageModel.load(r.base(), runtime)) {
             TextTokenizer tokenizer = model.tokenizer().orElseThrow(() -> new InvalidTrainingInputException(
                     r.base() + " has no tokenizer.json, so chat samples cannot be tokenized"));

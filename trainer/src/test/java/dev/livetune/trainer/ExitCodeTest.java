@@ -81,6 +81,14 @@ class ExitCodeTest {
         assertInvalid(train(out, "--data", data.toString(), "--config", hyper.toString()), out, "polynomial");
     }
 
+    /** This build's PyTorch is a CPU one: asking for a CUDA device is invalid input, said before anything is read. */
+    @Test
+    void aCudaDeviceThatIsNotThereIsInvalidInput(@TempDir Path dir) throws IOException {
+        Path out = dir.resolve("out");
+        assertInvalid(train(out, "--data", data.toString(), "--device", "cuda"), out, "device 'cuda' is not there",
+                "0 CUDA device(s)");
+    }
+
     @Test
     void anAdapterForAnotherBaseIsInvalidInput(@TempDir Path dir) throws IOException {
         Path otherBase = TestModels.write(dir.resolve("other"), 128, 2, 9);

@@ -14,7 +14,11 @@ final class RuntimeOptions {
     @Option(names = "--native-cache", description = "where PyTorch's native libraries are unpacked (default ~/.djl.ai)")
     Path nativeCache;
 
+    @Option(names = "--device", defaultValue = "auto",
+            description = "auto (CUDA when PyTorch sees a GPU, else CPU), cpu, cuda or cuda:N")
+    String device;
+
     TorchRuntime start() {
-        return TorchRuntime.start(threads, nativeCache);
+        return TorchRuntime.start(threads, nativeCache, device);
     }
 }

@@ -42,6 +42,15 @@ public final class TorchRuntime implements AutoCloseable {
      * @return a runtime whose manager is a fresh child of the engine's system manager
      */
     public static TorchRuntime start(int threads, Path nativeCacheDir) {
+        return start(threads, nativeCacheDir, "auto");
+    }
+
+    /**
+     * @param device where to compute ({@link Devices#select}: {@code auto}, {@code cpu}, {@code cuda},
+     *               {@code cuda:N})
+     * @throws IllegalArgumentException for a device this process does not have
+     */
+    public static TorchRuntime start(int threads, Path nativeCacheDir, String device) {
         int n = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
         if (nativeCacheDir != null) {
             System.setProperty("ENGINE_CACHE_DIR", nativeCacheDir.toAbsolutePath().toString());
@@ -52,7 +61,7 @@ public final class TorchRuntime implements AutoCloseable {
         Engine engine = Engine.getEngine("PyTorch");
         // The properties only apply on first initialisation; make a later start's choice take effect too.
         JniUtils.setNumThreads(n);
-        return new TorchRuntime(engine.newBaseManager(), new ObjectMapper(), n);
+        return new TorchRuntime(engine.newBaseManager(Devices.select(device, engine.getGpuCount())), new ObjectMapper(), n);
     }
 
     /** @return the root manager of this runtime; close the runtime to free everything below it */
@@ -63,6 +72,11 @@ public final class TorchRuntime implements AutoCloseable {
     /** @return the JSON mapper used to read model and adapter files */
     public ObjectMapper json() {
         return json;
+    }
+
+    /** @return where this runtime computes */
+    public ai.djl.Device device() {
+        return manager.getDevice();
     }
 
     /** @return PyTorch intra-op threads */
