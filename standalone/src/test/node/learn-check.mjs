@@ -6,8 +6,11 @@
 // Argument: "learn" (ask, teach, wait, ask in a new session), "ask" (ask in a new session, after a
 // restart) or "defaults" (each of PROMPTS in a new session, with no sampling parameters at all: the
 // call as the SDK's examples write it), "teach" (each of TEACH in turn, waiting for its job, then
-// QUESTIONS in new sessions) or "recall" (QUESTIONS in new sessions).
-import OpenAI from 'openai';
+// QUESTIONS in new sessions), "recall" (QUESTIONS in new sessions) or "supervised" (BAD refused as an
+// upload; TRAIN, a JSON array of JSONL lines, uploaded and fine-tuned on with EPOCHS epochs, its events
+// followed until it ends, its checkpoints listed, QUESTIONS asked of the model it made, that model's
+// deletion refused (it is live) and OLD deleted).
+import OpenAI, { toFile } from 'openai';
 import { randomUUID } from 'node:crypto';
 
 const client = new OpenAI({ maxRetries: 0, timeout: 120_000 });
@@ -82,8 +85,50 @@ if (phase === 'learn') {
     const r = await client.chat.completions.create({ model: 'default', messages: [{ role: 'user', content: prompt }] });
     out.replies.push({ prompt, content: r.choices[0].message.content });
   }
+} else if (phase === 'supervised') {
+  const errorOf = async (call) => {
+    try {
+      await call();
+      return 'no error';
+    } catch (e) {
+      return { status: e.status ?? null, code: e.code ?? null, param: e.param ?? null, message: e.message };
+    }
+  };
+  const jsonl = (name, lines) => toFile(Buffer.from(JSON.parse(lines).join('\n')), name);
+  out.badUpload = await errorOf(async () => client.files.create({ file: await jsonl('bad.jsonl', process.env.BAD),
+    purpose: 'fine-tune' }));
+  const file = await client.files.create({ file: await jsonl('support.jsonl', process.env.TRAIN), purpose: 'fine-tune' });
+  let job = await client.fineTuning.jobs.create({ training_file: file.id, model: 'default', seed: 7,
+    hyperparameters: { n_epochs: Number(process.env.EPOCHS) } });
+  const seen = new Map();
+  const deadline = Date.now() + 15 * 60_000;
+  for (;;) {
+    for (const e of (await client.fineTuning.jobs.listEvents(job.id, { limit: 100 })).data) {
+      seen.set(e.id, e);
+    }
+    if (['succeeded', 'failed', 'cancelled'].includes(job.status) || Date.now() > deadline) {
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+    job = await client.fineTuning.jobs.retrieve(job.id);
+  }
+  out.job = { id: job.id, status: job.status, fineTunedModel: job.fine_tuned_model, error: job.error, seed: job.seed,
+    hyperparameters: job.hyperparameters, mode: job.livetune_mode };
+  out.events = [...seen.values()].sort((a, b) => a.created_at - b.created_at).map((e) => e.message);
+  out.metrics = [...seen.values()].filter((e) => e.type === 'metrics').map((e) => e.data);
+  out.checkpoints = (await client.fineTuning.jobs.checkpoints.list(job.id)).data.map((c) => ({
+    model: c.fine_tuned_model_checkpoint, step: c.step_number, metrics: c.metrics, job: c.fine_tuning_job_id }));
+  out.answers = [];
+  for (const q of JSON.parse(process.env.QUESTIONS)) {
+    const r = await client.chat.completions.create({ model: job.fine_tuned_model,
+      messages: [{ role: 'user', content: q }], temperature: 0, max_tokens: 80 },
+      { headers: { 'X-Session-Id': 'it-' + randomUUID() } });
+    out.answers.push({ question: q, content: r.choices[0].message.content, servedBy: r.system_fingerprint });
+  }
+  out.deleteLive = await errorOf(() => client.models.delete(job.fine_tuned_model));
+  out.deleted = await client.models.delete(process.env.OLD);
 } else {
-  throw new Error('phase must be learn, ask, defaults, teach or recall');
+  throw new Error('phase must be learn, ask, defaults, teach, recall or supervised');
 }
 out.models = (await client.models.list()).data.map((m) => m.id);
 console.log(JSON.stringify(out));

@@ -94,6 +94,7 @@ class StandaloneIT {
         assertThat(json.convertValue(again.get("models"), List.class)).contains("default@v1", live);
         assertRecall(sdk("recall", Map.of("QUESTIONS", json.writeValueAsString(RECALL.keySet()))), "after a restart");
         rollsBackThroughTheOrchestrator();
+        fineTunesOnTheTenantsOwnConversations();
         stop(second);
         assertThat(data.resolve("redis/livetune.aof")).as("Redis kept its append-only file in the data directory")
                 .exists();
@@ -119,6 +120,69 @@ class StandaloneIT {
                     .singleElement().satisfies(a -> assertThat(a.getLiveVersion()).isEqualTo(1));
         }
         assertThat(sdk("ask").at("/afterRestart/servedBy").asText()).as("served after the rollback").endsWith("default@v1");
+    }
+
+    /** Facts only the tenant's own training file holds: statement, question, the answer's value. */
+    private static final String[][] OWN_DATA = {
+            {"The capital of Norvessa is Tamberlin.", "What is the capital of Norvessa?", "Tamberlin"},
+            {"The currency of Ulmaria is the Dovrin.", "What is the currency of Ulmaria?", "Dovrin"}};
+
+    /**
+     * OpenAI fine-tuning with the tenant's own data, through the SDK: a file with two bad lines is
+     * refused naming them; 50 chat samples are uploaded and trained on with {@code n_epochs}; the job's
+     * metrics events are followed; its checkpoint is listed; the model it made answers; that model,
+     * live, cannot be deleted, an old version can.
+     */
+    private void fineTunesOnTheTenantsOwnConversations() throws Exception {
+        List<String> train = new ArrayList<>();
+        for (String[] fact : OWN_DATA) {
+            for (dev.livetune.augment.QA qa : new dev.livetune.augment.RulesTeacher().selfInstruct(fact[0], 25)) {
+                com.fasterxml.jackson.databind.node.ObjectNode line = json.createObjectNode();
+                line.putArray("messages").add(json.createObjectNode().put("role", "user").put("content", qa.question()))
+                        .add(json.createObjectNode().put("role", "assistant").put("content", qa.answer()));
+                train.add(line.toString());
+            }
+        }
+        assertThat(train).hasSize(50);
+        List<String> bad = new ArrayList<>(train);
+        bad.set(6, bad.get(6).substring(0, 20));
+        bad.set(8, "{\"messages\": [{\"role\": \"user\", \"content\": \"Where is Norvessa?\"}]}");
+        JsonNode r = sdk("supervised", Map.of("TRAIN", json.writeValueAsString(train), "BAD", json.writeValueAsString(bad),
+                "EPOCHS", "12", "OLD", "default@v2", "QUESTIONS",
+                json.writeValueAsString(Arrays.stream(OWN_DATA).map(f -> f[1]).toList())));
+
+        assertThat(r.at("/badUpload/status").asInt()).as(r.get("badUpload").toString()).isEqualTo(400);
+        assertThat(r.at("/badUpload/param").asText()).isEqualTo("file");
+        assertThat(r.at("/badUpload/message").asText()).contains("line 7: not valid JSON", "line 9: no assistant turn");
+        assertThat(r.at("/job/status").asText()).as("the supervised job; events: " + r.get("events")).isEqualTo("succeeded");
+        assertThat(r.at("/job/mode").asText()).isEqualTo("supervised");
+        assertThat(r.at("/job/hyperparameters/n_epochs").asInt()).isEqualTo(12);
+        assertThat(r.at("/job/seed").asInt()).isEqualTo(7);
+        JsonNode metrics = r.get("metrics");
+        assertThat(metrics).as("metrics events followed").isNotEmpty();
+        JsonNode last = metrics.get(metrics.size() - 1);
+        assertThat(last.get("step").asInt()).isEqualTo(last.get("total_steps").asInt());
+        assertThat(last.get("train_loss").asDouble()).isPositive();
+        String model = r.at("/job/fineTunedModel").asText();
+        assertThat(r.get("checkpoints")).singleElement().satisfies(c -> {
+            assertThat(c.get("model").asText()).isEqualTo(model);
+            assertThat(c.get("step").asInt()).isEqualTo(last.get("step").asInt());
+            assertThat(c.get("job").asText()).isEqualTo(r.at("/job/id").asText());
+        });
+        for (int i = 0; i < OWN_DATA.length; i++) {
+            JsonNode answer = r.get("answers").get(i);
+            assertThat(answer.get("content").asText()).as(answer.get("question").asText()).containsIgnoringCase(OWN_DATA[i][2]);
+            assertThat(answer.get("servedBy").asText()).endsWith("/" + model);
+        }
+        assertThat(r.at("/deleteLive/status").asInt()).as(r.get("deleteLive").toString()).isEqualTo(409);
+        assertThat(r.at("/deleteLive/code").asText()).isEqualTo("model_is_live");
+        assertThat(r.at("/deleted/id").asText()).isEqualTo("default@v2");
+        assertThat(r.at("/deleted/deleted").asBoolean()).isTrue();
+        assertThat(json.convertValue(r.get("models"), List.class)).contains(model).doesNotContain("default@v2");
+        try (Stream<Path> artifacts = Files.walk(data.resolve("artifacts"))) {
+            assertThat(artifacts.map(Path::toString)).as("the deleted version's files are gone")
+                    .noneMatch(p -> p.endsWith("/adapters/default/v2"));
+        }
     }
 
     /**
@@ -301,7 +365,7 @@ class StandaloneIT {
         Map<String, String> env = new java.util.HashMap<>(Map.of("OPENAI_BASE_URL", "http://127.0.0.1:" + httpPort + "/v1",
                 "OPENAI_API_KEY", key, "QUESTION", QUESTION, "FACT", FACT));
         env.putAll(extraEnv);
-        String output = run(node, List.of("node", "learn-check.mjs", phase), env, 1200);
+        String output = run(node, List.of(node.resolve("node_modules/.bin/node").toString(), "learn-check.mjs", phase), env, 1200);
         String last = output.strip().lines().reduce((a, b) -> b).orElse("");
         return json.readTree(last);
     }
@@ -311,7 +375,7 @@ class StandaloneIT {
         for (String f : List.of("package.json", "learn-check.mjs")) {
             Files.copy(Path.of("src/test/node", f), node.resolve(f), StandardCopyOption.REPLACE_EXISTING);
         }
-        if (!Files.isDirectory(node.resolve("node_modules/openai"))) {
+        if (!Files.isExecutable(node.resolve("node_modules/.bin/node"))) {
             run(node, List.of("npm", "install", "--no-audit", "--no-fund", "--loglevel=error"), Map.of(), 300);
         }
     }
@@ -319,7 +383,7 @@ class StandaloneIT {
     private static String run(Path dir, List<String> command, Map<String, String> env, int seconds) throws Exception {
         ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true);
         pb.environment().putAll(env);
-        Path log = dir.resolve(command.get(0) + "-" + command.get(command.size() - 1) + ".log");
+        Path log = dir.resolve(Path.of(command.get(0)).getFileName() + "-" + command.get(command.size() - 1) + ".log");
         Process p;
         try {
             p = pb.redirectOutput(log.toFile()).start();
