@@ -198,6 +198,7 @@ public final class ServingSuite implements Callable<Integer> {
             report.put("first_token_adapter_not_resident", ttft);
             System.err.printf("ttft resident %.0f ms, not resident %.0f ms, ratio %.2f%n", Stats.median(resident) * 1000,
                     Stats.median(cold) * 1000, Stats.median(cold) / Stats.median(resident));
+            report.put("service_metrics", serviceMetrics());
         } finally {
             channel.shutdownNow();
             proc.destroy();
@@ -210,6 +211,33 @@ public final class ServingSuite implements Callable<Integer> {
     }
 
     private record Load(double[] ttft, double[] itl, double tokensPerSecond) {
+    }
+
+    /** The meters that summarise the run, as the replica's /q/metrics showed them after it. */
+    private static final List<String> SUMMARY = List.of("livetune_request_finished_total", "livetune_request_queue_time_seconds_count",
+            "livetune_request_queue_time_seconds_sum", "livetune_request_queue_time_seconds_max", "livetune_generation_tokens_total",
+            "livetune_prompt_tokens_total", "livetune_adapter_loads_total", "livetune_adapters_resident",
+            "livetune_kv_cache_capacity", "livetune_time_to_first_token_seconds_count");
+
+    /**
+     * The replica's Prometheus page after the run (written whole to {@code service-metrics.txt} in the
+     * work directory): the summary meters' samples, labels included.
+     */
+    private Map<String, Double> serviceMetrics() throws Exception {
+        String page = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://localhost:8210/q/metrics")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        Files.writeString(work.resolve("service-metrics.txt"), page);
+        Map<String, Double> out = new java.util.TreeMap<>();
+        for (String line : page.lines().toList()) {
+            int space = line.lastIndexOf(' ');
+            String name = space < 0 ? line : line.substring(0, space);
+            if (!line.startsWith("#") && space > 0 && SUMMARY.stream().anyMatch(m -> name.equals(m) || name.startsWith(m + "{"))) {
+                out.put(name, Double.parseDouble(line.substring(space + 1)));
+            }
+        }
+        System.err.println("service metrics after the run: " + out);
+        return out;
     }
 
     private int[] prompt(int i) {
