@@ -39,12 +39,12 @@ record ChatRequest(String model, List<String[]> messages, boolean stream, boolea
             neutral("store", "false", v -> v.isBoolean() && !v.booleanValue()),
             neutral("metadata", "{}", v -> v.isObject() && v.isEmpty()),
             neutral("service_tier", "\"auto\" or \"default\"", v -> "auto".equals(v.textValue()) || "default".equals(v.textValue())),
-            neutral("tools", null, v -> false),
-            neutral("functions", null, v -> false),
-            neutral("audio", null, v -> false),
-            neutral("prediction", null, v -> false),
-            neutral("reasoning_effort", null, v -> false),
-            neutral("web_search_options", null, v -> false));
+            refused("tools"),
+            refused("functions"),
+            refused("audio"),
+            refused("prediction"),
+            refused("reasoning_effort"),
+            refused("web_search_options"));
 
     /** An unsupported parameter: the values of it that change nothing, said and tested. */
     record Unsupported(String neutral, Predicate<JsonNode> isNeutral) {
@@ -52,6 +52,11 @@ record ChatRequest(String model, List<String[]> messages, boolean stream, boolea
 
     private static Map.Entry<String, Unsupported> neutral(String name, String neutral, Predicate<JsonNode> isNeutral) {
         return Map.entry(name, new Unsupported(neutral, isNeutral));
+    }
+
+    /** A parameter with no value that changes nothing: any value is refused. */
+    private static Map.Entry<String, Unsupported> refused(String name) {
+        return neutral(name, null, v -> false);
     }
 
     private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant");
