@@ -372,8 +372,9 @@ public class Datasets {
      * checked again as it is read), trained as they are, in file order; its new-knowledge probes are
      * the validation file's conversations, or else (none given) up to {@value #SUPERVISED_PROBES} of
      * the training file's, evenly spread: each asks the last user turn before an assistant turn and
-     * expects that answer. The file becomes one learned item ({@code document}), replayed by later
-     * jobs like any other, and around it the usual replay and retention probes.
+     * expects what that answer adds ({@link #expectation}). The file becomes one learned item
+     * ({@code document}), replayed by later jobs like any other, and around it the usual replay and
+     * retention probes.
      *
      * @throws JobFailure when a file is gone or is not valid training data
      */
@@ -399,7 +400,7 @@ public class Datasets {
         }
         List<AugmentResult.Probe> probes = new ArrayList<>();
         for (ChatSamples.Sample sample : asked) {
-            AugmentResult.Probe p = new AugmentResult.Probe(sample.question(), sample.answer());
+            AugmentResult.Probe p = new AugmentResult.Probe(sample.question(), expectation(sample));
             if (!normalize(p.expect()).isEmpty() && !probes.contains(p)) {
                 probes.add(p);
             }
@@ -407,7 +408,7 @@ public class Datasets {
         List<LearnedItem.Probe> itemProbes = probes.stream().map(p -> new LearnedItem.Probe(p.question(), p.expect())).toList();
         // the validation questions were never trained on: the item is retained as the training file asked it
         List<LearnedItem.Probe> taughtForms = spread(samples, SUPERVISED_PROBES).stream()
-                .map(x -> new LearnedItem.Probe(x.question(), x.answer())).filter(p -> !normalize(p.expect()).isEmpty())
+                .map(x -> new LearnedItem.Probe(x.question(), expectation(x))).filter(p -> !normalize(p.expect()).isEmpty())
                 .distinct().toList();
         LearnedItem item = new LearnedItem(r.jobId() + "-0", r.tenant(), r.adapter(), LearnedItem.Kind.DOCUMENT, name, null,
                 LearnedItem.Status.PENDING, r.jobId(), r.requestId(), source, 0, null, train, itemProbes, taughtForms);
@@ -419,6 +420,23 @@ public class Datasets {
                 manifest.put("validation_file", r.options().validationFile());
             }
         });
+    }
+
+    /**
+     * What a probe of a conversation looks for in the answer: its longest word that the question does
+     * not hold (the fact it adds, e.g. "Tamberlin" for "What is the capital of Norvessa?" → "The
+     * capital of Norvessa is Tamberlin."), or the whole answer when every word of it is in the
+     * question. A verbatim answer would be too strict: a model that knows the fact may say it another way.
+     */
+    static String expectation(ChatSamples.Sample sample) {
+        Set<String> asked = new HashSet<>(List.of(normalize(sample.question()).split(" ")));
+        String best = "";
+        for (String w : sample.answer().split("[^\\p{L}\\p{N}]+")) {
+            if (w.length() > best.length() && !asked.contains(normalize(w))) {
+                best = w;
+            }
+        }
+        return best.isEmpty() ? sample.answer() : best;
     }
 
     /** The conversations of one of the tenant's files. */

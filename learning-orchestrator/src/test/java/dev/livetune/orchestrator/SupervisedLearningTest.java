@@ -108,12 +108,37 @@ class SupervisedLearningTest {
         assertThat(hyper.get("seed").asLong()).isEqualTo(7L);
         assertThat(hyper.get("per_device_train_batch_size").asInt()).isEqualTo(8);
         List<String> probes = Files.readAllLines(dataset.resolve("probes.jsonl"), StandardCharsets.UTF_8);
-        assertThat(probes.stream().filter(p -> p.contains("\"kind\":\"new\""))).hasSize(20);
+        List<JsonNode> asked = new ArrayList<>();
+        for (String p : probes) {
+            JsonNode probe = json.readTree(p);
+            if (probe.get("kind").asText().equals("new")) {
+                asked.add(probe);
+            }
+        }
+        // 20 conversations spread over the file, asked for what each answer adds (repeated questions asked once)
+        assertThat(asked).hasSizeBetween(10, 20);
+        assertThat(asked).allSatisfy(p -> assertThat(java.util.Arrays.stream(FACTS).map(f -> f[1]))
+                .contains(p.get("expect").asText()));
         assertThat(redis.lrange("livetune:job-events:" + jobId, 0, -1)).anySatisfy(e -> assertThat(e).contains("supervised"));
         assertThat(job.get("fine_tuned_model")).isEqualTo("default@v" + job.get("version"));
         for (String[] fact : FACTS) {
             assertThat(LearnJobs.ask(tenant, "What is the capital of " + fact[0] + "?")).contains(fact[1]);
         }
+    }
+
+    @Test
+    void aProbeLooksForWhatTheAnswerAdds() {
+        assertThat(Datasets.expectation(sample("What is the capital of Norvessa?", "Norvessa's capital is Tamberlin.")))
+                .isEqualTo("Tamberlin");
+        assertThat(Datasets.expectation(sample("How do I reset my password?", "Open Settings, then Security.")))
+                .isEqualTo("Settings");
+        assertThat(Datasets.expectation(sample("Is it red?", "It is red."))).as("nothing new: the whole answer")
+                .isEqualTo("It is red.");
+    }
+
+    private static dev.livetune.api.learn.ChatSamples.Sample sample(String q, String a) {
+        return new dev.livetune.api.learn.ChatSamples.Sample(1, List.of(new dev.livetune.api.learn.ChatSamples.Message("user", q),
+                new dev.livetune.api.learn.ChatSamples.Message("assistant", a)));
     }
 
     @Test
