@@ -98,7 +98,8 @@ public class JobsResource {
 
     /** @return whether an uploaded file is chat-format training data (checked when it was uploaded) */
     private static boolean trainingData(Map<String, String> file) {
-        return FilesResource.FINE_TUNE.equals(file.get("purpose")) && file.get("filename").endsWith(".jsonl");
+        return FilesResource.FINE_TUNE.equals(file.get("purpose"))
+                && file.get("filename").toLowerCase(java.util.Locale.ROOT).endsWith(".jsonl");
     }
 
     /**

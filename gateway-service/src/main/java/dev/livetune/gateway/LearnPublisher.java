@@ -63,6 +63,15 @@ public class LearnPublisher {
     }
 
     /**
+     * The request's W3C trace context as the standard {@code traceparent} message header too, for
+     * the broker's tooling and any OpenTelemetry-aware consumer; the orchestrator reads the copy in
+     * the payload, which the request's signature covers.
+     */
+    private static java.util.Map<String, Object> traceHeaders(LearnRequest request) {
+        return request.traceparent() == null ? java.util.Map.of() : java.util.Map.of("traceparent", request.traceparent());
+    }
+
+    /**
      * @throws OpenAiException 503 when the broker does not confirm in time, or at once while the
      *                         channel is not connected (nothing is queued to be sent later then)
      */
@@ -77,7 +86,8 @@ public class LearnPublisher {
                 declared = true;
             }
             requests.sendMessage(Message.of(json.writeValueAsBytes(request), Metadata.of(OutgoingRabbitMQMetadata.builder()
-                    .withMessageId(request.requestId()).withContentType("application/json").build())))
+                    .withMessageId(request.requestId()).withContentType("application/json")
+                    .withHeaders(traceHeaders(request)).build())))
                     .await().atMost(config.publishConfirmTimeout());
         } catch (Exception e) {
             declared = false;

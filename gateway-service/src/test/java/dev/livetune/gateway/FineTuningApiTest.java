@@ -78,7 +78,7 @@ class FineTuningApiTest {
     @Test
     void aJobHonoursItsHyperparametersSeedSuffixAndValidationFile() throws Exception {
         String key = Keys.keyFor(Keys.tenant());
-        String train = upload(key, "train.jsonl", "fine-tune", conversations(50)).then().statusCode(200).extract().path("id");
+        String train = upload(key, "Train.JSONL", "fine-tune", conversations(50)).then().statusCode(200).extract().path("id");
         String validation = upload(key, "valid.jsonl", "fine-tune", conversations(10)).then().statusCode(200).extract().path("id");
         Response r = create(key, "{\"training_file\": \"" + train + "\", \"model\": \"livetune-base\", \"suffix\": \"support\","
                 + " \"seed\": 7, \"validation_file\": \"" + validation + "\", \"method\": {\"type\": \"supervised\", \"supervised\":"

@@ -131,12 +131,23 @@ public class GatewayStack implements QuarkusTestResourceLifecycleManager {
             throws IOException {
         com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
         List<com.fasterxml.jackson.databind.JsonNode> out = new ArrayList<>();
+        for (com.rabbitmq.client.GetResponse r : drainMessages(ch, tenant)) {
+            out.add(json.readTree(r.getBody()));
+        }
+        return out;
+    }
+
+    /** @return the tenant's learn requests on the test queue, taken off it, as delivered (headers too) */
+    static List<com.rabbitmq.client.GetResponse> drainMessages(com.rabbitmq.client.Channel ch, String tenant)
+            throws IOException {
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        List<com.rabbitmq.client.GetResponse> out = new ArrayList<>();
         List<com.rabbitmq.client.GetResponse> others = new ArrayList<>();
         com.rabbitmq.client.GetResponse r;
         while ((r = ch.basicGet(QUEUE, false)) != null) {
             com.fasterxml.jackson.databind.JsonNode m = json.readTree(r.getBody());
             if (m.get("tenant").asText().equals(tenant)) {
-                out.add(m);
+                out.add(r);
                 ch.basicAck(r.getEnvelope().getDeliveryTag(), false);
             } else {
                 others.add(r);

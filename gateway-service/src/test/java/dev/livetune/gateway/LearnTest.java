@@ -184,10 +184,12 @@ class LearnTest {
                             + " \"[Learn] The capital of Zorbania is Quillport.\"}]}")
                     .post("/v1/chat/completions");
             assertThat(ok.statusCode()).as(ok.asString()).isEqualTo(200);
-            List<JsonNode> delivered = drain(ch, tenant);
+            List<com.rabbitmq.client.GetResponse> delivered = GatewayStack.drainMessages(ch, tenant);
             assertThat(delivered).hasSize(1);
-            String traceparent = delivered.get(0).path("traceparent").asText();
+            String traceparent = JSON.readTree(delivered.get(0).getBody()).path("traceparent").asText();
             assertThat(traceparent).matches("00-" + traceId + "-[0-9a-f]{16}-01");
+            assertThat(String.valueOf(delivered.get(0).getProps().getHeaders().get("traceparent")))
+                    .as("the standard message header").isEqualTo(traceparent);
             String publishSpan = traceparent.substring(36, 52);
 
             var publish = org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
