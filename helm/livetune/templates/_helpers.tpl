@@ -34,7 +34,12 @@ app.kubernetes.io/component: {{ .component }}
 
 {{/* A livetune image; call with (dict "root" $ "component" "gateway"). */}}
 {{- define "livetune.image" -}}
-{{ printf "%s/%s:%s" .root.Values.image.repository .component (default .root.Chart.AppVersion .root.Values.image.tag) }}
+{{ printf "%s/%s:%s%s" .root.Values.image.repository .component (default .root.Chart.AppVersion .root.Values.image.tag) (ternary "-cuda" "" (eq (default "cpu" .flavor) "cuda")) }}
+{{- end -}}
+
+{{/* The training pods' image: the CUDA variant when they are given GPUs. */}}
+{{- define "livetune.trainerImage" -}}
+{{ include "livetune.image" (dict "root" . "component" "trainer" "flavor" (ternary "cuda" "cpu" (gt (int .Values.trainer.gpus) 0))) }}
 {{- end -}}
 
 {{- define "livetune.secretName" -}}

@@ -274,6 +274,37 @@ class ChartTest {
     }
 
     @Test
+    void podsGivenGpusRunTheCudaImagesAndOthersTheCpuOnes() throws IOException {
+        List<HasMetadata> cpu = render("");
+        Container inference = template(named(cpu, Deployment.class, "inference")).getSpec().getContainers().get(0);
+        assertThat(inference.getImage()).matches("livetune/inference:[^-]+");
+        assertThat(inference.getResources().getLimits()).doesNotContainKey("nvidia.com/gpu");
+        assertThat(named(cpu, ConfigMap.class, "inference").getData().get("application.properties"))
+                .contains("livetune.inference.device=cpu", "livetune.inference.precision=auto");
+        // training pods get one GPU by default, so the operator and its admission policy name the CUDA trainer
+        assertThat(named(cpu, ConfigMap.class, "operator").getData().get("application.properties"))
+                .containsPattern("livetune.operator.trainer-image=livetune/trainer:[^\\s]+-cuda\\n");
+        assertThat(template().call()).contains("c.image == 'livetune/trainer:").doesNotContainPattern(
+                "c.image == 'livetune/trainer:[^']*[^a]'");
+
+        List<HasMetadata> gpu = render("gpu-pool");
+        Container onGpu = template(named(gpu, Deployment.class, "inference")).getSpec().getContainers().get(0);
+        assertThat(onGpu.getImage()).endsWith("-cuda");
+        assertThat(onGpu.getResources().getLimits().get("nvidia.com/gpu").getAmount()).isEqualTo("1");
+        assertThat(onGpu.getResources().getLimits()).containsKeys("cpu", "memory");
+        assertThat(named(gpu, ConfigMap.class, "inference").getData().get("application.properties"))
+                .contains("livetune.inference.device=cuda");
+        assertThat(template(named(gpu, Deployment.class, "inference")).getSpec().getTolerations()).singleElement()
+                .satisfies(t -> assertThat(t.getKey()).isEqualTo("nvidia.com/gpu"));
+
+        String cpuTraining = template().set("trainer.gpus", 0).call();
+        assertThat(cpuTraining).containsPattern("livetune.operator.trainer-image=livetune/trainer:[^\\s-]+\\n")
+                .doesNotContain("trainer:0.1.0-SNAPSHOT-cuda").doesNotContainPattern("trainer:[^\\s']+-cuda");
+        assertThatThrownBy(() -> template().set("inference.precision", "bfloat16").call())
+                .hasMessageContaining("precision");
+    }
+
+    @Test
     void tracingTurnsOnInEveryTracedServiceAndOpensOnlyTheCollectorsPort() throws IOException {
         String endpoint = "quarkus.otel.exporter.otlp.endpoint=http://otel-collector.observability:4318";
         List<HasMetadata> off = render("");

@@ -35,6 +35,14 @@ public interface InferenceConfig {
     @WithDefault("auto")
     String device();
 
+    /**
+     * The model's number format: {@code auto} (float16 on a CUDA device, float32 on the CPU),
+     * {@code float32} or {@code float16} (half the weight and KV-cache memory; logits within the bound
+     * the llm-runtime README gives). {@code bfloat16} is refused at startup.
+     */
+    @WithDefault("auto")
+    String precision();
+
     /** Sequences decoded together at most. */
     @WithDefault("16")
     int maxBatch();

@@ -58,7 +58,7 @@ public class InferenceEngine {
     private void load() {
         try {
             long t0 = System.nanoTime();
-            runtime = TorchRuntime.start(config.threads(), null, config.device());
+            runtime = TorchRuntime.start(config.threads(), null, config.device(), config.precision());
             model = LanguageModel.load(config.modelDir(), runtime);
             registry = new AdapterRegistry(model, config.artifactsDir(), config.maxResidentAdapters(),
                     config.allowUnverifiedAdapters(), s -> {
@@ -82,9 +82,9 @@ public class InferenceEngine {
             scheduler.start();
             ready = true;
             setServing(true);
-            LOG.infof("serving %s (%s, %d layers) after %.1f s", config.modelDir(),
+            LOG.infof("serving %s (%s, %d layers, %s on %s) after %.1f s", config.modelDir(),
                     model.decoder().config().family().architecture(), model.decoder().config().numLayers(),
-                    (System.nanoTime() - t0) / 1e9);
+                    runtime.precision().settingName(), runtime.device(), (System.nanoTime() - t0) / 1e9);
         } catch (RuntimeException | Error e) {
             failure = e.getMessage() == null ? e.toString() : e.getMessage();
             LOG.error("cannot serve " + config.modelDir() + ": " + failure, e);

@@ -41,11 +41,11 @@ public final class LanguageModel implements AutoCloseable {
 
     /**
      * @param dir     a Hugging Face model directory
-     * @param runtime the process's PyTorch runtime
+     * @param runtime the process's PyTorch runtime, whose precision the model computes in
      * @throws dev.livetune.llm.model.ModelFormatException naming the file when something is wrong with it
      */
     public static LanguageModel load(Path dir, TorchRuntime runtime) {
-        DecoderModel decoder = DecoderModel.load(dir, runtime.manager(), runtime.json());
+        DecoderModel decoder = DecoderModel.load(dir, runtime.manager(), runtime.json(), runtime.precision());
         try {
             GenerationDefaults defaults = GenerationDefaults.read(dir, runtime.json());
             return new LanguageModel(dir, runtime, decoder, TextTokenizer.load(dir), defaults);

@@ -112,7 +112,8 @@ final class TrainingJob {
             o.put("probes", probes.size());
         });
         progress.log("loading %s", r.base());
-        try (TorchRuntime runtime = TorchRuntime.start(r.threads(), null, r.device());
+        // Training computes in float32 on every device (see SftTrainer): a half-precision base is widened.
+        try (TorchRuntime runtime = TorchRuntime.start(r.threads(), null, r.device(), "float32");
                 LanguageModel model = LanguageModel.load(r.base(), runtime)) {
             TextTokenizer tokenizer = model.tokenizer().orElseThrow(() -> new InvalidTrainingInputException(
                     r.base() + " has no tokenizer.json, so chat samples cannot be tokenized"));

@@ -14,7 +14,7 @@ import java.util.regex.Pattern;
  *   <li>{@code cuda} or {@code cuda:N}: that CUDA device, refused when the native library sees fewer
  *       (a CPU build of PyTorch sees none).</li>
  * </ul>
- * Computation is float32 on every device (see the llm-runtime README for reduced precision).
+ * The number format is a separate setting, {@link Precision}.
  */
 public final class Devices {
 

@@ -19,11 +19,13 @@ public final class TorchRuntime implements AutoCloseable {
     private final NDManager manager;
     private final ObjectMapper json;
     private final int threads;
+    private final Precision precision;
 
-    private TorchRuntime(NDManager manager, ObjectMapper json, int threads) {
+    private TorchRuntime(NDManager manager, ObjectMapper json, int threads, Precision precision) {
         this.manager = manager;
         this.json = json;
         this.threads = threads;
+        this.precision = precision;
     }
 
     /**
@@ -51,6 +53,16 @@ public final class TorchRuntime implements AutoCloseable {
      * @throws IllegalArgumentException for a device this process does not have
      */
     public static TorchRuntime start(int threads, Path nativeCacheDir, String device) {
+        return start(threads, nativeCacheDir, device, "auto");
+    }
+
+    /**
+     * @param precision the models' number format ({@link Precision#select}: {@code auto},
+     *                  {@code float32}, {@code float16})
+     * @throws IllegalArgumentException for a device this process does not have, or a precision it
+     *                                  cannot compute in
+     */
+    public static TorchRuntime start(int threads, Path nativeCacheDir, String device, String precision) {
         int n = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
         if (nativeCacheDir != null) {
             System.setProperty("ENGINE_CACHE_DIR", nativeCacheDir.toAbsolutePath().toString());
@@ -61,7 +73,9 @@ public final class TorchRuntime implements AutoCloseable {
         Engine engine = Engine.getEngine("PyTorch");
         // The properties only apply on first initialisation; make a later start's choice take effect too.
         JniUtils.setNumThreads(n);
-        return new TorchRuntime(engine.newBaseManager(Devices.select(device, engine.getGpuCount())), new ObjectMapper(), n);
+        ai.djl.Device selected = Devices.select(device, engine.getGpuCount());
+        Precision format = Precision.select(precision, selected);
+        return new TorchRuntime(engine.newBaseManager(selected), new ObjectMapper(), n, format);
     }
 
     /** @return the root manager of this runtime; close the runtime to free everything below it */
@@ -77,6 +91,11 @@ public final class TorchRuntime implements AutoCloseable {
     /** @return where this runtime computes */
     public ai.djl.Device device() {
         return manager.getDevice();
+    }
+
+    /** @return the number format models loaded in this runtime compute in */
+    public Precision precision() {
+        return precision;
     }
 
     /** @return PyTorch intra-op threads */

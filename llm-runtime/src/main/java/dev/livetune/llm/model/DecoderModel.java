@@ -5,12 +5,14 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.core.Embedding;
 import ai.djl.nn.core.Linear;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.livetune.llm.engine.Precision;
 import dev.livetune.llm.lora.LoraAdapter;
 import dev.livetune.llm.lora.LoraBatch;
 import dev.livetune.llm.lora.LoraDelta;
@@ -18,21 +20,27 @@ import dev.livetune.llm.safetensors.SafetensorsCheckpoint;
 import java.nio.file.Path;
 
 /**
- * A Llama / Qwen2 / Qwen3 decoder on PyTorch through DJL, in float32.
+ * A Llama / Qwen2 / Qwen3 decoder on PyTorch through DJL, in float32 or float16 ({@link Precision}).
  *
  * <p>One forward pass takes a batch of new tokens, appends their keys and values to a
  * {@link KvCache} and returns logits. Each row may carry its own LoRA adapter ({@link LoraBatch}),
  * applied unmerged: {@code y = xW^T + s·(xA^T)B^T}. Every intermediate tensor of a pass lives in an
  * {@link NDScope} closed when the pass returns, so a long generation holds only the weights, the
  * cache and the adapters.
+ *
+ * <p>In float16, weights, activations and the KV cache are half precision; RMSNorm and the LoRA
+ * updates are computed in float32 and the logits are returned as float32.
  */
 public final class DecoderModel implements AutoCloseable {
 
     /** Additive mask for hidden slots: finite, so a row that sees nothing stays finite (no NaN). */
     private static final float MASKED = -1e30f;
+    /** The same in float16, whose most negative finite value is -65504. */
+    private static final float MASKED_HALF = -65504f;
 
     private final ModelConfig config;
     private final NDManager manager;
+    private final DataType dataType;
     private final ModelWeights weights;
     private final Rope rope;
     private final int qOut;
@@ -47,9 +55,10 @@ public final class DecoderModel implements AutoCloseable {
     private final long[] qkSplit;
     private final long[] gateUpSplit;
 
-    private DecoderModel(ModelConfig config, NDManager manager, ModelWeights weights) {
+    private DecoderModel(ModelConfig config, NDManager manager, DataType dataType, ModelWeights weights) {
         this.config = config;
         this.manager = manager;
+        this.dataType = dataType;
         this.weights = weights;
         this.rope = new Rope(config.rope(), config.headDim());
         this.qOut = config.numHeads() * config.headDim();
@@ -57,9 +66,9 @@ public final class DecoderModel implements AutoCloseable {
         this.hiddenEps = manager.create((float) (config.rmsNormEps() * config.hiddenSize()));
         this.headEps = manager.create((float) (config.rmsNormEps() * config.headDim()));
         this.minusHalf = manager.create(-0.5f);
-        this.attentionScale = manager.create((float) (1.0 / Math.sqrt(config.headDim())));
+        this.attentionScale = typed(manager.create((float) (1.0 / Math.sqrt(config.headDim()))));
         int d = config.headDim();
-        this.rotateHalf = manager.create(rotateHalfMatrix(d), new Shape(d, d));
+        this.rotateHalf = typed(manager.create(rotateHalfMatrix(d), new Shape(d, d)));
         int heads = config.numHeads();
         int kv = config.numKvHeads();
         // Split points reused by every pass: q+k | v heads, q | k heads, gate | up columns.
@@ -77,11 +86,19 @@ public final class DecoderModel implements AutoCloseable {
      * @throws ModelFormatException naming the file when something is missing, malformed or unsupported
      */
     public static DecoderModel load(Path dir, NDManager parent, ObjectMapper json) {
+        return load(dir, parent, json, Precision.FLOAT32);
+    }
+
+    /**
+     * @param precision the number format of weights, activations and cache
+     * @see #load(Path, NDManager, ObjectMapper)
+     */
+    public static DecoderModel load(Path dir, NDManager parent, ObjectMapper json, Precision precision) {
         ModelConfig config = new ModelConfigReader(json).read(dir);
         SafetensorsCheckpoint ckpt = SafetensorsCheckpoint.openDirectory(dir, "model", json);
         NDManager manager = parent.newSubManager();
         try {
-            WeightLoader loader = new WeightLoader(ckpt, config, manager);
+            WeightLoader loader = new WeightLoader(ckpt, config, manager, precision.dataType());
             NDArray embed = loader.embedTokens();
             NDArray head = loader.lmHead(embed);
             NDArray norm = loader.finalNorm();
@@ -89,7 +106,7 @@ public final class DecoderModel implements AutoCloseable {
             for (int i = 0; i < layers.length; i++) {
                 layers[i] = loader.layer(i);
             }
-            return new DecoderModel(config, manager, new ModelWeights(embed, head, norm, layers));
+            return new DecoderModel(config, manager, precision.dataType(), new ModelWeights(embed, head, norm, layers));
         } catch (RuntimeException e) {
             manager.close();
             throw e;
@@ -99,6 +116,11 @@ public final class DecoderModel implements AutoCloseable {
     /** @return the model's shape */
     public ModelConfig config() {
         return config;
+    }
+
+    /** @return the type of weights, activations and cache ({@code FLOAT32} or {@code FLOAT16}) */
+    public DataType dataType() {
+        return dataType;
     }
 
     /** @return the loaded weights, in the runtime's layout */
@@ -117,7 +139,7 @@ public final class DecoderModel implements AutoCloseable {
      * @return an empty cache for this model
      */
     public KvCache newCache(int batch, int capacity) {
-        return new KvCache(manager, config.numLayers(), batch, config.numKvHeads(), config.headDim(), capacity);
+        return new KvCache(manager, config.numLayers(), batch, config.numKvHeads(), config.headDim(), capacity, dataType);
     }
 
     /**
@@ -185,22 +207,22 @@ public final class DecoderModel implements AutoCloseable {
             }
             int d = config.headDim();
             float[][] cs = rope.tables(positions);
-            NDArray cos = step.create(cs[0], new Shape(batch, n, 1, d));
-            NDArray sin = step.create(cs[1], new Shape(batch, n, 1, d));
+            NDArray cos = typed(step.create(cs[0], new Shape(batch, n, 1, d)));
+            NDArray sin = typed(step.create(cs[1], new Shape(batch, n, 1, d)));
             // A single new token per row with no left padding sees every slot: no mask needed.
             boolean padded = false;
             for (int b = 0; b < batch; b++) {
                 padded |= cache.start(b) > 0;
             }
             NDArray mask = n == 1 && !padded ? null
-                    : step.create(mask(cache, past, n), new Shape(batch, 1, 1, n, past + n));
+                    : typed(step.create(mask(cache, past, n, masked()), new Shape(batch, 1, 1, n, past + n)));
             NDArray h = layers(weights, step.create(ids, new Shape(batch, n)), cache, cos, sin, mask, lora);
             cache.commit(n);
             if (!allPositions && n > 1) {
                 h = h.get(NDIndex.sliceAxis(1, n - 1, n));
             }
-            NDArray logits = Linear.linear(rmsNorm(h, weights.finalNorm(), hiddenEps), weights.lmHead(), null)
-                    .singletonOrThrow();
+            NDArray logits = float32(Linear.linear(rmsNorm(h, weights.finalNorm(), hiddenEps), weights.lmHead(), null)
+                    .singletonOrThrow());
             return new Logits(logits.toFloatArray(), batch, allPositions ? n : 1, config.vocabSize());
         }
     }
@@ -242,23 +264,24 @@ public final class DecoderModel implements AutoCloseable {
         int n = positions[0].length;
         int d = config.headDim();
         float[][] cs = rope.tables(positions);
-        NDArray cos = m.create(cs[0], new Shape(batch, n, 1, d));
-        NDArray sin = m.create(cs[1], new Shape(batch, n, 1, d));
+        NDArray cos = typed(m.create(cs[0], new Shape(batch, n, 1, d)));
+        NDArray sin = typed(m.create(cs[1], new Shape(batch, n, 1, d)));
+        float masked = masked();
         float[] mask = new float[batch * n * n];
         for (int b = 0; b < batch; b++) {
             for (int q = 0; q < n; q++) {
                 for (int t = 0; t < n; t++) {
-                    mask[(b * n + q) * n + t] = t <= q && segments[b][t] == segments[b][q] ? 0f : MASKED;
+                    mask[(b * n + q) * n + t] = t <= q && segments[b][t] == segments[b][q] ? 0f : masked;
                 }
             }
         }
-        NDArray h = layers(w, ids, null, cos, sin, m.create(mask, new Shape(batch, 1, 1, n, n)), lora);
+        NDArray h = layers(w, ids, null, cos, sin, typed(m.create(mask, new Shape(batch, 1, 1, n, n))), lora);
         NDArray picked = h.reshape(-1, config.hiddenSize()).get(rows);
-        return Linear.linear(rmsNorm(picked, w.finalNorm(), hiddenEps), w.lmHead(), null).singletonOrThrow();
+        return float32(Linear.linear(rmsNorm(picked, w.finalNorm(), hiddenEps), w.lmHead(), null).singletonOrThrow());
     }
 
     /** {@code [batch, 1, 1, n, past + n]}: causal, and blind to each row's left padding. */
-    private static float[] mask(KvCache cache, int past, int n) {
+    private static float[] mask(KvCache cache, int past, int n, float masked) {
         int total = past + n;
         float[] m = new float[cache.batchSize() * n * total];
         for (int b = 0; b < cache.batchSize(); b++) {
@@ -268,7 +291,7 @@ public final class DecoderModel implements AutoCloseable {
                 int base = (b * n + i) * total;
                 for (int t = 0; t < total; t++) {
                     boolean visible = t <= query && (t >= start || t == query);
-                    m[base + t] = visible ? 0f : MASKED;
+                    m[base + t] = visible ? 0f : masked;
                 }
             }
         }
@@ -284,7 +307,7 @@ public final class DecoderModel implements AutoCloseable {
         int d = config.headDim();
         NDArray x = rmsNorm(h, w.inputNorm(), hiddenEps);
         NDArray qkv = plus(Linear.linear(x, w.qkv(), w.qkvBias()).singletonOrThrow(),
-                lora.delta(x, l, ProjectionGroup.QKV)).reshape(batch, n, heads + 2L * kvHeads, d);
+                delta(lora, x, l, ProjectionGroup.QKV)).reshape(batch, n, heads + 2L * kvHeads, d);
         // Queries and keys get the same per-head treatment (norm, RoPE): do it once for both.
         NDList qkAndV = qkv.split(qkvSplit, 2);
         NDArray qk = qkAndV.get(0);
@@ -311,19 +334,19 @@ public final class DecoderModel implements AutoCloseable {
                 .transpose(0, 2, 1, 3)
                 .reshape(batch, n, (long) heads * d);
         NDArray out = plus(Linear.linear(context, w.o(), w.oBias()).singletonOrThrow(),
-                lora.delta(context, l, ProjectionGroup.O));
+                delta(lora, context, l, ProjectionGroup.O));
         return h.add(out);
     }
 
     private NDArray mlp(int l, LayerWeights w, NDArray h, LoraDelta lora) {
         NDArray x = rmsNorm(h, w.postNorm(), hiddenEps);
         NDArray gateUp = plus(Linear.linear(x, w.gateUp(), w.gateUpBias()).singletonOrThrow(),
-                lora.delta(x, l, ProjectionGroup.GATE_UP));
+                delta(lora, x, l, ProjectionGroup.GATE_UP));
         NDList halves = gateUp.split(gateUpSplit, 2);
         NDArray gate = halves.get(0);
         NDArray act = gate.mul(Activation.sigmoid(gate)).mul(halves.get(1));
         NDArray down = plus(Linear.linear(act, w.down(), w.downBias()).singletonOrThrow(),
-                lora.delta(act, l, ProjectionGroup.DOWN));
+                delta(lora, act, l, ProjectionGroup.DOWN));
         return h.add(down);
     }
 
@@ -331,11 +354,41 @@ public final class DecoderModel implements AutoCloseable {
      * RMSNorm over the last axis, as Hugging Face's {@code LlamaRMSNorm}:
      * {@code x / sqrt(mean(x²) + eps) · w = x · (sum(x²) + n·eps)^-½ · (√n·w)}. The weights are stored
      * pre-multiplied by √n (see {@link WeightLoader}) so that a sum replaces the mean; the scalars are
-     * float32 tensors made once, so no pass converts a Java number.
+     * float32 tensors made once, so no pass converts a Java number. Always computed in float32 (a
+     * float16 sum of squares overflows at a few hundred), and returned in the model's type.
      */
     private NDArray rmsNorm(NDArray x, NDArray scaledWeight, NDArray nEps) {
-        NDArray sumSquares = x.square().sum(new int[] {-1}, true);
-        return x.mul(sumSquares.add(nEps).pow(minusHalf)).mul(scaledWeight);
+        NDArray x32 = float32(x);
+        NDArray sumSquares = x32.square().sum(new int[] {-1}, true);
+        return typed(x32.mul(sumSquares.add(nEps).pow(minusHalf)).mul(scaledWeight));
+    }
+
+    /**
+     * The LoRA update of one group. Adapters are float32 (and trained in float32); in a float16
+     * model the update is computed in float32 and added in float16.
+     */
+    private NDArray delta(LoraDelta lora, NDArray x, int layer, ProjectionGroup group) {
+        if (dataType == DataType.FLOAT32) {
+            return lora.delta(x, layer, group);
+        }
+        if (lora == LoraDelta.NONE || lora instanceof LoraBatch b && b.isEmpty()) {
+            return null;
+        }
+        NDArray d = lora.delta(float32(x), layer, group);
+        return d == null ? null : typed(d);
+    }
+
+    /** @return {@code a} in the model's type (itself when it already is) */
+    private NDArray typed(NDArray a) {
+        return a.getDataType() == dataType ? a : a.toType(dataType, false);
+    }
+
+    private static NDArray float32(NDArray a) {
+        return a.getDataType() == DataType.FLOAT32 ? a : a.toType(DataType.FLOAT32, false);
+    }
+
+    private float masked() {
+        return dataType == DataType.FLOAT16 ? MASKED_HALF : MASKED;
     }
 
     /**
@@ -378,7 +431,7 @@ public final class DecoderModel implements AutoCloseable {
                         case DOWN -> w.down();
                     };
                     // (xA)B = x(AB): the weight [out, in] gains (AB)^T.
-                    fused.addi(f[0].matMul(f[1]).transpose());
+                    fused.addi(typed(f[0].matMul(f[1]).transpose()));
                 }
             }
         }

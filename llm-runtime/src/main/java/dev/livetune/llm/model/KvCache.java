@@ -28,9 +28,11 @@ public final class KvCache implements AutoCloseable {
     private int[] start;
     private int length;
     private int capacity;
+    private final DataType dataType;
 
-    KvCache(NDManager parent, int layers, int batch, int kvHeads, int headDim, int capacity) {
+    KvCache(NDManager parent, int layers, int batch, int kvHeads, int headDim, int capacity, DataType dataType) {
         this.manager = parent.newSubManager();
+        this.dataType = dataType;
         this.layers = layers;
         this.kvHeads = kvHeads;
         this.headDim = headDim;
@@ -45,7 +47,7 @@ public final class KvCache implements AutoCloseable {
     }
 
     private NDArray allocate(int batch, int cap) {
-        NDArray a = manager.zeros(new Shape(batch, kvHeads, cap, headDim), DataType.FLOAT32);
+        NDArray a = manager.zeros(new Shape(batch, kvHeads, cap, headDim), dataType);
         NDScope.unregister(a);
         return a;
     }

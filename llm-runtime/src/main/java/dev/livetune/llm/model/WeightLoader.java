@@ -4,32 +4,50 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import dev.livetune.llm.safetensors.SafetensorsCheckpoint;
 import dev.livetune.llm.safetensors.TensorInfo;
 import java.util.Arrays;
 
-/** Reads a checkpoint's tensors into {@link LayerWeights}, checking every shape against the config. */
+/**
+ * Reads a checkpoint's tensors into {@link LayerWeights}, checking every shape against the config.
+ * Projection and embedding weights are stored in the model's {@code dataType}; RMSNorm weights stay
+ * float32, because normalisation is computed in float32 (see DecoderModel#rmsNorm).
+ */
 final class WeightLoader {
 
     private final SafetensorsCheckpoint ckpt;
     private final ModelConfig config;
     private final NDManager manager;
+    private final DataType dataType;
 
-    WeightLoader(SafetensorsCheckpoint ckpt, ModelConfig config, NDManager manager) {
+    WeightLoader(SafetensorsCheckpoint ckpt, ModelConfig config, NDManager manager, DataType dataType) {
         this.ckpt = ckpt;
         this.config = config;
         this.manager = manager;
+        this.dataType = dataType;
     }
 
     NDArray embedTokens() {
-        return required("model.embed_tokens.weight", config.vocabSize(), config.hiddenSize());
+        return stored(required("model.embed_tokens.weight", config.vocabSize(), config.hiddenSize()));
     }
 
     NDArray lmHead(NDArray embed) {
         if (config.tieWordEmbeddings()) {
             return embed;
         }
-        return required("lm_head.weight", config.vocabSize(), config.hiddenSize());
+        return stored(required("lm_head.weight", config.vocabSize(), config.hiddenSize()));
+    }
+
+    /** @return {@code f32} in the model's data type (the same array when that is float32) */
+    private NDArray stored(NDArray f32) {
+        if (f32 == null || dataType == DataType.FLOAT32) {
+            return f32;
+        }
+        NDArray converted = f32.toType(dataType, false);
+        converted.attach(manager);
+        f32.close();
+        return converted;
     }
 
     NDArray finalNorm() {
@@ -56,23 +74,24 @@ final class WeightLoader {
         boolean mlpBias = config.mlpBias();
         return new LayerWeights(
                 norm(required(p + "input_layernorm.weight", h)),
-                fuse(required(p + "self_attn.q_proj.weight", q, h),
+                stored(fuse(required(p + "self_attn.q_proj.weight", q, h),
                         required(p + "self_attn.k_proj.weight", kv, h),
-                        required(p + "self_attn.v_proj.weight", kv, h)),
-                qkvBias ? fuse(required(p + "self_attn.q_proj.bias", q),
+                        required(p + "self_attn.v_proj.weight", kv, h))),
+                qkvBias ? stored(fuse(required(p + "self_attn.q_proj.bias", q),
                         required(p + "self_attn.k_proj.bias", kv),
-                        required(p + "self_attn.v_proj.bias", kv)) : null,
+                        required(p + "self_attn.v_proj.bias", kv))) : null,
                 config.family().qkNorm() ? norm(fuse(
                         required(p + "self_attn.q_norm.weight", d).reshape(1, d).repeat(0, config.numHeads()),
                         required(p + "self_attn.k_norm.weight", d).reshape(1, d).repeat(0, config.numKvHeads())))
                         : null,
-                required(p + "self_attn.o_proj.weight", h, q),
-                config.attentionBias() ? required(p + "self_attn.o_proj.bias", h) : null,
+                stored(required(p + "self_attn.o_proj.weight", h, q)),
+                config.attentionBias() ? stored(required(p + "self_attn.o_proj.bias", h)) : null,
                 norm(required(p + "post_attention_layernorm.weight", h)),
-                fuse(required(p + "mlp.gate_proj.weight", inter, h), required(p + "mlp.up_proj.weight", inter, h)),
-                mlpBias ? fuse(required(p + "mlp.gate_proj.bias", inter), required(p + "mlp.up_proj.bias", inter)) : null,
-                required(p + "mlp.down_proj.weight", h, inter),
-                mlpBias ? required(p + "mlp.down_proj.bias", h) : null);
+                stored(fuse(required(p + "mlp.gate_proj.weight", inter, h), required(p + "mlp.up_proj.weight", inter, h))),
+                mlpBias ? stored(fuse(required(p + "mlp.gate_proj.bias", inter), required(p + "mlp.up_proj.bias", inter)))
+                        : null,
+                stored(required(p + "mlp.down_proj.weight", h, inter)),
+                mlpBias ? stored(required(p + "mlp.down_proj.bias", h)) : null);
     }
 
     private NDArray fuse(NDArray... parts) {

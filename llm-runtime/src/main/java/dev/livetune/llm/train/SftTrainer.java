@@ -34,7 +34,9 @@ import java.util.stream.Stream;
  * Supervised fine-tuning: the causal-LM loss over assistant tokens, averaged over every trained
  * token of an optimizer step (across its micro-batches, as Hugging Face's Trainer averages over
  * {@code num_items_in_batch}), gradient clipping, AdamW and a learning-rate schedule, with
- * checkpoints to resume from.
+ * checkpoints to resume from. Training computes in float32 on every device: DJL 0.36 converts
+ * tensor types outside autograd, so a half-precision forward with float32 LoRA weights (or autocast)
+ * cannot be expressed; a float16 model is refused.
  *
  * <p>Reproducible: the batches come from a {@link TrainingPlan} fixed by the seed, and PyTorch's
  * generator (dropout) is reseeded from the seed and the step number before every step, so a run
@@ -84,6 +86,12 @@ public final class SftTrainer {
     private final ObjectMapper json = new ObjectMapper();
 
     public SftTrainer(DecoderModel model, HyperParameters hp, Trainable trainable, Listener listener) {
+        if (model.dataType() != ai.djl.ndarray.types.DataType.FLOAT32) {
+            // DJL 0.36 converts types under torch::NoGradGuard, so no cast can sit inside the graph that
+            // gradients flow back through, and PyTorch's autocast is not exposed.
+            throw new IllegalArgumentException("training needs a float32 model (this one is "
+                    + model.dataType() + "): load the base with Precision.FLOAT32");
+        }
         this.model = model;
         this.hp = hp;
         this.trainable = trainable;
