@@ -54,6 +54,11 @@ public class Operators {
                 + config.leaseName() + ")" : "");
     }
 
+    /** @return the running operator, or null before startup */
+    Operator operator() {
+        return operator;
+    }
+
     void stop(@Observes ShutdownEvent event) {
         // With leader election JOSDK ends the process (exit 1) when it stops leading (exit-on-lost-lease),
         // so that a replica that lost the Lease restarts; stopping it here would turn every graceful stop

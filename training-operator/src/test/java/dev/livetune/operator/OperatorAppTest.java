@@ -9,10 +9,15 @@ import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.authorization.v1.SelfSubjectRulesReviewBuilder;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.kubernetes.client.KubernetesServer;
 import io.quarkus.test.kubernetes.client.KubernetesTestServer;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
@@ -27,6 +32,9 @@ class OperatorAppTest {
 
     @KubernetesTestServer
     KubernetesServer server;
+
+    @TestHTTPResource("/q/health/ready")
+    URI ready;
 
     public static class Crds implements Consumer<KubernetesServer> {
         @Override
@@ -69,5 +77,14 @@ class OperatorAppTest {
         assertThat(job.getSpec().getTemplate().getSpec().getContainers().get(0).getImage()).isEqualTo("livetune/trainer:0.1.0");
         assertThat(job.getSpec().getTemplate().getSpec().getVolumes().get(0).getPersistentVolumeClaim().getClaimName())
                 .isEqualTo("livetune-models");
+    }
+
+    @Test
+    void itIsReadyOnceItsInformersAreSynced() throws Exception {
+        HttpClient http = HttpClient.newHttpClient();
+        HttpResponse<String> r = await().atMost(Duration.ofSeconds(30)).until(
+                () -> http.send(HttpRequest.newBuilder(ready).build(), HttpResponse.BodyHandlers.ofString()),
+                resp -> resp.statusCode() == 200);
+        assertThat(r.body()).contains("\"name\": \"operator informers\"", "\"status\": \"UP\"", "\"controllers\": 2");
     }
 }
