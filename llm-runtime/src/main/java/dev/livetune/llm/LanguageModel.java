@@ -11,8 +11,10 @@ import dev.livetune.llm.tokenizer.ChatTemplate;
 import dev.livetune.llm.tokenizer.StreamingDetokenizer;
 import dev.livetune.llm.tokenizer.TextTokenizer;
 import dev.livetune.llm.tokenizer.TokenizerException;
+import dev.livetune.llm.tools.ToolCallFormat;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Supplier;
 import java.util.random.RandomGenerator;
@@ -82,9 +84,26 @@ public final class LanguageModel implements AutoCloseable {
 
     /** @return prompt ids of a conversation, rendered with the chat template, ready to generate the reply */
     public int[] encodeChat(List<ChatMessage> messages) {
+        return encodeChat(messages, List.of(), "");
+    }
+
+    /**
+     * @param tools       function definitions as the template sees them ({@code {"type": "function",
+     *                    "function": {"name", "description", "parameters"}}}); empty for none
+     * @param replyPrefix text that starts the assistant's reply (a forced tool call's opening), or ""
+     * @return the prompt's token ids: the conversation with its tools, ready for the reply
+     */
+    public int[] encodeChat(List<ChatMessage> messages, List<Map<String, Object>> tools, String replyPrefix) {
         TextTokenizer t = tokenizer.orElseThrow(() -> new TokenizerException(
                 dir.resolve("tokenizer.json") + ": no tokenizer, so chat messages cannot be encoded"));
-        return t.encode(chatTemplate().render(messages, true), false);
+        String prompt = tools.isEmpty() ? chatTemplate().render(messages, true)
+                : chatTemplate().render(messages, true, Map.of("tools", tools));
+        return t.encode(prompt + replyPrefix, false);
+    }
+
+    /** @return how this model's chat template writes function calls; empty when it renders no tools */
+    public Optional<ToolCallFormat> toolCallFormat() {
+        return ToolCallFormat.of(chatTemplate().source());
     }
 
     /** @return one detokenizer per sequence (no text without a tokenizer) */

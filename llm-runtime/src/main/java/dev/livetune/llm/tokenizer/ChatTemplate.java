@@ -45,21 +45,52 @@ import jinjava.javax.el.CompositeELResolver;
  * Jinja2's default {@code Undefined}), but attribute access on an undefined value does not raise;
  * booleans print as {@code true}/{@code false} instead of {@code True}/{@code False}; {@code none}
  * is not a literal; Python dict methods ({@code .items()}, {@code .keys()}) and the {@code
- * generation} block tag are not supported. Tool-calling templates (Qwen2.5/Qwen3 with tools) are not
- * tested. Unknown functions, unknown methods, syntax errors and {@code raise_exception} all fail
+ * generation} block tag are not supported. {@code tojson} prints as Python's {@code json.dumps} does
+ * ({@link PythonJson}). Tool-calling templates are tested with livetune's default ({@link
+ * #CHATML_SOURCE}), which writes tools as Qwen2.5's does; real Qwen/Llama tool templates are not. Unknown functions, unknown methods, syntax errors and {@code raise_exception} all fail
  * rendering with a {@link TokenizerException}.
  */
 public final class ChatTemplate {
 
     /**
      * The ChatML template transformers used as its default: {@code <|im_start|>role\ncontent
-     * <|im_end|>\n} per message and {@code <|im_start|>assistant\n} as the generation prompt.
+     * <|im_end|>\n} per message and {@code <|im_start|>assistant\n} as the generation prompt. With
+     * {@code tools}, tool calls and tool results it writes them as Qwen2.5's template does (a system
+     * turn listing the functions in {@code <tools>}, calls in {@code <tool_call>}, results in a user
+     * turn's {@code <tool_response>}); without them its output is plain ChatML, unchanged.
      */
     public static final String CHATML_SOURCE =
-            "{% for message in messages %}"
-                    + "{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}"
-                    + "{% endfor %}"
-                    + "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
+            "{%- if tools %}"
+                    + "{{- '<|im_start|>system\\n' }}"
+                    + "{%- if messages[0]['role'] == 'system' %}{{- messages[0]['content'] + '\\n\\n' }}{%- endif %}"
+                    + "{{- '# Tools\\n\\nYou may call one or more functions to assist with the user query.\\n\\n"
+                    + "You are provided with function signatures within <tools></tools> XML tags:\\n<tools>' }}"
+                    + "{%- for tool in tools %}{{- '\\n' }}{{- tool | tojson }}{%- endfor %}"
+                    + "{{- '\\n</tools>\\n\\nFor each function call, return a json object with function name and arguments"
+                    + " within <tool_call></tool_call> XML tags:\\n<tool_call>\\n{\"name\": <function-name>, \"arguments\":"
+                    + " <args-json-object>}\\n</tool_call><|im_end|>\\n' }}"
+                    + "{%- endif %}"
+                    + "{%- for message in messages %}"
+                    + "{%- if tools and loop.first and message['role'] == 'system' %}"
+                    + "{%- elif message['role'] == 'tool' %}"
+                    + "{%- if loop.first or messages[loop.index0 - 1]['role'] != 'tool' %}{{- '<|im_start|>user' }}{%- endif %}"
+                    + "{{- '\\n<tool_response>\\n' + message['content'] + '\\n</tool_response>' }}"
+                    + "{%- if loop.last or messages[loop.index0 + 1]['role'] != 'tool' %}{{- '<|im_end|>\\n' }}{%- endif %}"
+                    + "{%- elif message['role'] == 'assistant' and message['tool_calls'] %}"
+                    + "{{- '<|im_start|>assistant' }}"
+                    + "{%- if message['content'] %}{{- '\\n' + message['content'] }}{%- endif %}"
+                    + "{%- for call in message['tool_calls'] %}"
+                    + "{{- '\\n<tool_call>\\n{\"name\": \"' + call['function']['name'] + '\", \"arguments\": ' }}"
+                    + "{{- call['function']['arguments'] | tojson }}{{- '}\\n</tool_call>' }}"
+                    + "{%- endfor %}"
+                    + "{{- '<|im_end|>\\n' }}"
+                    + "{%- else %}"
+                    + "{{- '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}"
+                    + "{%- endif %}"
+                    + "{%- endfor %}"
+                    + "{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}{%- endif %}";
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
     private static final Set<String> RESERVED = Set.of("messages", "add_generation_prompt");
 
@@ -133,6 +164,12 @@ public final class ChatTemplate {
             Map<String, Object> map = new LinkedHashMap<>();
             map.put("role", m.role());
             map.put("content", m.content());
+            if (!m.toolCalls().isEmpty()) {
+                map.put("tool_calls", m.toolCalls().stream().map(ChatTemplate::toolCall).toList());
+            }
+            if (m.toolCallId() != null) {
+                map.put("tool_call_id", m.toolCallId());
+            }
             msgs.add(map);
         }
         bindings.put("messages", msgs);
@@ -148,6 +185,29 @@ public final class ChatTemplate {
         }
         failOnFatal(result.getErrors());
         return result.getOutput();
+    }
+
+    /**
+     * A call as transformers passes it to templates: {@code {"id", "type": "function", "function":
+     * {"name", "arguments"}}}, the arguments as a parsed object (templates print them with tojson).
+     */
+    private static Map<String, Object> toolCall(dev.livetune.llm.tools.ToolCall call) {
+        Object arguments;
+        try {
+            arguments = JSON.readValue(call.arguments(), LinkedHashMap.class);
+        } catch (java.io.IOException | RuntimeException e) {
+            arguments = call.arguments();
+        }
+        Map<String, Object> function = new LinkedHashMap<>();
+        function.put("name", call.name());
+        function.put("arguments", arguments);
+        Map<String, Object> out = new LinkedHashMap<>();
+        if (call.id() != null) {
+            out.put("id", call.id());
+        }
+        out.put("type", "function");
+        out.put("function", function);
+        return out;
     }
 
     private Jinjava newJinjava(Clock clock) {
@@ -176,6 +236,7 @@ public final class ChatTemplate {
                                         .build())
                         .build();
         Jinjava j = new Jinjava(config);
+        j.getGlobalContext().registerFilter(new PythonJson());
         j.registerFunction(
                 new ELFunctionDefinition(
                         "", "raise_exception", TemplateFunctions.class, "raiseException", Object.class));

@@ -133,7 +133,7 @@ class ChatTemplateTest {
                 false, Map.of("enable_thinking", false));
         assertThat(out).isEqualTo(
                 "0F:user;1L:assistant;|S|2|3|b"
-                        + "|[{\"role\":\"user\",\"content\":\"a \\\"q\\\"\"},{\"role\":\"assistant\",\"content\":\"b\"}]"
+                        + "|[{\"role\": \"user\", \"content\": \"a \\\"q\\\"\"}, {\"role\": \"assistant\", \"content\": \"b\"}]"
                         + "||false|26 Jul 2024 09:05:03");
     }
 
