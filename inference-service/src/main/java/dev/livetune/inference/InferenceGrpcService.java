@@ -12,6 +12,11 @@ import dev.livetune.llm.generate.SamplingParams;
 import dev.livetune.llm.generate.TokenListener;
 import dev.livetune.llm.tokenizer.ChatMessage;
 import dev.livetune.llm.tokenizer.TokenizerException;
+import dev.livetune.llm.tools.ToolCall;
+import dev.livetune.llm.tools.ToolCallFormat;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import io.grpc.Context;
 import io.grpc.Deadline;
 import io.grpc.Status;
@@ -34,7 +39,12 @@ import java.util.function.BooleanSupplier;
 @RegisterInterceptor(GenerateAuth.class)
 public class InferenceGrpcService extends InferenceGrpc.InferenceImplBase {
 
-    private static final Set<String> ROLES = Set.of("system", "user", "assistant");
+    private static final Set<String> ROLES = Set.of("system", "user", "assistant", "tool");
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** How a reply with tools is read: the model's call format, and the opening written for it ("" none). */
+    private record ToolReading(ToolCallFormat format, String prefix) {
+    }
 
     private final InferenceEngine engine;
 
@@ -55,8 +65,10 @@ public class InferenceGrpcService extends InferenceGrpc.InferenceImplBase {
         LanguageModel model = engine.model();
         int[] prompt;
         SamplingParams sampling;
+        ToolReading tools;
         try {
-            prompt = prompt(request, model);
+            tools = toolReading(request, model);
+            prompt = prompt(request, model, tools);
             sampling = sampling(request);
         } catch (IllegalArgumentException | TokenizerException e) {
             call.onError(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
@@ -79,7 +91,7 @@ public class InferenceGrpcService extends InferenceGrpc.InferenceImplBase {
         call.setOnCancelHandler(() -> clientGone.set(true));
         Deadline deadline = Context.current().getDeadline();
         BooleanSupplier cancelled = () -> clientGone.get() || (deadline != null && deadline.isExpired());
-        Stream stream = new Stream(call, lease.servedBy(), prompt.length, arrival, clientGone, deadline, sampling);
+        Stream stream = new Stream(call, lease.servedBy(), prompt.length, arrival, clientGone, deadline, sampling, tools);
         GenerationRequest generation = new GenerationRequest(prompt, lease.adapter(), sampling, stream, cancelled);
         Scheduler.Job job = new Scheduler.Job(generation, lease, stream::failed);
         if (!engine.scheduler().offer(job)) {
@@ -92,7 +104,54 @@ public class InferenceGrpcService extends InferenceGrpc.InferenceImplBase {
         engine.metrics().promptTokens.increment(prompt.length);
     }
 
-    private int[] prompt(GenerateRequest request, LanguageModel model) {
+    /** @return how to read the reply for calls, or null when the request lists no tools */
+    private static ToolReading toolReading(GenerateRequest request, LanguageModel model) {
+        if (request.getPromptCase() != GenerateRequest.PromptCase.CHAT || request.getChat().getToolsCount() == 0) {
+            return null;
+        }
+        var chat = request.getChat();
+        ToolCallFormat format = model.toolCallFormat().orElseThrow(() -> new IllegalArgumentException(
+                "tools: this model's chat template renders no tools, so it cannot call them"));
+        String forced = "";
+        if (chat.getToolChoice() == dev.livetune.api.inference.v1.ToolChoice.TOOL_CHOICE_REQUIRED) {
+            String name = chat.getToolName();
+            if (!name.isEmpty() && chat.getToolsList().stream().noneMatch(t -> t.getName().equals(name))) {
+                throw new IllegalArgumentException("tool_name '" + name + "' is not one of the tools");
+            }
+            forced = format.forcedPrefix(name.isEmpty() ? null : name);
+        }
+        return new ToolReading(format, forced);
+    }
+
+    /** @return the tools as chat templates see them: {"type": "function", "function": {...}} */
+    private static List<Map<String, Object>> templateTools(List<dev.livetune.api.inference.v1.Tool> tools) {
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (var t : tools) {
+            if (t.getName().isEmpty()) {
+                throw new IllegalArgumentException("tools: a tool has no name");
+            }
+            Map<String, Object> function = new LinkedHashMap<>();
+            function.put("name", t.getName());
+            if (!t.getDescription().isEmpty()) {
+                function.put("description", t.getDescription());
+            }
+            if (!t.getParameters().isEmpty()) {
+                try {
+                    function.put("parameters", JSON.readValue(t.getParameters(), LinkedHashMap.class));
+                } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                    throw new IllegalArgumentException("tools: the parameters of '" + t.getName()
+                            + "' are not a JSON object: " + e.getOriginalMessage());
+                }
+            }
+            Map<String, Object> tool = new LinkedHashMap<>();
+            tool.put("type", "function");
+            tool.put("function", function);
+            out.add(tool);
+        }
+        return out;
+    }
+
+    private int[] prompt(GenerateRequest request, LanguageModel model, ToolReading tools) {
         int[] ids;
         switch (request.getPromptCase()) {
             case CHAT -> {
@@ -103,11 +162,16 @@ public class InferenceGrpcService extends InferenceGrpc.InferenceImplBase {
                 for (var m : request.getChat().getMessagesList()) {
                     if (!ROLES.contains(m.getRole())) {
                         throw new IllegalArgumentException("message role '" + m.getRole()
-                                + "' is not system, user or assistant");
+                                + "' is not system, user, assistant or tool");
                     }
-                    messages.add(new ChatMessage(m.getRole(), m.getContent()));
+                    List<ToolCall> calls = m.getToolCallsList().stream()
+                            .map(c -> new ToolCall(c.getId().isEmpty() ? null : c.getId(), c.getName(), c.getArguments()))
+                            .toList();
+                    messages.add(new ChatMessage(m.getRole(), m.getContent(), calls,
+                            m.getToolCallId().isEmpty() ? null : m.getToolCallId()));
                 }
-                ids = model.encodeChat(messages);
+                ids = tools == null ? model.encodeChat(messages)
+                        : model.encodeChat(messages, templateTools(request.getChat().getToolsList()), tools.prefix());
             }
             case TOKENS -> ids = request.getTokens().getIdsList().stream().mapToInt(Integer::intValue).toArray();
             default -> throw new IllegalArgumentException("prompt is empty: set chat or tokens");
@@ -212,10 +276,16 @@ public class InferenceGrpcService extends InferenceGrpc.InferenceImplBase {
         private final dev.livetune.api.inference.v1.SamplingParams sampling;
         private int generated;
         private long last;
+        /** With tools: the reply so far (from the forced opening, if any) and how much of it was sent. */
+        private final ToolReading tools;
+        private final StringBuilder reply;
+        private int sent;
 
         Stream(ServerCallStreamObserver<GenerateChunk> call, String servedBy, int promptTokens, long arrival,
-                AtomicBoolean clientGone, Deadline deadline, SamplingParams sampling) {
+                AtomicBoolean clientGone, Deadline deadline, SamplingParams sampling, ToolReading tools) {
             this.call = call;
+            this.tools = tools;
+            this.reply = tools == null ? null : new StringBuilder(tools.prefix());
             this.sampling = echo(sampling);
             this.servedBy = servedBy;
             this.promptTokens = promptTokens;
@@ -237,7 +307,8 @@ public class InferenceGrpcService extends InferenceGrpc.InferenceImplBase {
             last = now;
             generated++;
             m.generationTokens.increment();
-            GenerateChunk.Builder chunk = GenerateChunk.newBuilder().setText(textDelta).addTokenIds(tokenId).setServedBy(servedBy);
+            GenerateChunk.Builder chunk = GenerateChunk.newBuilder().setText(visible(textDelta)).addTokenIds(tokenId)
+                    .setServedBy(servedBy);
             if (generated == 1) {
                 // what the prompt costs, known from the start: a client that stops early can still charge it
                 chunk.setUsage(Usage.newBuilder().setPromptTokens(promptTokens));
@@ -258,9 +329,26 @@ public class InferenceGrpcService extends InferenceGrpc.InferenceImplBase {
                         .withDescription(expired ? "deadline exceeded after " + generated + " tokens" : "cancelled"));
                 return;
             }
-            send(GenerateChunk.newBuilder().setText(remainingText).setServedBy(servedBy)
+            GenerateChunk.Builder end = GenerateChunk.newBuilder().setServedBy(servedBy)
                     .setFinishReason(reason == dev.livetune.llm.generate.FinishReason.STOP
-                            ? FinishReason.FINISH_REASON_STOP : FinishReason.FINISH_REASON_LENGTH)
+                            ? FinishReason.FINISH_REASON_STOP : FinishReason.FINISH_REASON_LENGTH);
+            if (tools == null) {
+                end.setText(remainingText);
+            } else {
+                reply.append(remainingText);
+                ToolCallFormat.Parsed parsed = tools.format().parse(reply.toString());
+                if (parsed.calls().isEmpty()) {
+                    // not a call after all: what was held back is text
+                    end.setText(reply.substring(sent));
+                } else {
+                    for (ToolCall c : parsed.calls()) {
+                        end.addToolCalls(dev.livetune.api.inference.v1.ToolCall.newBuilder().setName(c.name())
+                                .setArguments(c.arguments()));
+                    }
+                    end.setFinishReason(FinishReason.FINISH_REASON_TOOL_CALLS);
+                }
+            }
+            send(end
                     .setUsage(Usage.newBuilder().setPromptTokens(promptTokens).setCompletionTokens(generated))
                     .setSampling(sampling)
                     .build());
@@ -269,6 +357,18 @@ public class InferenceGrpcService extends InferenceGrpc.InferenceImplBase {
             } catch (RuntimeException e) {
                 // the client went away meanwhile
             }
+        }
+
+        /** @return the part of the reply that can be sent now: with tools, not what may begin a call */
+        private String visible(String textDelta) {
+            if (tools == null) {
+                return textDelta;
+            }
+            reply.append(textDelta);
+            int upTo = Math.max(sent, tools.format().holdFrom(reply.toString()));
+            String out = reply.substring(sent, upTo);
+            sent = upTo;
+            return out;
         }
 
         void failed() {

@@ -55,20 +55,19 @@ public final class ChatTemplate {
     /**
      * The ChatML template transformers used as its default: {@code <|im_start|>role\ncontent
      * <|im_end|>\n} per message and {@code <|im_start|>assistant\n} as the generation prompt. With
-     * {@code tools}, tool calls and tool results it writes them as Qwen2.5's template does (a system
-     * turn listing the functions in {@code <tools>}, calls in {@code <tool_call>}, results in a user
-     * turn's {@code <tool_response>}); without them its output is plain ChatML, unchanged.
+     * {@code tools}, tool calls and tool results it writes them as Qwen2.5's template does (the
+     * functions in a system turn's {@code <tools>}, under a shorter instruction than Qwen's so that
+     * small contexts keep room; calls in {@code <tool_call>}; results in a user turn's
+     * {@code <tool_response>}); without them its output is plain ChatML, unchanged.
      */
     public static final String CHATML_SOURCE =
             "{%- if tools %}"
                     + "{{- '<|im_start|>system\\n' }}"
                     + "{%- if messages[0]['role'] == 'system' %}{{- messages[0]['content'] + '\\n\\n' }}{%- endif %}"
-                    + "{{- '# Tools\\n\\nYou may call one or more functions to assist with the user query.\\n\\n"
-                    + "You are provided with function signatures within <tools></tools> XML tags:\\n<tools>' }}"
+                    + "{{- '<tools>' }}"
                     + "{%- for tool in tools %}{{- '\\n' }}{{- tool | tojson }}{%- endfor %}"
-                    + "{{- '\\n</tools>\\n\\nFor each function call, return a json object with function name and arguments"
-                    + " within <tool_call></tool_call> XML tags:\\n<tool_call>\\n{\"name\": <function-name>, \"arguments\":"
-                    + " <args-json-object>}\\n</tool_call><|im_end|>\\n' }}"
+                    + "{{- '\\n</tools>\\nTo call a function, reply with <tool_call>\\n{\"name\": <function-name>,"
+                    + " \"arguments\": <args-json-object>}\\n</tool_call><|im_end|>\\n' }}"
                     + "{%- endif %}"
                     + "{%- for message in messages %}"
                     + "{%- if tools and loop.first and message['role'] == 'system' %}"

@@ -77,19 +77,16 @@ class ToolCallFormatTest {
     }
 
     @Test
-    void theDefaultTemplateWritesToolsCallsAndResultsAsQwenDoes() {
+    void theDefaultTemplateWritesCallsAndResultsAsQwenDoes() {
         ChatTemplate t = ChatTemplate.chatMlDefault();
         List<ChatMessage> conversation = List.of(ChatMessage.system("Be brief."), ChatMessage.user("Weather in Oslo?"),
                 ChatMessage.toolCalls(List.of(new ToolCall("call_1", "get_weather", "{\"city\":\"Oslo\"}"))),
                 ChatMessage.toolResult("call_1", "{\"temp\": 3}"));
         String prompt = t.render(conversation, true, Map.of("tools", List.of(WEATHER)));
-        assertThat(prompt).isEqualTo("<|im_start|>system\nBe brief.\n\n# Tools\n\n"
-                + "You may call one or more functions to assist with the user query.\n\n"
-                + "You are provided with function signatures within <tools></tools> XML tags:\n<tools>\n"
+        assertThat(prompt).isEqualTo("<|im_start|>system\nBe brief.\n\n<tools>\n"
                 + "{\"type\": \"function\", \"function\": {\"name\": \"get_weather\", \"parameters\": {\"type\": \"object\","
-                + " \"properties\": {\"city\": {\"type\": \"string\"}}}}}\n</tools>\n\n"
-                + "For each function call, return a json object with function name and arguments within"
-                + " <tool_call></tool_call> XML tags:\n<tool_call>\n{\"name\": <function-name>, \"arguments\":"
+                + " \"properties\": {\"city\": {\"type\": \"string\"}}}}}\n</tools>\n"
+                + "To call a function, reply with <tool_call>\n{\"name\": <function-name>, \"arguments\":"
                 + " <args-json-object>}\n</tool_call><|im_end|>\n"
                 + "<|im_start|>user\nWeather in Oslo?<|im_end|>\n"
                 + "<|im_start|>assistant\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Oslo\"}}\n"
