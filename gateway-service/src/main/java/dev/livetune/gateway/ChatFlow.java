@@ -2,6 +2,7 @@ package dev.livetune.gateway;
 
 import dev.livetune.api.adapter.AdapterRef;
 import dev.livetune.api.inference.v1.FinishReason;
+import dev.livetune.api.inference.v1.ToolCall;
 import dev.livetune.api.learn.LearnRequest;
 import jakarta.inject.Singleton;
 import java.util.List;
@@ -21,12 +22,14 @@ public class ChatFlow {
      * A turn as a transport received it.
      *
      * @param session      the session to record it in, or null (HTTP without {@code X-Session-Id})
-     * @param messages     the conversation the model sees, {@code [role, content]}, the new message last
+     * @param messages     the conversation the model sees, the new message last
+     * @param tools        the functions the model is offered ({@link ChatTools#NONE}: none)
      * @param messageParam the request field holding the new message, named in errors
      * @param maxTokens    null: the gateway's default
      */
-    public record Turn(String tenant, String session, String model, List<String[]> messages, String messageParam,
-            Integer maxTokens, Double temperature, Double topP, Long seed, List<String> stop, boolean mayTeach) {
+    public record Turn(String tenant, String session, String model, List<Message> messages, ChatTools tools,
+            String messageParam, Integer maxTokens, Double temperature, Double topP, Long seed, List<String> stop,
+            boolean mayTeach) {
     }
 
     /** What the turn became. */
@@ -37,8 +40,14 @@ public class ChatFlow {
     public record LearnStarted(String jobId, String alias, String reply) implements Answer {
     }
 
-    /** A piece of the answer as it arrives; the last one has a finish reason and the token counts. */
-    public record Piece(String text, String finishReason, int promptTokens, int completionTokens) {
+    /**
+     * A piece of the answer as it arrives; the last one has a finish reason and the token counts, and
+     * the calls when the model called functions ({@code finish_reason} {@code tool_calls}).
+     */
+    public record Piece(String text, String finishReason, int promptTokens, int completionTokens, List<ToolCall> toolCalls) {
+        Piece(String text, String finishReason, int promptTokens, int completionTokens) {
+            this(text, finishReason, promptTokens, completionTokens, List.of());
+        }
     }
 
     /** An answer being generated: the first token is in, so failures from here on are the stream's. */
@@ -86,10 +95,19 @@ public class ChatFlow {
             Piece[] last = new Piece[1];
             try {
                 completions.consume(up, c -> {
-                    text.append(c.getText());
                     boolean end = c.getFinishReason() != FinishReason.FINISH_REASON_UNSPECIFIED;
-                    Piece p = new Piece(c.getText(), end ? finish(c.getFinishReason()) : null,
-                            end ? c.getUsage().getPromptTokens() : 0, end ? c.getUsage().getCompletionTokens() : 0);
+                    Piece p;
+                    List<ToolCall> calls = end ? turn.tools().accept(c.getToolCallsList()) : List.of();
+                    if (!calls.isEmpty()) {
+                        // the calls replace the text the model wrote them in
+                        p = new Piece("", "tool_calls", c.getUsage().getPromptTokens(), c.getUsage().getCompletionTokens(),
+                                calls);
+                    } else {
+                        // a reply without calls, or with calls that are not valid calls of these tools: text
+                        text.append(c.getText());
+                        p = new Piece(c.getText(), end ? finish(c.getFinishReason()) : null,
+                                end ? c.getUsage().getPromptTokens() : 0, end ? c.getUsage().getCompletionTokens() : 0);
+                    }
                     last[0] = p;
                     each.accept(p);
                 });
@@ -107,7 +125,8 @@ public class ChatFlow {
                             up.last.getUsage().getCompletionTokens());
             quotas.charge(turn.tenant(), end.promptTokens() + end.completionTokens());
             if (turn.session() != null) {
-                sessions.record(turn.tenant(), turn.session(), turn.messages(), text.toString());
+                sessions.record(turn.tenant(), turn.session(), turn.messages(),
+                        new Message("assistant", text.toString(), end.toolCalls(), null));
             }
             return end;
         }
@@ -134,8 +153,8 @@ public class ChatFlow {
      * @throws OpenAiException for anything refused before an answer begins
      */
     public Answer start(Turn turn) {
-        String message = turn.messages().get(turn.messages().size() - 1)[1];
-        Trigger trigger = Trigger.of(message);
+        Message last = turn.messages().get(turn.messages().size() - 1);
+        Trigger trigger = last.role().equals("user") ? Trigger.of(last.content()) : null;
         if (trigger != null) {
             // a learn job: the learning quota (Learning), not a chat request
             if (!turn.mayTeach()) {
@@ -149,13 +168,13 @@ public class ChatFlow {
             String reply = learning.awaitsApproval(turn.tenant(), trigger.mode()) ? trigger.pendingReply(r.jobId(), alias)
                     : trigger.reply(r.jobId(), alias);
             if (turn.session() != null) {
-                sessions.record(turn.tenant(), turn.session(), turn.messages(), reply);
+                sessions.record(turn.tenant(), turn.session(), turn.messages(), Message.of("assistant", reply));
             }
             return new LearnStarted(r.jobId(), alias, reply);
         }
         quotas.admit(turn.tenant());
         String adapter = completions.adapterFor(turn.tenant(), turn.model());
-        return new Generation(turn, completions.open(turn.tenant(), Completions.request(turn.messages(), turn.maxTokens(), turn.temperature(),
+        return new Generation(turn, completions.open(turn.tenant(), Completions.request(turn.messages(), turn.tools(), turn.maxTokens(), turn.temperature(),
                 turn.topP(), turn.seed(), turn.stop(), adapter), adapter, turn.model()));
     }
 

@@ -98,18 +98,31 @@ public class ChatGrpcService extends ChatGrpc.ChatImplBase {
                 throw OpenAiException.invalid("session_id", "session_id is required: the Chat API is stateful");
             }
             String session = Sessions.validId(request.getSessionId());
-            if (request.getMessage().isBlank()) {
+            if (request.getMessage().isBlank() && request.getToolResultsCount() == 0) {
                 throw OpenAiException.invalid("message", "message is empty");
             }
+            ChatTools tools = ChatTools.of(request.getToolsList(), request.getToolChoice(),
+                    request.hasParallelToolCalls() ? request.getParallelToolCalls() : null);
             if (request.getMaxTokens() < 0 || request.getMaxTokens() > config.maxTokensLimit()) {
                 throw OpenAiException.invalid("max_tokens", "max_tokens must be from 0 to " + config.maxTokensLimit());
             }
             String model = request.getModel().isEmpty() ? "default" : request.getModel();
             // the model sees the session's history and the new message; the flow records both turns
-            List<String[]> messages = new ArrayList<>(sessions.history(tenant, session));
-            messages.add(new String[] {"user", request.getMessage()});
+            List<Message> messages = new ArrayList<>(sessions.history(tenant, session));
+            Set<String> calls = ChatTools.callIds(messages);
+            for (int i = 0; i < request.getToolResultsCount(); i++) {
+                var result = request.getToolResults(i);
+                if (!calls.contains(result.getToolCallId())) {
+                    throw OpenAiException.invalid("tool_results[" + i + "].tool_call_id", "tool_results[" + i
+                            + "].tool_call_id '" + result.getToolCallId() + "' answers no call of this session");
+                }
+                messages.add(new Message("tool", result.getContent(), List.of(), result.getToolCallId()));
+            }
+            if (!request.getMessage().isBlank()) {
+                messages.add(Message.of("user", request.getMessage()));
+            }
             try (Streams.Slot slot = streams.open(tenant)) {
-                chat(tenant, session, model, messages, request, call, holder.mayTeach());
+                chat(tenant, session, model, messages, tools, request, call, holder.mayTeach());
             }
             return null;
         });
@@ -121,9 +134,9 @@ public class ChatGrpcService extends ChatGrpc.ChatImplBase {
      * thread, so a cancel handler would only run after it): the generation is cancelled upstream and
      * what it generated is charged.
      */
-    private void chat(String tenant, String session, String model, List<String[]> messages, ChatRequest request,
-            ServerCallStreamObserver<ChatChunk> out, boolean mayTeach) {
-        ChatFlow.Answer answer = flow.start(new ChatFlow.Turn(tenant, session, model, messages, "message",
+    private void chat(String tenant, String session, String model, List<Message> messages, ChatTools tools,
+            ChatRequest request, ServerCallStreamObserver<ChatChunk> out, boolean mayTeach) {
+        ChatFlow.Answer answer = flow.start(new ChatFlow.Turn(tenant, session, model, messages, tools, "message",
                 request.getMaxTokens() == 0 ? null : request.getMaxTokens(),
                 request.hasTemperature() ? (double) request.getTemperature() : null,
                 request.hasTopP() ? (double) request.getTopP() : null, request.hasSeed() ? request.getSeed() : null,
@@ -141,6 +154,10 @@ public class ChatGrpcService extends ChatGrpc.ChatImplBase {
             ChatChunk.Builder b = ChatChunk.newBuilder().setText(p.text()).setServedBy(g.servedBy());
             if (p.finishReason() != null) {
                 b.setFinishReason(p.finishReason()).setPromptTokens(p.promptTokens()).setCompletionTokens(p.completionTokens());
+            }
+            for (var c : p.toolCalls()) {
+                b.addToolCalls(dev.livetune.api.chat.v1.ToolCall.newBuilder().setId(c.getId()).setName(c.getName())
+                        .setArguments(c.getArguments()));
             }
             out.onNext(b.build());
         });

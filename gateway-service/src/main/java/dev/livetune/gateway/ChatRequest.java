@@ -1,7 +1,9 @@
 package dev.livetune.gateway;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.livetune.api.inference.v1.ToolCall;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -14,11 +16,12 @@ import java.util.function.Predicate;
  * would change nothing (its default, e.g. {@code presence_penalty: 0}); any other is refused, never
  * ignored.
  */
-record ChatRequest(String model, List<String[]> messages, boolean stream, boolean includeUsage, Integer maxTokens,
-        Double temperature, Double topP, Long seed, List<String> stop, String user) {
+record ChatRequest(String model, List<Message> messages, ChatTools tools, boolean stream, boolean includeUsage,
+        Integer maxTokens, Double temperature, Double topP, Long seed, List<String> stop, String user) {
 
     private static final Set<String> KNOWN = Set.of("model", "messages", "stream", "stream_options", "max_tokens",
-            "max_completion_tokens", "temperature", "top_p", "seed", "stop", "user", "n");
+            "max_completion_tokens", "temperature", "top_p", "seed", "stop", "user", "n", "tools", "tool_choice",
+            "parallel_tool_calls");
     /**
      * Parameters livetune does not act on, each with the values that would change nothing: those are
      * accepted (client libraries send some of them by default), any other is refused naming the
@@ -31,15 +34,12 @@ record ChatRequest(String model, List<String[]> messages, boolean stream, boolea
             neutral("response_format", "{\"type\": \"text\"}", v -> v.isObject() && v.size() == 1 && "text".equals(v.path("type").textValue())),
             neutral("presence_penalty", "0", v -> v.isNumber() && v.doubleValue() == 0),
             neutral("frequency_penalty", "0", v -> v.isNumber() && v.doubleValue() == 0),
-            neutral("tool_choice", "\"none\"", v -> "none".equals(v.textValue())),
+            // the legacy form of tools and tool_choice
             neutral("function_call", "\"none\"", v -> "none".equals(v.textValue())),
-            // without tools there is nothing to call in parallel or not
-            neutral("parallel_tool_calls", "true or false", JsonNode::isBoolean),
             neutral("modalities", "[\"text\"]", v -> v.isArray() && v.size() == 1 && "text".equals(v.get(0).textValue())),
             neutral("store", "false", v -> v.isBoolean() && !v.booleanValue()),
             neutral("metadata", "{}", v -> v.isObject() && v.isEmpty()),
             neutral("service_tier", "\"auto\" or \"default\"", v -> "auto".equals(v.textValue()) || "default".equals(v.textValue())),
-            refused("tools"),
             refused("functions"),
             refused("audio"),
             refused("prediction"),
@@ -59,7 +59,7 @@ record ChatRequest(String model, List<String[]> messages, boolean stream, boolea
         return neutral(name, null, v -> false);
     }
 
-    private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant");
+    private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant", "tool");
 
     static ChatRequest parse(JsonNode body, int maxTokensLimit) {
         if (body == null || !body.isObject()) {
@@ -89,25 +89,15 @@ record ChatRequest(String model, List<String[]> messages, boolean stream, boolea
         if (msgs.isEmpty()) {
             throw OpenAiException.invalid("messages", "'messages' must not be empty");
         }
-        List<String[]> messages = new ArrayList<>();
+        ChatTools tools = ChatTools.parse(body);
+        List<Message> messages = new ArrayList<>();
+        Set<String> calls = new HashSet<>();
         for (int i = 0; i < msgs.size(); i++) {
-            JsonNode m = msgs.get(i);
-            String at = "messages[" + i + "]";
-            if (!m.isObject()) {
-                throw OpenAiException.invalid(at, at + " must be an object");
-            }
-            JsonNode role = m.get("role");
-            if (role == null || !role.isTextual() || !ROLES.contains(role.asText())) {
-                if (role != null && role.isTextual() && Set.of("tool", "function").contains(role.asText())) {
-                    throw OpenAiException.invalid(at + ".role", "role '" + role.asText() + "' is not supported by livetune");
-                }
-                throw OpenAiException.invalid(at + ".role", at + ".role must be 'system', 'developer', 'user' or 'assistant'");
-            }
-            messages.add(new String[] {role.asText().equals("developer") ? "system" : role.asText(),
-                    content(m.get("content"), at + ".content")});
+            messages.add(message(msgs.get(i), "messages[" + i + "]", calls));
         }
-        if (!messages.get(messages.size() - 1)[0].equals("user")) {
-            throw OpenAiException.invalid("messages", "the last message must be from the user");
+        String lastRole = messages.get(messages.size() - 1).role();
+        if (!lastRole.equals("user") && !lastRole.equals("tool")) {
+            throw OpenAiException.invalid("messages", "the last message must be from the user (or a tool's result)");
         }
         JsonNode n = body.get("n");
         if (n != null && !n.isNull() && !(n.isIntegralNumber() && n.asInt() == 1)) {
@@ -165,8 +155,78 @@ record ChatRequest(String model, List<String[]> messages, boolean stream, boolea
         if (user != null && !user.isNull() && !user.isTextual()) {
             throw OpenAiException.invalid("user", "'user' must be a string");
         }
-        return new ChatRequest(model.asText(), messages, stream, includeUsage, maxTokens, temperature, topP, seed, stop,
-                user == null || user.isNull() ? null : user.asText());
+        return new ChatRequest(model.asText(), messages, tools, stream, includeUsage, maxTokens, temperature, topP, seed,
+                stop, user == null || user.isNull() ? null : user.asText());
+    }
+
+    /**
+     * One message: a role and its content; an assistant's may carry {@code tool_calls} (and then no
+     * content), a {@code tool} message answers one of the calls before it by {@code tool_call_id}.
+     *
+     * @param calls the ids of the calls made so far; this message's are added
+     */
+    private static Message message(JsonNode m, String at, Set<String> calls) {
+        if (!m.isObject()) {
+            throw OpenAiException.invalid(at, at + " must be an object");
+        }
+        JsonNode role = m.get("role");
+        if (role == null || !role.isTextual() || !ROLES.contains(role.asText())) {
+            if (role != null && role.isTextual() && role.asText().equals("function")) {
+                throw OpenAiException.invalid(at + ".role", "role 'function' (the legacy form) is not supported;"
+                        + " send function results as role 'tool' with the call's tool_call_id");
+            }
+            throw OpenAiException.invalid(at + ".role", at + ".role must be 'system', 'developer', 'user', 'assistant'"
+                    + " or 'tool'");
+        }
+        String r = role.asText().equals("developer") ? "system" : role.asText();
+        JsonNode toolCalls = m.get("tool_calls");
+        if (r.equals("assistant") && toolCalls != null && !toolCalls.isNull() && !toolCalls.isEmpty()) {
+            List<ToolCall> out = new ArrayList<>();
+            if (!toolCalls.isArray()) {
+                throw OpenAiException.invalid(at + ".tool_calls", at + ".tool_calls must be an array");
+            }
+            for (int j = 0; j < toolCalls.size(); j++) {
+                out.add(call(toolCalls.get(j), at + ".tool_calls[" + j + "]"));
+            }
+            out.forEach(c -> calls.add(c.getId()));
+            JsonNode c = m.get("content");
+            return new Message(r, c == null || c.isNull() ? "" : content(c, at + ".content"), out, null);
+        }
+        if (toolCalls != null && !toolCalls.isNull() && !r.equals("assistant")) {
+            throw OpenAiException.invalid(at + ".tool_calls", "only assistant messages carry tool_calls");
+        }
+        if (r.equals("tool")) {
+            JsonNode id = m.get("tool_call_id");
+            if (id == null || !id.isTextual() || id.asText().isEmpty()) {
+                throw OpenAiException.invalid(at + ".tool_call_id", at + ".tool_call_id is required: the id of the call"
+                        + " this message answers");
+            }
+            if (!calls.contains(id.asText())) {
+                throw OpenAiException.invalid(at + ".tool_call_id", at + ".tool_call_id '" + id.asText()
+                        + "' answers no call of an earlier assistant message");
+            }
+            return new Message(r, content(m.get("content"), at + ".content"), List.of(), id.asText());
+        }
+        return Message.of(r, content(m.get("content"), at + ".content"));
+    }
+
+    private static ToolCall call(JsonNode c, String at) {
+        if (!c.isObject() || !"function".equals(c.path("type").textValue())) {
+            throw OpenAiException.invalid(at + ".type", at + " must be {\"id\", \"type\": \"function\", \"function\":"
+                    + " {\"name\", \"arguments\"}}");
+        }
+        if (!c.path("id").isTextual() || c.get("id").asText().isEmpty()) {
+            throw OpenAiException.invalid(at + ".id", at + ".id is required");
+        }
+        JsonNode f = c.path("function");
+        if (!f.path("name").isTextual() || f.get("name").asText().isEmpty()) {
+            throw OpenAiException.invalid(at + ".function.name", at + ".function.name is required");
+        }
+        if (!f.path("arguments").isTextual()) {
+            throw OpenAiException.invalid(at + ".function.arguments", at + ".function.arguments must be a string of JSON");
+        }
+        return ToolCall.newBuilder().setId(c.get("id").asText()).setName(f.get("name").asText())
+                .setArguments(f.get("arguments").asText()).build();
     }
 
     /** A string, or an array of {@code {"type": "text", "text": ...}} parts (joined). */

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import dev.livetune.api.inference.v1.ToolCall;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vertx.ext.web.RoutingContext;
 import jakarta.ws.rs.Consumes;
@@ -61,7 +62,7 @@ public class ChatResource {
         ChatFlow.Answer answer;
         try {
             // Over HTTP the model sees exactly the request's messages; the session only records them.
-            answer = flow.start(new ChatFlow.Turn(tenant, session, req.model(), req.messages(), "messages",
+            answer = flow.start(new ChatFlow.Turn(tenant, session, req.model(), req.messages(), req.tools(), "messages",
                     req.maxTokens(), req.temperature(), req.topP(), req.seed(), req.stop(), holder.mayTeach()));
         } catch (RuntimeException e) {
             close(slot);
@@ -97,8 +98,23 @@ public class ChatResource {
         choice.put("index", 0);
         ObjectNode message = choice.putObject("message");
         message.put("role", "assistant");
-        message.put("content", text.toString());
+        if (end.toolCalls().isEmpty() || !text.isEmpty()) {
+            message.put("content", text.toString());
+        } else {
+            message.putNull("content");
+        }
         message.putNull("refusal");
+        if (!end.toolCalls().isEmpty()) {
+            ArrayNode calls = message.putArray("tool_calls");
+            for (ToolCall c : end.toolCalls()) {
+                ObjectNode call = calls.addObject();
+                call.put("id", c.getId());
+                call.put("type", "function");
+                ObjectNode f = call.putObject("function");
+                f.put("name", c.getName());
+                f.put("arguments", c.getArguments());
+            }
+        }
         choice.putNull("logprobs");
         choice.put("finish_reason", end.finishReason());
         usage(root.putObject("usage"), end.promptTokens(), end.completionTokens());
@@ -147,6 +163,24 @@ public class ChatResource {
                     ObjectNode ch = chunk(id, created, req.model(), g.servedBy());
                     ((ObjectNode) ch.get("choices").get(0)).putObject("delta").put("content", p.text());
                     writeUnchecked(os, ch.toString());
+                }
+                // as OpenAI streams a call: its id and name with empty arguments, then the arguments
+                for (int i = 0; i < p.toolCalls().size(); i++) {
+                    ToolCall c = p.toolCalls().get(i);
+                    ObjectNode head = chunk(id, created, req.model(), g.servedBy());
+                    ObjectNode call = ((ObjectNode) head.get("choices").get(0)).putObject("delta").putArray("tool_calls")
+                            .addObject();
+                    call.put("index", i);
+                    call.put("id", c.getId());
+                    call.put("type", "function");
+                    call.putObject("function").put("name", c.getName()).put("arguments", "");
+                    writeUnchecked(os, head.toString());
+                    ObjectNode args = chunk(id, created, req.model(), g.servedBy());
+                    ObjectNode more = ((ObjectNode) args.get("choices").get(0)).putObject("delta").putArray("tool_calls")
+                            .addObject();
+                    more.put("index", i);
+                    more.putObject("function").put("arguments", c.getArguments());
+                    writeUnchecked(os, args.toString());
                 }
             });
         } catch (ChatFlow.ClientGone e) {

@@ -62,13 +62,19 @@ public class Completions {
         return ref.toString();
     }
 
-    /** @return the upstream request for a conversation ({@code [role, content]} pairs) */
-    public static GenerateRequest request(List<String[]> messages, Integer maxTokens, Double temperature, Double topP,
-            Long seed, List<String> stop, String adapter) {
+    /** @return the upstream request for a conversation and the functions offered with it */
+    static GenerateRequest request(List<Message> messages, ChatTools tools, Integer maxTokens, Double temperature,
+            Double topP, Long seed, List<String> stop, String adapter) {
         ChatPrompt.Builder prompt = ChatPrompt.newBuilder();
-        for (String[] m : messages) {
-            prompt.addMessages(ChatMessage.newBuilder().setRole(m[0]).setContent(m[1]));
+        for (Message m : messages) {
+            ChatMessage.Builder b = ChatMessage.newBuilder().setRole(m.role()).setContent(m.content())
+                    .addAllToolCalls(m.toolCalls());
+            if (m.toolCallId() != null) {
+                b.setToolCallId(m.toolCallId());
+            }
+            prompt.addMessages(b);
         }
+        tools.into(prompt);
         SamplingParams.Builder s = SamplingParams.newBuilder().setMaxTokens(maxTokens == null ? 0 : maxTokens)
                 .addAllStop(stop);
         if (temperature != null) {

@@ -1,5 +1,8 @@
 package dev.livetune.gateway;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.livetune.api.inference.v1.ToolCall;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -73,13 +76,13 @@ public class Sessions {
      * Replaces the session's record with this conversation and its reply: the newest messages that fit
      * in {@code session-max-bytes}. Concurrent writes to one session: last wins.
      */
-    public void record(String tenant, String session, List<String[]> messages, String reply) {
+    public void record(String tenant, String session, List<Message> messages, Message reply) {
         List<String> all = new ArrayList<>();
-        for (String[] m : messages) {
-            all.add(item(m[0], m[1]));
+        for (Message m : messages) {
+            all.add(item(m));
         }
         if (reply != null) {
-            all.add(item("assistant", reply));
+            all.add(item(reply));
         }
         ArrayDeque<String> kept = new ArrayDeque<>();
         long bytes = 0;
@@ -99,13 +102,19 @@ public class Sessions {
                 args.toArray(String[]::new));
     }
 
-    /** @return the whole recorded conversation, oldest first, as {@code [role, content]} */
-    public List<String[]> history(String tenant, String session) {
-        List<String[]> out = new ArrayList<>();
+    /** @return the whole recorded conversation, oldest first (roles and text) */
+    public List<Message> history(String tenant, String session) {
+        List<Message> out = new ArrayList<>();
         for (String item : store.redis().lrange(key(tenant, session), 0, -1)) {
             try {
                 var node = json.readTree(item);
-                out.add(new String[] {node.path("role").asText(), node.path("content").asText()});
+                List<ToolCall> calls = new ArrayList<>();
+                for (JsonNode c : node.path("tool_calls")) {
+                    calls.add(ToolCall.newBuilder().setId(c.path("id").asText()).setName(c.path("name").asText())
+                            .setArguments(c.path("arguments").asText()).build());
+                }
+                out.add(new Message(node.path("role").asText(), node.path("content").asText(), calls,
+                        node.hasNonNull("tool_call_id") ? node.get("tool_call_id").asText() : null));
             } catch (JsonProcessingException e) {
                 // skip a damaged entry
             }
@@ -127,10 +136,19 @@ public class Sessions {
         return out;
     }
 
-    private String item(String role, String content) {
+    private String item(Message m) {
         ObjectNode o = json.createObjectNode();
-        o.put("role", role);
-        o.put("content", content);
+        o.put("role", m.role());
+        o.put("content", m.content());
+        if (!m.toolCalls().isEmpty()) {
+            var calls = o.putArray("tool_calls");
+            for (ToolCall c : m.toolCalls()) {
+                calls.addObject().put("id", c.getId()).put("name", c.getName()).put("arguments", c.getArguments());
+            }
+        }
+        if (m.toolCallId() != null) {
+            o.put("tool_call_id", m.toolCallId());
+        }
         return o.toString();
     }
 

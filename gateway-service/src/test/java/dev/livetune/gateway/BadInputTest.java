@@ -65,7 +65,7 @@ class BadInputTest {
         c.add(Case.chat("empty messages", "{\"model\": \"livetune-base\", \"messages\": []}", 400, "messages"));
         c.add(Case.chat("message not an object", "{\"model\": \"livetune-base\", \"messages\": [\"hi\"]}", 400, "messages[0]"));
         c.add(Case.chat("unknown role", "{\"model\": \"livetune-base\", \"messages\": [{\"role\": \"wizard\", \"content\": \"hi\"}]}", 400, "messages[0].role"));
-        c.add(Case.chat("tool role", "{\"model\": \"livetune-base\", \"messages\": [{\"role\": \"tool\", \"content\": \"hi\"}]}", 400, "messages[0].role"));
+        c.add(Case.chat("tool message answering nothing", "{\"model\": \"livetune-base\", \"messages\": [{\"role\": \"tool\", \"content\": \"hi\"}]}", 400, "messages[0].tool_call_id"));
         c.add(Case.chat("content missing", "{\"model\": \"livetune-base\", \"messages\": [{\"role\": \"user\"}]}", 400, "messages[0].content"));
         c.add(Case.chat("content a number", "{\"model\": \"livetune-base\", \"messages\": [{\"role\": \"user\", \"content\": 7}]}", 400, "messages[0].content"));
         c.add(Case.chat("image part", "{\"model\": \"livetune-base\", \"messages\": [{\"role\": \"user\", \"content\":"
@@ -73,7 +73,7 @@ class BadInputTest {
         c.add(Case.chat("last message not user", "{\"model\": \"livetune-base\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"},"
                 + " {\"role\": \"assistant\", \"content\": \"yo\"}]}", 400, "messages"));
         c.add(Case.chat("n = 2", msg(", \"n\": 2"), 400, "n"));
-        c.add(Case.chat("tools", msg(", \"tools\": [{\"type\": \"function\"}]"), 400, "tools"));
+        c.add(Case.chat("tool without a function", msg(", \"tools\": [{\"type\": \"function\"}]"), 400, "tools[0].function"));
         c.add(Case.chat("unknown argument", msg(", \"temprature\": 1"), 400, "temprature"));
         c.add(Case.chat("negative max_tokens", msg(", \"max_tokens\": -5"), 400, "max_tokens"));
         c.add(Case.chat("absurd max_tokens", msg(", \"max_tokens\": 100000000"), 400, "max_tokens"));

@@ -131,4 +131,52 @@ class ChatGrpcTest {
         ask.onCompleted();
         assertThat(services).contains("livetune.chat.v1.Chat");
     }
+
+    private static final String PARAMETERS = "{\"type\": \"object\", \"properties\": {\"c\": {\"type\": \"string\"}}}";
+
+    @Test
+    void toolsAndTheirResultsTravelThroughTheSession() {
+        String key = Keys.keyFor(Keys.tenant());
+        // a session whose history holds a call, recorded by the HTTP API (the same sessions)
+        io.restassured.RestAssured.given().header("Authorization", "Bearer " + key).header("X-Session-Id", "tools-1")
+                .contentType("application/json").body("{\"model\": \"livetune-base\", \"max_tokens\": 2, \"messages\":"
+                        + " [{\"role\": \"user\", \"content\": \"c?\"}, {\"role\": \"assistant\", \"content\": null,"
+                        + " \"tool_calls\": [{\"id\": \"call_1\", \"type\": \"function\", \"function\": {\"name\": \"w\","
+                        + " \"arguments\": \"{}\"}}]}, {\"role\": \"tool\", \"tool_call_id\": \"call_1\", \"content\": \"3\"},"
+                        + " {\"role\": \"user\", \"content\": \"again?\"}]}")
+                .post("/v1/chat/completions").then().statusCode(200);
+        var stub = as(key);
+        var tool = dev.livetune.api.chat.v1.Tool.newBuilder().setName("w").setParameters(PARAMETERS).build();
+        List<ChatChunk> answered = new ArrayList<>();
+        stub.chat(ChatRequest.newBuilder().setSessionId("tools-1").setModel("livetune-base").addTools(tool)
+                .addToolResults(dev.livetune.api.chat.v1.ToolResult.newBuilder().setToolCallId("call_1").setContent("4"))
+                .setMaxTokens(3).setTemperature(0).build()).forEachRemaining(answered::add);
+        assertThat(answered.get(answered.size() - 1).getFinishReason()).isIn("stop", "length");
+
+        StatusRuntimeException unanswered = org.assertj.core.api.Assertions.catchThrowableOfType(StatusRuntimeException.class,
+                () -> stub.chat(ChatRequest.newBuilder().setSessionId("tools-1").addToolResults(
+                        dev.livetune.api.chat.v1.ToolResult.newBuilder().setToolCallId("call_9").setContent("4")).build()).next());
+        assertThat(unanswered.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+        assertThat(unanswered.getStatus().getDescription()).contains("'call_9' answers no call of this session");
+
+        StatusRuntimeException badSchema = org.assertj.core.api.Assertions.catchThrowableOfType(StatusRuntimeException.class,
+                () -> stub.chat(ChatRequest.newBuilder().setSessionId("tools-2").setMessage("hi")
+                        .addTools(tool.toBuilder().setParameters("{\"type\": 3}")).build()).next());
+        assertThat(badSchema.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+        assertThat(badSchema.getStatus().getDescription()).contains("not a valid JSON Schema");
+
+        StatusRuntimeException unknown = org.assertj.core.api.Assertions.catchThrowableOfType(StatusRuntimeException.class,
+                () -> stub.chat(ChatRequest.newBuilder().setSessionId("tools-2").setMessage("hi").addTools(tool)
+                        .setToolChoice("v").build()).next());
+        assertThat(unknown.getStatus().getDescription()).contains("'v', which is not one of 'tools'");
+
+        // a call the model does not write validly (random weights) is its text
+        List<ChatChunk> forced = new ArrayList<>();
+        stub.chat(ChatRequest.newBuilder().setSessionId("tools-3").setModel("livetune-base").setMessage("hi").addTools(tool)
+                .setToolChoice("w").setMaxTokens(4).setTemperature(0).build()).forEachRemaining(forced::add);
+        StringBuilder text = new StringBuilder();
+        forced.forEach(c -> text.append(c.getText()));
+        assertThat(text.toString()).startsWith("<tool_call>\n{\"name\": \"w\", \"arguments\": ");
+        assertThat(forced.get(forced.size() - 1).getToolCallsList()).isEmpty();
+    }
 }

@@ -337,10 +337,10 @@ public class InferenceGrpcService extends InferenceGrpc.InferenceImplBase {
             } else {
                 reply.append(remainingText);
                 ToolCallFormat.Parsed parsed = tools.format().parse(reply.toString());
-                if (parsed.calls().isEmpty()) {
-                    // not a call after all: what was held back is text
-                    end.setText(reply.substring(sent));
-                } else {
+                // what was held back: text when it holds no call; the calls as written when it does (a
+                // caller that finds them invalid returns them as text)
+                end.setText(reply.substring(sent));
+                if (!parsed.calls().isEmpty()) {
                     for (ToolCall c : parsed.calls()) {
                         end.addToolCalls(dev.livetune.api.inference.v1.ToolCall.newBuilder().setName(c.name())
                                 .setArguments(c.arguments()));

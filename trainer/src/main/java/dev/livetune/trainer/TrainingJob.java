@@ -120,10 +120,10 @@ final class TrainingJob {
             SampleEncoder encoder = new SampleEncoder(tokenizer, model.chatTemplate(), hp.maxLength());
             List<TokenizedSample> samples = new ArrayList<>();
             for (ChatJsonl.Sample s : train) {
-                samples.add(encoder.encode(s.messages(), r.data().getFileName() + " line " + s.line()));
+                samples.add(encoder.encode(s.messages(), s.tools(), r.data().getFileName() + " line " + s.line()));
             }
             for (ChatJsonl.Sample s : replay) {
-                samples.add(encoder.encode(s.messages(), r.replay().getFileName() + " line " + s.line()));
+                samples.add(encoder.encode(s.messages(), s.tools(), r.replay().getFileName() + " line " + s.line()));
             }
             SftTrainer.Result result;
             try (Trainable trainable = trainable(model, hp)) {

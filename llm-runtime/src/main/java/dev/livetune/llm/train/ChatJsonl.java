@@ -11,22 +11,33 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import dev.livetune.llm.tools.ToolCall;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
  * Reads chat samples in OpenAI's fine-tuning format: one JSON object per line,
- * {@code {"messages": [{"role": "system"|"user"|"assistant", "content": "..."}, ...]}} with at least
- * one assistant turn. Blank lines are skipped; anything else that is wrong names its line.
+ * {@code {"messages": [{"role": "system"|"user"|"assistant"|"tool", "content": "..."}, ...]}} with at
+ * least one assistant turn; for function calling, a line's {@code tools} (OpenAI's
+ * {@code {"type": "function", "function": {...}}}), assistant turns with {@code tool_calls} (content
+ * may then be null) and {@code tool} turns with the {@code tool_call_id} they answer. Blank lines are
+ * skipped; anything else that is wrong names its line.
  */
 public final class ChatJsonl {
 
-    /** One conversation and the line it came from. */
-    public record Sample(int line, List<ChatMessage> messages) {
+    /**
+     * One conversation, the functions it may call (as chat templates see them) and the line it came from.
+     */
+    public record Sample(int line, List<ChatMessage> messages, List<Map<String, Object>> tools) {
+        public Sample(int line, List<ChatMessage> messages) {
+            this(line, messages, List.of());
+        }
     }
 
-    private static final Set<String> ROLES = Set.of("system", "user", "assistant");
+    private static final Set<String> ROLES = Set.of("system", "user", "assistant", "tool");
 
     private ChatJsonl() {
     }
@@ -46,7 +57,7 @@ public final class ChatJsonl {
             while ((text = in.readLine()) != null) {
                 line++;
                 if (!text.isBlank()) {
-                    out.add(new Sample(line, parse(file, line, text, json)));
+                    out.add(parse(file, line, text, json));
                 }
             }
         } catch (CharacterCodingException e) {
@@ -60,7 +71,8 @@ public final class ChatJsonl {
         return out;
     }
 
-    private static List<ChatMessage> parse(Path file, int line, String text, ObjectMapper json) {
+    @SuppressWarnings("unchecked")
+    private static Sample parse(Path file, int line, String text, ObjectMapper json) {
         JsonNode root;
         try {
             root = json.readTree(text);
@@ -81,18 +93,55 @@ public final class ChatJsonl {
             JsonNode role = m.get("role");
             JsonNode content = m.get("content");
             if (role == null || !role.isTextual() || !ROLES.contains(role.asText())) {
-                throw bad(file, line, "messages[" + i + "].role must be \"system\", \"user\" or \"assistant\"");
+                throw bad(file, line, "messages[" + i + "].role must be \"system\", \"user\", \"assistant\" or \"tool\"");
             }
-            if (content == null || !content.isTextual()) {
+            List<ToolCall> calls = new ArrayList<>();
+            JsonNode toolCalls = m.get("tool_calls");
+            if (toolCalls != null && !toolCalls.isNull()) {
+                if (!role.asText().equals("assistant") || !toolCalls.isArray()) {
+                    throw bad(file, line, "messages[" + i + "].tool_calls must be an array, on an assistant message");
+                }
+                for (int j = 0; j < toolCalls.size(); j++) {
+                    JsonNode f = toolCalls.get(j).path("function");
+                    if (!f.path("name").isTextual() || !f.path("arguments").isTextual()) {
+                        throw bad(file, line, "messages[" + i + "].tool_calls[" + j + "] must have function.name and"
+                                + " function.arguments (a string of JSON)");
+                    }
+                    calls.add(new ToolCall(toolCalls.get(j).path("id").isTextual() ? toolCalls.get(j).get("id").asText()
+                            : null, f.get("name").asText(), f.get("arguments").asText()));
+                }
+            }
+            boolean callsOnly = !calls.isEmpty() && (content == null || content.isNull());
+            if (!callsOnly && (content == null || !content.isTextual())) {
                 throw bad(file, line, "messages[" + i + "].content must be a string");
             }
+            String toolCallId = null;
+            if (role.asText().equals("tool")) {
+                if (!m.path("tool_call_id").isTextual()) {
+                    throw bad(file, line, "messages[" + i + "].tool_call_id is required on a tool message");
+                }
+                toolCallId = m.get("tool_call_id").asText();
+            }
             assistant |= role.asText().equals("assistant");
-            out.add(new ChatMessage(role.asText(), content.asText()));
+            out.add(new ChatMessage(role.asText(), callsOnly ? "" : content.asText(), calls, toolCallId));
         }
         if (!assistant) {
             throw bad(file, line, "no assistant message, so nothing to learn");
         }
-        return out;
+        List<Map<String, Object>> tools = new ArrayList<>();
+        JsonNode t = root.get("tools");
+        if (t != null && !t.isNull()) {
+            if (!t.isArray()) {
+                throw bad(file, line, "\"tools\" must be an array");
+            }
+            for (int i = 0; i < t.size(); i++) {
+                if (!"function".equals(t.get(i).path("type").asText()) || !t.get(i).path("function").path("name").isTextual()) {
+                    throw bad(file, line, "tools[" + i + "] must be {\"type\": \"function\", \"function\": {\"name\", ...}}");
+                }
+                tools.add(json.convertValue(t.get(i), LinkedHashMap.class));
+            }
+        }
+        return new Sample(line, out, tools);
     }
 
     private static InvalidTrainingInputException bad(Path file, int line, String why) {

@@ -5,6 +5,7 @@ import dev.livetune.llm.tokenizer.ChatTemplate;
 import dev.livetune.llm.tokenizer.TextTokenizer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Turns chat samples into token ids with a loss mask covering the assistant's turns only.
@@ -35,18 +36,27 @@ public final class SampleEncoder {
      *                                       nothing trainable is left within {@code maxLength}
      */
     public TokenizedSample encode(List<ChatMessage> messages, String source) {
+        return encode(messages, List.of(), source);
+    }
+
+    /**
+     * @param tools the functions the conversation may call, rendered by the template as at inference
+     * @see #encode(List, String)
+     */
+    public TokenizedSample encode(List<ChatMessage> messages, List<Map<String, Object>> tools, String source) {
+        Map<String, Object> variables = tools.isEmpty() ? Map.of() : Map.of("tools", tools);
         List<int[]> pieces = new ArrayList<>();
         List<Boolean> trained = new ArrayList<>();
         try {
-            if (!growingPieces(messages, pieces, trained)) {
+            if (!growingPieces(messages, variables, pieces, trained)) {
                 pieces.clear();
                 trained.clear();
                 int last = messages.size() - 1;
                 while (!messages.get(last).role().equals("assistant")) {
                     last--;
                 }
-                String prompt = template.render(messages.subList(0, last), true);
-                String full = template.render(messages.subList(0, last + 1), false);
+                String prompt = template.render(messages.subList(0, last), true, variables);
+                String full = template.render(messages.subList(0, last + 1), false, variables);
                 if (!full.startsWith(prompt)) {
                     throw new InvalidTrainingInputException(source + ": the chat template renders the assistant turn"
                             + " in a way that does not extend its prompt, so its tokens cannot be told apart");
@@ -92,14 +102,15 @@ public final class SampleEncoder {
     }
 
     /** Splits the rendering into pieces at every assistant turn; false when the renderings do not grow. */
-    private boolean growingPieces(List<ChatMessage> messages, List<int[]> pieces, List<Boolean> trained) {
+    private boolean growingPieces(List<ChatMessage> messages, Map<String, Object> variables, List<int[]> pieces,
+            List<Boolean> trained) {
         String done = "";
         for (int i = 0; i < messages.size(); i++) {
             if (!messages.get(i).role().equals("assistant")) {
                 continue;
             }
-            String prompt = template.render(messages.subList(0, i), true);
-            String full = template.render(messages.subList(0, i + 1), false);
+            String prompt = template.render(messages.subList(0, i), true, variables);
+            String full = template.render(messages.subList(0, i + 1), false, variables);
             if (!prompt.startsWith(done) || !full.startsWith(prompt)) {
                 return false;
             }
