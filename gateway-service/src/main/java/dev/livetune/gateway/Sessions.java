@@ -1,11 +1,10 @@
 package dev.livetune.gateway;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import dev.livetune.api.inference.v1.ToolCall;
-
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.livetune.api.inference.v1.ToolCall;
 import io.lettuce.core.ScriptOutputType;
 import jakarta.inject.Singleton;
 import java.nio.charset.StandardCharsets;

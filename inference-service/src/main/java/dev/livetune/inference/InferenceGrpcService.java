@@ -1,5 +1,6 @@
 package dev.livetune.inference;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.livetune.api.inference.v1.FinishReason;
 import dev.livetune.api.inference.v1.GenerateChunk;
 import dev.livetune.api.inference.v1.GenerateRequest;
@@ -14,9 +15,6 @@ import dev.livetune.llm.tokenizer.ChatMessage;
 import dev.livetune.llm.tokenizer.TokenizerException;
 import dev.livetune.llm.tools.ToolCall;
 import dev.livetune.llm.tools.ToolCallFormat;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import io.grpc.Context;
 import io.grpc.Deadline;
 import io.grpc.Status;
@@ -27,7 +25,9 @@ import io.quarkus.grpc.RegisterInterceptor;
 import io.smallrye.common.annotation.Blocking;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalDouble;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;

@@ -313,7 +313,7 @@ public class Datasets {
         replay.addAll(general);
         List<String> probeLines = new ArrayList<>();
         for (AugmentResult.Probe p : probes) {
-            probeLines.add(probe(p.question(), p.expect(), "new"));
+            probeLines.add(probe(p.question(), p.expect(), "new", p.tools()));
         }
         List<String> retention = new ArrayList<>();
         for (LearnedItem item : taught) {
@@ -400,15 +400,16 @@ public class Datasets {
         }
         List<AugmentResult.Probe> probes = new ArrayList<>();
         for (ChatSamples.Sample sample : asked) {
-            AugmentResult.Probe p = new AugmentResult.Probe(sample.question(), expectation(sample));
-            if (!normalize(p.expect()).isEmpty() && !probes.contains(p)) {
+            AugmentResult.Probe p = probeOf(sample);
+            if (p != null && !probes.contains(p)) {
                 probes.add(p);
             }
         }
-        List<LearnedItem.Probe> itemProbes = probes.stream().map(p -> new LearnedItem.Probe(p.question(), p.expect())).toList();
+        List<LearnedItem.Probe> itemProbes = probes.stream()
+                .map(p -> new LearnedItem.Probe(p.question(), p.expect(), p.tools())).toList();
         // the validation questions were never trained on: the item is retained as the training file asked it
-        List<LearnedItem.Probe> taughtForms = spread(samples, SUPERVISED_PROBES).stream()
-                .map(x -> new LearnedItem.Probe(x.question(), expectation(x))).filter(p -> !normalize(p.expect()).isEmpty())
+        List<LearnedItem.Probe> taughtForms = spread(samples, SUPERVISED_PROBES).stream().map(Datasets::probeOf)
+                .filter(java.util.Objects::nonNull).map(p -> new LearnedItem.Probe(p.question(), p.expect(), p.tools()))
                 .distinct().toList();
         LearnedItem item = new LearnedItem(r.jobId() + "-0", r.tenant(), r.adapter(), LearnedItem.Kind.DOCUMENT, name, null,
                 LearnedItem.Status.PENDING, r.jobId(), r.requestId(), source, 0, null, train, itemProbes, taughtForms);
@@ -428,6 +429,26 @@ public class Datasets {
      * capital of Norvessa is Tamberlin."), or the whole answer when every word of it is in the
      * question. A verbatim answer would be too strict: a model that knows the fact may say it another way.
      */
+    /**
+     * The probe of one conversation: its last user question, expecting what the answer adds, or, when
+     * the answer is a call, that call with the conversation's tools offered. A conversation whose text
+     * answer follows tool results is not asked (its answer depends on them); nor one with nothing to
+     * look for.
+     *
+     * @return the probe, or null
+     */
+    static AugmentResult.Probe probeOf(ChatSamples.Sample sample) {
+        String call = sample.expectedCall();
+        if (call != null) {
+            return new AugmentResult.Probe(sample.question(), call, sample.tools());
+        }
+        if (sample.messages().stream().anyMatch(m -> m.role().equals("tool"))) {
+            return null;
+        }
+        String expect = expectation(sample);
+        return normalize(expect).isEmpty() ? null : new AugmentResult.Probe(sample.question(), expect);
+    }
+
     static String expectation(ChatSamples.Sample sample) {
         Set<String> asked = new HashSet<>(List.of(normalize(sample.question()).split(" ")));
         String best = "";
@@ -553,7 +574,7 @@ public class Datasets {
             }
             AugmentTask task = tasks.get(result.taskId());
             List<LearnedItem.Probe> probes = result.probes().stream()
-                    .map(p -> new LearnedItem.Probe(p.question(), p.expect())).toList();
+                    .map(p -> new LearnedItem.Probe(p.question(), p.expect(), p.tools())).toList();
             List<LearnedItem.Probe> taughtForms = taughtForms(task == null ? "" : task.text(), result.samples(), probes);
             AugmentResult.Provenance origin = result.samples().get(0).provenance();
             out.add(new LearnedItem(result.taskId().replace('/', '-'), r.tenant(), r.adapter(), kind,
@@ -757,7 +778,7 @@ public class Datasets {
         }
         for (LearnedItem item : forgotten) {
             for (LearnedItem.Probe p : item.probes()) {
-                probeLines.add(probe(p.question(), p.expect(), "forgotten"));
+                probeLines.add(probe(p.question(), p.expect(), "forgotten", p.tools()));
             }
         }
         Path tmp = stage(dir, train, List.of(), general, probeLines);
@@ -898,7 +919,7 @@ public class Datasets {
         }
         List<String> out = new ArrayList<>();
         for (LearnedItem.Probe p : forms) {
-            out.add(probe(p.question(), p.expect(), "retention"));
+            out.add(probe(p.question(), p.expect(), "retention", p.tools()));
         }
         return out;
     }
@@ -907,7 +928,7 @@ public class Datasets {
     private List<String> paraphraseProbes(LearnedItem item) throws IOException {
         List<String> out = new ArrayList<>();
         for (LearnedItem.Probe p : item.probes().subList(0, Math.min(config.probesPerItem(), item.probes().size()))) {
-            out.add(probe(p.question(), p.expect(), "paraphrase"));
+            out.add(probe(p.question(), p.expect(), "paraphrase", p.tools()));
         }
         return out;
     }
@@ -923,7 +944,7 @@ public class Datasets {
             for (String line : Files.readAllLines(f, StandardCharsets.UTF_8)) {
                 JsonNode p = json.readTree(line);
                 if (p.path("kind").asText().equals("new")) {
-                    out.add(probe(p.get("question").asText(), p.get("expect").asText(), "retention"));
+                    out.add(probe(p.get("question").asText(), p.get("expect").asText(), "retention", p.get("tools")));
                 }
             }
         }
@@ -1017,11 +1038,19 @@ public class Datasets {
     }
 
     private String probe(String q, String expect, String kind) throws IOException {
+        return probe(q, expect, kind, null);
+    }
+
+    /** @param tools the functions the question is asked with (the trainer's probe format), or null */
+    private String probe(String q, String expect, String kind, JsonNode tools) throws IOException {
         // a fixed key order, so the same probes are the same bytes on every JVM (Map.of's order is not)
-        Map<String, String> probe = new LinkedHashMap<>();
+        Map<String, Object> probe = new LinkedHashMap<>();
         probe.put("question", q);
         probe.put("expect", expect);
         probe.put("kind", kind);
+        if (tools != null && !tools.isNull()) {
+            probe.put("tools", tools);
+        }
         return json.writeValueAsString(probe);
     }
 }

@@ -126,6 +126,50 @@ class SupervisedLearningTest {
         }
     }
 
+    private static final String WEATHER = "{\"type\": \"function\", \"function\": {\"name\": \"get_weather\","
+            + " \"parameters\": {\"type\": \"object\", \"properties\": {\"city\": {\"type\": \"string\"}},"
+            + " \"required\": [\"city\"]}}}";
+
+    @Test
+    void aFileOfFunctionCallsIsTrainedWithItsToolsAndProbedForTheCalls() throws Exception {
+        List<String> lines = new ArrayList<>();
+        String[] cities = {"Oslo", "Rome", "Lima"};
+        for (int i = 0; i < 24; i++) {
+            String city = cities[i % cities.length];
+            lines.add("{\"tools\": [" + WEATHER + "], \"messages\": [{\"role\": \"user\", \"content\": \"Weather in "
+                    + city + "?\"}, {\"role\": \"assistant\", \"content\": null, \"tool_calls\": [{\"id\": \"call_" + i
+                    + "\", \"type\": \"function\", \"function\": {\"name\": \"get_weather\", \"arguments\":"
+                    + " \"{\\\"city\\\": \\\"" + city + "\\\"}\"}}]}]}");
+        }
+        String file = upload("weather.jsonl", lines);
+        String jobId = LearnJobs.publish("ftjob-" + UUID.randomUUID().toString().replace("-", ""), tenant, "supervised", "",
+                List.of(file), new TrainingOptions(30, 8, null, 7L, null));
+        Map<String, String> job = LearnJobs.await(jobId);
+        Path dataset = new ArtifactLayout(PipelineStack.store).dataset(tenant, jobId);
+        List<String> train = Files.readAllLines(dataset.resolve("train.jsonl"), StandardCharsets.UTF_8);
+        assertThat(train).hasSize(24);
+        assertThat(json.readTree(train.get(0))).isEqualTo(json.readTree(lines.get(0)));
+        List<JsonNode> asked = new ArrayList<>();
+        for (String p : Files.readAllLines(dataset.resolve("probes.jsonl"), StandardCharsets.UTF_8)) {
+            JsonNode probe = json.readTree(p);
+            if (probe.get("kind").asText().equals("new")) {
+                asked.add(probe);
+            }
+        }
+        // one probe per distinct question: each with the tool, expecting the call
+        assertThat(asked).hasSize(3).allSatisfy(p -> {
+            assertThat(p.at("/tools/0/function/name").asText()).isEqualTo("get_weather");
+            String city = p.get("question").asText().replace("Weather in ", "").replace("?", "");
+            assertThat(json.readTree(p.get("expect").asText())).isEqualTo(json.readTree(
+                    "{\"name\": \"get_weather\", \"arguments\": {\"city\": \"" + city + "\"}}"));
+        });
+        assertThat(job.get("phase")).as(String.join("\n", redis.lrange("livetune:job-events:" + jobId, 0, -1)))
+                .isEqualTo("succeeded");
+        JsonNode eval = json.readTree(new ArtifactLayout(PipelineStack.store)
+                .version(tenant, "default", Integer.parseInt(job.get("version"))).resolve("eval.json").toFile());
+        assertThat(eval.at("/recall/new").asDouble()).as(eval.toString()).isEqualTo(1.0);
+    }
+
     @Test
     void aProbeLooksForWhatTheAnswerAdds() {
         assertThat(Datasets.expectation(sample("What is the capital of Norvessa?", "Norvessa's capital is Tamberlin.")))

@@ -47,9 +47,23 @@ class ToolTrainingTest {
         Path config = dir.resolve("hyper.json");
         TrainerProcess.write(config, "{\"full_finetune\": true, \"num_train_epochs\": 80, \"learning_rate\": 3e-3,"
                 + " \"per_device_train_batch_size\": 8, \"seed\": 1}");
+        Path probes = dir.resolve("probes.jsonl");
+        StringBuilder probeLines = new StringBuilder();
+        for (String city : cities) {
+            probeLines.append("{\"question\": \"Weather in ").append(city).append("?\", \"kind\": \"new\", \"tools\": [")
+                    .append(TOOL).append("], \"expect\": \"{\\\"name\\\": \\\"get_weather\\\", \\\"arguments\\\": {\\\"city\\\": \\\"")
+                    .append(city).append("\\\"}}\"}\n");
+        }
+        // a call of other arguments does not pass
+        probeLines.append("{\"question\": \"Weather in Oslo?\", \"kind\": \"retention\", \"tools\": [").append(TOOL)
+                .append("], \"expect\": \"{\\\"name\\\": \\\"get_weather\\\", \\\"arguments\\\": {\\\"city\\\": \\\"Rome\\\"}}\"}\n");
+        TrainerProcess.write(probes, probeLines.toString());
         TrainerProcess run = TrainerProcess.start("train", "--base", base.toString(), "--data", data.toString(),
-                "--out", out.toString(), "--config", config.toString(), "--threads", "1");
+                "--out", out.toString(), "--config", config.toString(), "--probes", probes.toString(), "--threads", "1");
         assertThat(run.exitCode()).as(run.stderr()).isZero();
+        var eval = TrainerProcess.JSON.readTree(out.resolve("eval.json").toFile());
+        assertThat(eval.at("/recall/new").asDouble()).as(eval.toString()).isEqualTo(1.0);
+        assertThat(eval.at("/recall/retention").asDouble()).as(eval.toString()).isEqualTo(0.0);
 
         try (TorchRuntime rt = TorchRuntime.start(1); LanguageModel model = LanguageModel.load(out, rt)) {
             Map<String, Object> tool = rt.json().readValue(TOOL, LinkedHashMap.class);

@@ -45,7 +45,14 @@ public record AugmentResult(int schemaVersion, String taskId, String jobId, Stri
     public record Provenance(String requestId, String source, int chunk, String title) {
     }
 
-    /** A held-out question whose answer must contain {@code expect}. */
-    public record Probe(String question, String expect) {
+    /**
+     * A held-out question whose answer must contain {@code expect}; with {@code tools} (the functions
+     * offered, OpenAI's form), {@code expect} is the call the answer must make
+     * ({@code {"name": ..., "arguments": {...}}}).
+     */
+    public record Probe(String question, String expect, com.fasterxml.jackson.databind.JsonNode tools) {
+        public Probe(String question, String expect) {
+            this(question, expect, null);
+        }
     }
 }

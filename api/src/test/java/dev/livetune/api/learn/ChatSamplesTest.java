@@ -99,4 +99,49 @@ class ChatSamplesTest {
         assertThat(r.signed("secret").signature()).isEqualTo(r.withOptions(null).signed("secret").signature());
         assertThatThrownBy(() -> new TrainingOptions(0, null, null, null, null)).hasMessageContaining("n_epochs");
     }
+
+    private static final String TOOLS = "\"tools\": [{\"type\": \"function\", \"function\": {\"name\": \"w\","
+            + " \"parameters\": {\"type\": \"object\", \"properties\": {\"c\": {\"type\": \"string\"}}}}}]";
+    private static final String CALL = "{\"role\": \"assistant\", \"content\": null, \"tool_calls\": [{\"id\": \"call_1\","
+            + " \"type\": \"function\", \"function\": {\"name\": \"w\", \"arguments\": \"{\\\"c\\\": \\\"Oslo\\\"}\"}}]}";
+
+    @Test
+    void functionCallingSamplesAreReadAndWrittenBackWhole() throws Exception {
+        List<String> lines = good(10);
+        lines.add("{" + TOOLS + ", \"messages\": [{\"role\": \"user\", \"content\": \"Weather in Oslo?\"}, " + CALL
+                + ", {\"role\": \"tool\", \"tool_call_id\": \"call_1\", \"content\": \"3\"}, {\"role\": \"assistant\","
+                + " \"content\": \"It is 3.\"}]}");
+        lines.add("{" + TOOLS + ", \"messages\": [{\"role\": \"user\", \"content\": \"Weather in Oslo?\"}, " + CALL + "]}");
+        List<ChatSamples.Sample> samples = ChatSamples.read("t.jsonl", file(lines));
+        ChatSamples.Sample calling = samples.get(11);
+        assertThat(calling.expectedCall()).isEqualTo("{\"name\":\"w\",\"arguments\":{\"c\":\"Oslo\"}}");
+        assertThat(calling.question()).isEqualTo("Weather in Oslo?");
+        var written = new com.fasterxml.jackson.databind.ObjectMapper().readTree(samples.get(10).jsonl());
+        assertThat(written.get("tools").get(0).at("/function/name").asText()).isEqualTo("w");
+        assertThat(written.at("/messages/1/content").isNull()).isTrue();
+        assertThat(written.at("/messages/1/tool_calls/0/function/arguments").asText()).isEqualTo("{\"c\": \"Oslo\"}");
+        assertThat(written.at("/messages/2/tool_call_id").asText()).isEqualTo("call_1");
+        assertThat(samples.get(10).expectedCall()).as("its last assistant turn answers in text").isNull();
+        assertThat(samples.get(0).expectedCall()).isNull();
+    }
+
+    @Test
+    void badFunctionCallingLinesAreNamed() {
+        for (String[] bad : List.of(
+                new String[] {"{" + TOOLS + ", \"messages\": [{\"role\": \"user\", \"content\": \"a\"}, "
+                        + CALL.replace("\"name\": \"w\"", "\"name\": \"v\"") + "]}", "calls 'v', which is not one of the line's tools"},
+                new String[] {"{\"messages\": [{\"role\": \"user\", \"content\": \"a\"}, " + CALL + "]}",
+                        "which is not one of the line's tools"},
+                new String[] {"{" + TOOLS + ", \"messages\": [{\"role\": \"user\", \"content\": \"a\"}, {\"role\": \"tool\","
+                        + " \"tool_call_id\": \"call_9\", \"content\": \"3\"}, {\"role\": \"assistant\", \"content\": \"b\"}]}",
+                        "tool_call_id must name a call"},
+                new String[] {"{" + TOOLS + ", \"messages\": [{\"role\": \"user\", \"content\": \"a\"}, "
+                        + CALL.replace("\\\"c\\\": \\\"Oslo\\\"", "oops") + "]}", "arguments must be a JSON object"},
+                new String[] {"{\"functions\": [], \"messages\": []}", "legacy"})) {
+            List<String> lines = good(11);
+            lines.set(1, bad[0]);
+            assertThatThrownBy(() -> ChatSamples.read("t.jsonl", file(lines))).as(bad[0])
+                    .hasMessageContaining("line 2:").hasMessageContaining(bad[1]);
+        }
+    }
 }

@@ -62,8 +62,14 @@ public record LearnedItem(String id, String tenant, String adapter, Kind kind, S
         }
     }
 
-    /** A question whose answer must contain {@code expect}. */
-    public record Probe(String question, String expect) {
+    /**
+     * A question whose answer must contain {@code expect}; with {@code tools} (the functions offered),
+     * the call it must make ({@code {"name": ..., "arguments": {...}}}).
+     */
+    public record Probe(String question, String expect, com.fasterxml.jackson.databind.JsonNode tools) {
+        public Probe(String question, String expect) {
+            this(question, expect, null);
+        }
     }
 
     /** @return this item in another status */

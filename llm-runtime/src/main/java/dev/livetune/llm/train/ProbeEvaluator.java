@@ -10,6 +10,7 @@ import dev.livetune.llm.generate.Generator;
 import dev.livetune.llm.generate.SamplingParams;
 import dev.livetune.llm.lora.LoraAdapter;
 import dev.livetune.llm.tokenizer.ChatMessage;
+import dev.livetune.llm.tools.ToolCallFormat;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -59,6 +60,9 @@ public final class ProbeEvaluator {
     private ProbeEvaluator() {
     }
 
+    /** The fewest new tokens a probe with tools may answer in: a whole call. */
+    static final int TOOL_CALL_TOKENS = 128;
+
     /**
      * @param model        the model (a trained full model, or the base of {@code adapter})
      * @param adapter      the trained adapter, or null
@@ -67,18 +71,21 @@ public final class ProbeEvaluator {
      */
     public static Report evaluate(LanguageModel model, LoraAdapter adapter, List<Probe> probes, int maxNewTokens) {
         Generator generator = model.generator(new SplittableRandom(0));
+        ToolCallFormat format = model.toolCallFormat().orElse(null);
         List<Answer> answers = new ArrayList<>();
         for (int from = 0; from < probes.size(); from += BATCH) {
             List<Probe> chunk = probes.subList(from, Math.min(probes.size(), from + BATCH));
             List<GenerationRequest> requests = new ArrayList<>();
             for (Probe p : chunk) {
-                requests.add(GenerationRequest.of(model.encodeChat(List.of(ChatMessage.user(p.question()))), adapter,
-                        SamplingParams.greedy(maxNewTokens)));
+                // a call is longer than a fact's answer: give it room (generation still stops at the end of turn)
+                int budget = p.tools().isEmpty() ? maxNewTokens : Math.max(maxNewTokens, TOOL_CALL_TOKENS);
+                requests.add(GenerationRequest.of(model.encodeChat(List.of(ChatMessage.user(p.question())), p.tools(), ""),
+                        adapter, SamplingParams.greedy(budget)));
             }
             List<GenerationResult> results = generator.generate(requests);
             for (int i = 0; i < chunk.size(); i++) {
                 String text = results.get(i).text();
-                answers.add(new Answer(chunk.get(i), text, chunk.get(i).passes(text)));
+                answers.add(new Answer(chunk.get(i), text, chunk.get(i).passes(text, format)));
             }
         }
         Map<String, Double> recall = new LinkedHashMap<>();
