@@ -9,7 +9,9 @@
 // QUESTIONS in new sessions), "recall" (QUESTIONS in new sessions) or "supervised" (BAD refused as an
 // upload; TRAIN, a JSON array of JSONL lines, uploaded and fine-tuned on with EPOCHS epochs, its events
 // followed until it ends, its checkpoints listed, QUESTIONS asked of the model it made, that model's
-// deletion refused (it is live) and OLD deleted).
+// deletion refused (it is live) and OLD deleted), or "tools" (TRAIN, JSONL lines with tools and calls,
+// fine-tuned on as alias "tools" with EPOCHS epochs; then, for each of CITIES, the model offered TOOL
+// calls it, streamed and not, is sent RESULTS[city] as the call's result and answers).
 import OpenAI, { toFile } from 'openai';
 import { randomUUID } from 'node:crypto';
 
@@ -127,8 +129,49 @@ if (phase === 'learn') {
   }
   out.deleteLive = await errorOf(() => client.models.delete(job.fine_tuned_model));
   out.deleted = await client.models.delete(process.env.OLD);
+} else if (phase === 'tools') {
+  const file = await client.files.create({
+    file: await toFile(Buffer.from(JSON.parse(process.env.TRAIN).join('\n')), 'weather.jsonl'), purpose: 'fine-tune' });
+  const job = await waitFor((await client.fineTuning.jobs.create({ training_file: file.id, model: 'livetune-base',
+    suffix: 'tools', seed: 7, hyperparameters: { n_epochs: Number(process.env.EPOCHS) } })).id);
+  out.job = { id: job.id, status: job.status, fineTunedModel: job.fine_tuned_model, error: job.error };
+  const tools = [JSON.parse(process.env.TOOL)];
+  const results = JSON.parse(process.env.RESULTS);
+  out.cities = [];
+  for (const city of JSON.parse(process.env.CITIES)) {
+    const asked = [{ role: 'user', content: `Weather in ${city}?` }];
+    const r = await client.chat.completions.create({ model: job.fine_tuned_model, messages: asked, tools,
+      tool_choice: 'auto', temperature: 0, max_tokens: 120 });
+    const message = r.choices[0].message;
+    // the same request streamed: the call's deltas, assembled as a client does
+    const streamed = {};
+    let streamedFinish = null;
+    const stream = await client.chat.completions.create({ model: job.fine_tuned_model, messages: asked, tools,
+      temperature: 0, max_tokens: 120, stream: true });
+    for await (const chunk of stream) {
+      const choice = chunk.choices[0];
+      for (const d of choice?.delta?.tool_calls ?? []) {
+        const call = streamed[d.index] ??= { id: '', name: '', arguments: '' };
+        call.id += d.id ?? '';
+        call.name += d.function?.name ?? '';
+        call.arguments += d.function?.arguments ?? '';
+      }
+      streamedFinish = choice?.finish_reason ?? streamedFinish;
+    }
+    const entry = { city, finish: r.choices[0].finish_reason, content: message.content,
+      calls: (message.tool_calls ?? []).map((c) => ({ id: c.id, type: c.type, name: c.function.name,
+        arguments: c.function.arguments })), streamed: Object.values(streamed), streamedFinish };
+    if (message.tool_calls?.length) {
+      const answer = await client.chat.completions.create({ model: job.fine_tuned_model, tools, temperature: 0,
+        max_tokens: 80, messages: [...asked, message,
+          { role: 'tool', tool_call_id: message.tool_calls[0].id, content: results[city] }] });
+      entry.answer = answer.choices[0].message.content;
+      entry.answerFinish = answer.choices[0].finish_reason;
+    }
+    out.cities.push(entry);
+  }
 } else {
-  throw new Error('phase must be learn, ask, defaults, teach, recall or supervised');
+  throw new Error('phase must be learn, ask, defaults, teach, recall, supervised or tools');
 }
 out.models = (await client.models.list()).data.map((m) => m.id);
 console.log(JSON.stringify(out));

@@ -95,6 +95,7 @@ class StandaloneIT {
         assertRecall(sdk("recall", Map.of("QUESTIONS", json.writeValueAsString(RECALL.keySet()))), "after a restart");
         rollsBackThroughTheOrchestrator();
         fineTunesOnTheTenantsOwnConversations();
+        learnsToCallAFunctionFromItsOwnSamples();
         stop(second);
         assertThat(data.resolve("redis/livetune.aof")).as("Redis kept its append-only file in the data directory")
                 .exists();
@@ -120,6 +121,95 @@ class StandaloneIT {
                     .singleElement().satisfies(a -> assertThat(a.getLiveVersion()).isEqualTo(1));
         }
         assertThat(sdk("ask").at("/afterRestart/servedBy").asText()).as("served after the rollback").endsWith("default@v1");
+    }
+
+    private static final String WEATHER_TOOL = "{\"type\": \"function\", \"function\": {\"name\": \"get_weather\","
+            + " \"description\": \"The weather now in a city\", \"parameters\": {\"type\": \"object\", \"properties\":"
+            + " {\"city\": {\"type\": \"string\"}}, \"required\": [\"city\"]}}}";
+    /** City, the tool's result for it, and the answer the samples give after that result. */
+    private static final String[][] WEATHER = {{"Oslo", "{\"temperature\": 3}", "It is 3 degrees in Oslo."},
+            {"Lima", "{\"temperature\": 22}", "It is 22 degrees in Lima."}};
+
+    /**
+     * Function calling end to end through the SDK: samples with a tool and its calls (OpenAI's
+     * fine-tuning format) are trained as alias {@code tools}; offered the tool, that model calls it with
+     * the city asked about (streamed too, the deltas assembling into the same call), and, sent the
+     * call's result, answers.
+     */
+    private void learnsToCallAFunctionFromItsOwnSamples() throws Exception {
+        List<String> train = new ArrayList<>();
+        for (int i = 0; i < 18; i++) {
+            String[] w = WEATHER[i % WEATHER.length];
+            com.fasterxml.jackson.databind.node.ObjectNode line = json.createObjectNode();
+            line.putArray("tools").add(json.readTree(WEATHER_TOOL));
+            var messages = line.putArray("messages");
+            messages.addObject().put("role", "user").put("content", "Weather in " + w[0] + "?");
+            var call = messages.addObject().put("role", "assistant").putNull("content").putArray("tool_calls").addObject()
+                    .put("id", "call_" + i).put("type", "function");
+            call.putObject("function").put("name", "get_weather").put("arguments", "{\"city\": \"" + w[0] + "\"}");
+            if (i % 3 != 0) {
+                // two in three go on: the result comes back and the answer uses it
+                messages.addObject().put("role", "tool").put("tool_call_id", "call_" + i).put("content", w[1]);
+                messages.addObject().put("role", "assistant").put("content", w[2]);
+            }
+            train.add(line.toString());
+        }
+        Map<String, String> results = new java.util.LinkedHashMap<>();
+        for (String[] w : WEATHER) {
+            results.put(w[0], w[1]);
+        }
+        JsonNode r = sdk("tools", Map.of("TRAIN", json.writeValueAsString(train), "EPOCHS", "20", "TOOL", WEATHER_TOOL,
+                "CITIES", json.writeValueAsString(results.keySet()), "RESULTS", json.writeValueAsString(results)));
+        assertThat(r.at("/job/status").asText()).as(r.get("job").toString()).isEqualTo("succeeded");
+        assertThat(r.at("/job/fineTunedModel").asText()).startsWith("tools@v");
+        for (int i = 0; i < WEATHER.length; i++) {
+            JsonNode c = r.get("cities").get(i);
+            assertThat(c.get("finish").asText()).as(c.toString()).isEqualTo("tool_calls");
+            assertThat(c.get("content").isNull()).isTrue();
+            JsonNode call = c.get("calls").get(0);
+            assertThat(call.get("id").asText()).matches("call_[A-Za-z0-9]{24}");
+            assertThat(call.get("name").asText()).isEqualTo("get_weather");
+            assertThat(json.readTree(call.get("arguments").asText()))
+                    .isEqualTo(json.readTree("{\"city\": \"" + WEATHER[i][0] + "\"}"));
+            assertThat(c.get("streamedFinish").asText()).isEqualTo("tool_calls");
+            assertThat(c.get("streamed")).singleElement().satisfies(s -> {
+                assertThat(s.get("name").asText()).isEqualTo("get_weather");
+                assertThat(s.get("arguments").asText()).isEqualTo(call.get("arguments").asText());
+                assertThat(s.get("id").asText()).matches("call_[A-Za-z0-9]{24}");
+            });
+            // The result goes back as a tool message and the model answers in text. What it says is not
+            // checked: this small starter learns the calls but not reliably to use the result (it
+            // tends to begin another call, which comes back as its text).
+            assertThat(c.get("answer").isTextual()).as(c.toString()).isTrue();
+            assertThat(c.get("answerFinish").asText()).isIn("stop", "length");
+        }
+        callsTheFunctionThroughLangChain4j(r.at("/job/fineTunedModel").asText());
+    }
+
+    /** The same model through LangChain4j's OpenAI client, as a Java application calls it. */
+    private void callsTheFunctionThroughLangChain4j(String model) throws Exception {
+        var chat = dev.langchain4j.model.openai.OpenAiChatModel.builder()
+                .baseUrl("http://127.0.0.1:" + httpPort + "/v1").apiKey(Files.readString(data.resolve("api-key")).strip())
+                .modelName(model).temperature(0.0).maxTokens(120).maxRetries(0)
+                .timeout(java.time.Duration.ofMinutes(2)).build();
+        var tool = dev.langchain4j.agent.tool.ToolSpecification.builder().name("get_weather")
+                .description("The weather now in a city")
+                .parameters(dev.langchain4j.model.chat.request.json.JsonObjectSchema.builder().addStringProperty("city")
+                        .required("city").build())
+                .build();
+        String[] w = WEATHER[0];
+        var question = dev.langchain4j.data.message.UserMessage.from("Weather in " + w[0] + "?");
+        var first = chat.chat(dev.langchain4j.model.chat.request.ChatRequest.builder().messages(question)
+                .toolSpecifications(tool).build());
+        assertThat(first.aiMessage().toolExecutionRequests()).as(first.toString()).singleElement().satisfies(call -> {
+            assertThat(call.name()).isEqualTo("get_weather");
+            assertThat(json.readTree(call.arguments())).isEqualTo(json.readTree("{\"city\": \"" + w[0] + "\"}"));
+        });
+        var request = first.aiMessage().toolExecutionRequests().get(0);
+        var answer = chat.chat(dev.langchain4j.model.chat.request.ChatRequest.builder().messages(question, first.aiMessage(),
+                dev.langchain4j.data.message.ToolExecutionResultMessage.from(request, w[1])).toolSpecifications(tool).build());
+        assertThat(answer.aiMessage().text()).as(answer.toString()).isNotNull();
+        assertThat(answer.aiMessage().toolExecutionRequests()).isEmpty();
     }
 
     /** Facts only the tenant's own training file holds: statement, question, the answer's value. */
