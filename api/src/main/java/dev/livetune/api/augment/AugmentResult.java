@@ -51,6 +51,11 @@ public record AugmentResult(int schemaVersion, String taskId, String jobId, Stri
      * ({@code {"name": ..., "arguments": {...}}}).
      */
     public record Probe(String question, String expect, com.fasterxml.jackson.databind.JsonNode tools) {
+        public Probe {
+            // JSON null reads back as NullNode: one "no tools", so that a probe sent equals the one received
+            tools = tools == null || tools.isNull() ? null : tools;
+        }
+
         public Probe(String question, String expect) {
             this(question, expect, null);
         }

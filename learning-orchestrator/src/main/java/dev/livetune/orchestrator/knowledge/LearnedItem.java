@@ -67,6 +67,11 @@ public record LearnedItem(String id, String tenant, String adapter, Kind kind, S
      * the call it must make ({@code {"name": ..., "arguments": {...}}}).
      */
     public record Probe(String question, String expect, com.fasterxml.jackson.databind.JsonNode tools) {
+        public Probe {
+            // JSON null reads back as NullNode: one "no tools", so that a stored probe equals its original
+            tools = tools == null || tools.isNull() ? null : tools;
+        }
+
         public Probe(String question, String expect) {
             this(question, expect, null);
         }
